@@ -1,0 +1,225 @@
+//! Typed configuration from environment variables, with errors that name the variable.
+//!
+//! Every service reads its settings through [`Env`] once, before anything binds, and stops
+//! with a [`ConfigError`] naming the first missing or invalid variable. Values of secrets
+//! never appear in an error or a log.
+//!
+//! ```
+//! use platform_config::Env;
+//! use std::time::Duration;
+//!
+//! let env = Env::from_pairs([("HTTP_PORT", "8080"), ("TIMEOUT", "250ms")]);
+//! let port: u16 = env.required("HTTP_PORT")?;
+//! let timeout = env.duration_or("TIMEOUT", Duration::from_secs(1))?;
+//! assert_eq!((port, timeout), (8080, Duration::from_millis(250)));
+//! assert!(env.required::<u16>("MISSING").unwrap_err().to_string().contains("MISSING"));
+//! # Ok::<(), platform_config::ConfigError>(())
+//! ```
+
+use std::collections::HashMap;
+use std::fmt::Display;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use secrecy::{ExposeSecret, SecretString};
+
+/// Why the configuration could not be loaded. The message always names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {name} is required but not set")]
+    Missing { name: String },
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: String, reason: String },
+}
+
+impl ConfigError {
+    /// An invalid value, for checks a service makes after parsing (ranges, combinations).
+    pub fn invalid(name: &str, reason: impl Display) -> Self {
+        Self::Invalid {
+            name: name.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// A snapshot of environment variables to read typed settings from.
+///
+/// Tests build one from pairs instead of touching the process environment.
+#[derive(Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Env {
+    // Values may be secrets: show only which variables are present.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env").field("names", &names).finish()
+    }
+}
+
+impl Env {
+    /// The process environment. Variables that are not valid UTF-8 are reported as invalid
+    /// when read, not silently skipped.
+    pub fn from_process() -> Self {
+        let vars = std::env::vars_os()
+            .map(|(k, v)| {
+                let value = v
+                    .into_string()
+                    .unwrap_or_else(|_| "\u{FFFD}not UTF-8".into());
+                (k.to_string_lossy().into_owned(), value)
+            })
+            .collect();
+        Self { vars }
+    }
+
+    /// A fixed set of variables, for tests and tools.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Self { vars }
+    }
+
+    /// The raw value, treating an empty string as unset (as shells and compose files do).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A value that must be present and parse as `T`.
+    pub fn required<T>(&self, name: &str) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.optional(name)?.ok_or_else(|| ConfigError::Missing {
+            name: name.to_owned(),
+        })
+    }
+
+    /// A value that may be absent; when present it must parse as `T`.
+    pub fn optional<T>(&self, name: &str) -> Result<Option<T>, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        self.raw(name)
+            .map(|raw| {
+                raw.parse().map_err(|e| ConfigError::Invalid {
+                    name: name.to_owned(),
+                    reason: format!("{raw:?}: {e}"),
+                })
+            })
+            .transpose()
+    }
+
+    /// A value with a default used when the variable is unset.
+    pub fn or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: Display,
+    {
+        Ok(self.optional(name)?.unwrap_or(default))
+    }
+
+    /// A duration such as `250ms`, `5s` or `15m`, with a default.
+    pub fn duration_or(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.raw(name) {
+            None => Ok(default),
+            Some(raw) => humantime::parse_duration(raw).map_err(|e| ConfigError::Invalid {
+                name: name.to_owned(),
+                reason: format!("{raw:?} is not a duration like 250ms, 5s or 15m: {e}"),
+            }),
+        }
+    }
+
+    /// A boolean: `true`/`false`, `1`/`0`, `yes`/`no`.
+    pub fn flag_or(&self, name: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.raw(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(other) => Err(ConfigError::invalid(
+                name,
+                format!("{other:?} is not one of true, false, 1, 0, yes, no"),
+            )),
+        }
+    }
+
+    /// A comma-separated list, trimmed, empty items dropped; the default when unset.
+    pub fn list_or(&self, name: &str, default: &[&str]) -> Vec<String> {
+        match self.raw(name) {
+            None => default.iter().map(|s| (*s).to_owned()).collect(),
+            Some(raw) => raw
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+
+    /// A secret that must be present. Its value never appears in errors or `Debug` output.
+    pub fn secret(&self, name: &str) -> Result<SecretString, ConfigError> {
+        self.secret_opt(name).ok_or_else(|| ConfigError::Missing {
+            name: name.to_owned(),
+        })
+    }
+
+    /// A secret that may be absent.
+    pub fn secret_opt(&self, name: &str) -> Option<SecretString> {
+        self.raw(name).map(SecretString::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_number_names_the_variable_and_the_value() {
+        let env = Env::from_pairs([("PORT", "eighty")]);
+        let err = env.required::<u16>("PORT").unwrap_err().to_string();
+        assert!(err.contains("PORT") && err.contains("eighty"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_variable_counts_as_unset() {
+        let env = Env::from_pairs([("NAME", "")]);
+        assert!(matches!(
+            env.required::<String>("NAME"),
+            Err(ConfigError::Missing { .. })
+        ));
+        assert_eq!(env.or("NAME", 3u8).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_bad_duration_is_refused_with_a_hint() {
+        let env = Env::from_pairs([("T", "5 parsecs")]);
+        let err = env.duration_or("T", Duration::ZERO).unwrap_err().to_string();
+        assert!(err.contains("T") && err.contains("250ms"), "{err}");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let env = Env::from_pairs([("DB_PASSWORD", "hunter2")]);
+        assert!(!format!("{env:?}").contains("hunter2"));
+        assert_eq!(env.secret("DB_PASSWORD").unwrap().expose_secret(), "hunter2");
+    }
+
+    #[test]
+    fn lists_are_trimmed_and_default_when_unset() {
+        let env = Env::from_pairs([("REGIONS", " eu, us ,,")]);
+        assert_eq!(env.list_or("REGIONS", &[]), ["eu", "us"]);
+        assert_eq!(env.list_or("OTHER", &["x"]), ["x"]);
+    }
+}

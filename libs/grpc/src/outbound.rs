@@ -1,0 +1,105 @@
+//! The client-side tower service every outbound gRPC call goes through.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::HeaderValue;
+use tonic::Status;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Sends the caller's context and deadline with each call, and fails the call with
+/// `DEADLINE_EXCEEDED` when the peer has not answered in time (even if it never does).
+#[derive(Clone)]
+pub struct Outbound<S> {
+    inner: S,
+    peer: Arc<str>,
+    deadline: Duration,
+}
+
+impl<S> Outbound<S> {
+    pub fn new(inner: S, peer: &str, deadline: Duration) -> Self {
+        Self {
+            inner,
+            peer: peer.into(),
+            deadline,
+        }
+    }
+}
+
+impl<S, B, RB> tower::Service<http::Request<B>> for Outbound<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Error: Into<BoxError>,
+    S::Future: Send + 'static,
+{
+    type Response = http::Response<RB>;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        platform_telemetry::context::inject(request.headers_mut());
+        // A caller may ask for less time with `Request::set_timeout`; never send more than ours.
+        let deadline = request
+            .headers()
+            .get("grpc-timeout")
+            .and_then(|v| parse_grpc_timeout(v.to_str().ok()?))
+            .map_or(self.deadline, |asked| asked.min(self.deadline));
+        request
+            .headers_mut()
+            .insert("grpc-timeout", grpc_timeout_header(deadline));
+        let call = self.inner.call(request);
+        let peer = self.peer.clone();
+        Box::pin(async move {
+            match tokio::time::timeout(deadline, call).await {
+                Ok(result) => result.map_err(Into::into),
+                Err(_) => Err(Box::new(Status::deadline_exceeded(format!(
+                    "{peer} did not answer within {deadline:?}"
+                ))) as BoxError),
+            }
+        })
+    }
+}
+
+/// `grpc-timeout` in milliseconds; the spec allows at most eight digits.
+fn grpc_timeout_header(deadline: Duration) -> HeaderValue {
+    let millis = deadline.as_millis().clamp(1, 99_999_999);
+    HeaderValue::from_str(&format!("{millis}m")).expect("digits and a unit are a valid header")
+}
+
+/// Parses a `grpc-timeout` value (<https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md>).
+fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_round_trips_in_milliseconds() {
+        let header = grpc_timeout_header(Duration::from_millis(1500));
+        assert_eq!(header, "1500m");
+        assert_eq!(parse_grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_grpc_timeout("2x"), None);
+        assert_eq!(parse_grpc_timeout(""), None);
+    }
+}

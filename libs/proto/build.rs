@@ -1,0 +1,15 @@
+//! Compiles every `.proto` under the workspace's `proto/` with protox, a pure-Rust compiler,
+//! so no `protoc` binary is needed on any machine.
+
+use std::path::PathBuf;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    let files = ["auth/v1/auth.proto"].map(|file| root.join(file));
+    for file in &files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    let descriptors = protox::compile(&files, [&root])?;
+    tonic_prost_build::configure().compile_fds(descriptors)?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! Readiness: whether this replica should receive traffic now.
+//!
+//! It is false while draining, and false when a dependency check fails (the database, Redis,
+//! an upstream service), so an orchestrator routes around a replica that cannot do its job.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+/// What a dependency check returns: `Err` with a short reason when the dependency is unusable.
+pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+
+type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
+
+/// A check that takes longer than this counts as failed.
+const CHECK_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Shared readiness state; cheap to clone.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    draining: CancellationToken,
+    checks: Arc<std::sync::RwLock<Vec<(String, Check)>>>,
+}
+
+/// The outcome of one readiness evaluation.
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub ready: bool,
+    pub draining: bool,
+    /// Each check by name: `"ok"` or the reason it failed.
+    pub checks: std::collections::BTreeMap<String, String>,
+}
+
+impl Readiness {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a dependency check, run on every `/readyz` with a deadline of its own.
+    pub fn add_check<F, Fut>(&self, name: impl Into<String>, check: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let check: Check = Arc::new(move || Box::pin(check()));
+        self.checks
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((name.into(), check));
+    }
+
+    /// Marks the replica as leaving: readiness is false from now on.
+    pub fn start_draining(&self) {
+        self.draining.cancel();
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.is_cancelled()
+    }
+
+    /// Resolves once draining starts, for servers that report health their own way (gRPC).
+    pub async fn draining(&self) {
+        self.draining.cancelled().await;
+    }
+
+    /// Runs every check concurrently.
+    pub async fn evaluate(&self) -> Report {
+        let checks: Vec<_> = self
+            .checks
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let results = futures::future::join_all(checks.into_iter().map(|(name, check)| async move {
+            let outcome = match tokio::time::timeout(CHECK_DEADLINE, check()).await {
+                Ok(Ok(())) => "ok".to_owned(),
+                Ok(Err(reason)) => reason,
+                Err(_) => format!("no answer within {CHECK_DEADLINE:?}"),
+            };
+            (name, outcome)
+        }))
+        .await;
+        let draining = self.is_draining();
+        let checks: std::collections::BTreeMap<_, _> = results.into_iter().collect();
+        Report {
+            ready: !draining && checks.values().all(|v| v == "ok"),
+            draining,
+            checks,
+        }
+    }
+}

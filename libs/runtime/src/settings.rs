@@ -1,0 +1,52 @@
+//! Settings every service shares. Variables read:
+//! - `OPS_PORT`: port of the ops listener (`/healthz`, `/readyz`, `/metrics`).
+//! - `SHUTDOWN_DRAIN_DEADLINE`: how long in-flight work may take to finish after SIGTERM (default `20s`).
+//! - `SHUTDOWN_DELAY`: how long to keep serving while reporting not-ready after SIGTERM, so load
+//!   balancers stop sending new work first (default `0s`; a few seconds on Kubernetes).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use platform_config::{ConfigError, Env};
+
+/// Where the ops listener binds.
+#[derive(Debug, Clone)]
+pub struct OpsSettings {
+    pub addr: SocketAddr,
+}
+
+/// How the process stops.
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    pub ops: OpsSettings,
+    pub drain_deadline: Duration,
+    pub shutdown_delay: Duration,
+}
+
+impl RuntimeSettings {
+    /// Reads the variables listed in this module's documentation; `default_ops_port` differs
+    /// per service so a native run can start them all on one machine.
+    pub fn from_env(env: &Env, default_ops_port: u16) -> Result<Self, ConfigError> {
+        Ok(Self {
+            ops: OpsSettings {
+                addr: SocketAddr::new(
+                    env.or("BIND_ADDRESS", IpAddr::V4(Ipv4Addr::UNSPECIFIED))?,
+                    env.or("OPS_PORT", default_ops_port)?,
+                ),
+            },
+            drain_deadline: env.duration_or("SHUTDOWN_DRAIN_DEADLINE", Duration::from_secs(20))?,
+            shutdown_delay: env.duration_or("SHUTDOWN_DELAY", Duration::ZERO)?,
+        })
+    }
+
+    /// Settings for tests: every port is 0 and nothing waits.
+    pub fn for_tests() -> Self {
+        Self {
+            ops: OpsSettings {
+                addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            },
+            drain_deadline: Duration::from_secs(5),
+            shutdown_delay: Duration::ZERO,
+        }
+    }
+}
