@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+#
+# One image per service, built from the whole workspace:
+#
+#   docker build --build-arg SERVICE=auth    -t platform/auth .
+#   docker build --build-arg SERVICE=gateway -t platform/gateway .
+#
+# Needs BuildKit (the default builder of current Docker) for the cache mounts: the cargo
+# registry and the target directory survive between builds, so a code change recompiles only
+# the workspace crates, not every dependency.
+
+ARG RUST_VERSION=1.95
+
+FROM rust:${RUST_VERSION}-bookworm AS builder
+ARG SERVICE
+WORKDIR /src
+COPY . .
+# The target directory is a cache mount and is not part of the image, so the binary is
+# copied out in the same step. `sharing=locked` serialises parallel builds (compose builds
+# auth and gateway at once) instead of letting them corrupt one target directory.
+RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
+    --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
+    --mount=type=cache,target=/src/target,sharing=locked \
+    set -eu; \
+    case "${SERVICE:-}" in \
+      auth) package=auth-service ;; \
+      gateway) package=gateway-service ;; \
+      *) echo "build arg SERVICE must be auth or gateway, got '${SERVICE:-}'" >&2; exit 1 ;; \
+    esac; \
+    cargo build --release --locked --package "$package" --bin "$SERVICE"; \
+    install -D -m 0755 "target/release/$SERVICE" /out/service
+
+# glibc and libgcc, CA certificates and tzdata; no shell, no package manager.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=builder /out/service /app/service
+# Containers log one JSON object per line; override with LOG_FORMAT=pretty.
+ENV LOG_FORMAT=json
+# 65532 is distroless's `nonroot`; numeric so Kubernetes' runAsNonRoot can check it.
+USER 65532:65532
+# No HEALTHCHECK: orchestrators probe the ops port (/healthz, /readyz) or gRPC health.
+ENTRYPOINT ["/app/service"]

@@ -1,0 +1,36 @@
+# Tasks for this workspace. `pip install rust-just` gets `just`; `just --list` shows the recipes.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Uses Postgres on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
+# Run the whole platform natively; the gateway is on http://127.0.0.1:8080.
+up:
+    cargo run --release -p platform-devstack
+
+# Every test, then the doc tests (needs Postgres and Redis on loopback).
+test:
+    cargo nextest run --workspace && cargo test --workspace --doc
+
+# Formatting and clippy, warnings as errors.
+lint:
+    cargo fmt --check && cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt
+
+# What CI runs.
+ci:
+    bash .ci/run
+
+# Gateway benchmarks.
+bench:
+    cargo bench -p gateway-service
+
+# Apply the auth migrations to the database in DATABASE_URL (required).
+migrate-auth:
+    cargo run -p auth-service --bin auth -- migrate

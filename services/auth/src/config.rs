@@ -1,0 +1,200 @@
+//! Settings of the auth service, read once at start. Variables read (besides those of
+//! `platform_telemetry`, `platform_runtime` and `platform_grpc` server settings):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `GRPC_PORT` | `50051` | gRPC listener |
+//! | `OPS_PORT` | `9101` | `/healthz`, `/readyz`, `/metrics` |
+//! | `DATABASE_URL` | required | Postgres of the auth service (secret) |
+//! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
+//! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//! | `REDIS_URL` | `redis://127.0.0.1:6379` | Redis for login throttling |
+//! | `REDIS_CONNECT_TIMEOUT` | `1s` | opening a connection |
+//! | `REDIS_COMMAND_TIMEOUT` | `500ms` | one command's answer |
+//! | `REDIS_KEY_PREFIX` | empty | namespace for keys when environments share a Redis |
+//! | `AUTH_REGIONS` | `eu,us` | regions a user may choose; the first letter of a user id's home |
+//! | `AUTH_ISSUER` | `platform-auth` | `iss` of access tokens |
+//! | `AUTH_AUDIENCE` | `platform` | `aud` of access tokens |
+//! | `AUTH_ACCESS_TOKEN_TTL` | `15m` | access-token lifetime |
+//! | `AUTH_REFRESH_TOKEN_TTL` | `30d` | refresh-token lifetime (renewed on every rotation) |
+//! | `AUTH_SIGNING_KEY` / `AUTH_SIGNING_KEY_FILE` | generated (dev only) | Ed25519 private key, PKCS#8 PEM (secret) |
+//! | `AUTH_PREVIOUS_PUBLIC_KEY` / `AUTH_PREVIOUS_PUBLIC_KEY_FILE` | none | the previous key's public half, SPKI PEM |
+//! | `AUTH_HASH_CONCURRENCY` | CPU count | password hashes computed at once |
+//! | `AUTH_LOGIN_MAX_FAILURES_PER_EMAIL` | `5` | failed logins per email per window |
+//! | `AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
+//! | `AUTH_LOGIN_THROTTLE_WINDOW` | `15m` | the throttling window |
+
+use std::time::Duration;
+
+use platform_config::{ConfigError, Env, ExposeSecret, SecretString};
+use platform_grpc::GrpcServerSettings;
+use platform_runtime::RuntimeSettings;
+use platform_telemetry::TelemetrySettings;
+
+/// Everything the auth service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub telemetry: TelemetrySettings,
+    pub runtime: RuntimeSettings,
+    pub grpc: GrpcServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub tokens: TokenSettings,
+    pub regions: Vec<String>,
+    pub hash_concurrency: usize,
+    pub throttle: ThrottleSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    pub connect_timeout: Duration,
+    pub command_timeout: Duration,
+    pub key_prefix: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// PKCS#8 PEM; `None` means "generate a throwaway key" (local runs only).
+    pub signing_key_pem: Option<SecretString>,
+    /// SPKI PEM of the key that signed before the current one, kept in the JWKS.
+    pub previous_public_key_pem: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ThrottleSettings {
+    pub max_failures_per_email: u32,
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let regions = env.list_or("AUTH_REGIONS", &["eu", "us"]);
+        validate_regions(&regions)?;
+        let default_concurrency = std::thread::available_parallelism().map_or(2, usize::from);
+        let hash_concurrency = env.or("AUTH_HASH_CONCURRENCY", default_concurrency)?;
+        if hash_concurrency == 0 {
+            return Err(ConfigError::invalid("AUTH_HASH_CONCURRENCY", "must be at least 1"));
+        }
+        Ok(Self {
+            telemetry: TelemetrySettings::from_env(env, "auth")?,
+            runtime: RuntimeSettings::from_env(env, 9101)?,
+            grpc: GrpcServerSettings::from_env(env, 50051)?,
+            database: DatabaseSettings {
+                url: env.secret("DATABASE_URL")?,
+                max_connections: env.or("DATABASE_MAX_CONNECTIONS", 10)?,
+                acquire_timeout: env.duration_or("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(2))?,
+                statement_timeout: env.duration_or("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5))?,
+            },
+            redis: RedisSettings {
+                url: env
+                    .secret_opt("REDIS_URL")
+                    .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
+                connect_timeout: env.duration_or("REDIS_CONNECT_TIMEOUT", Duration::from_secs(1))?,
+                command_timeout: env.duration_or("REDIS_COMMAND_TIMEOUT", Duration::from_millis(500))?,
+                key_prefix: env.or("REDIS_KEY_PREFIX", String::new())?,
+            },
+            tokens: TokenSettings {
+                issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
+                audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,
+                access_ttl: env.duration_or("AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+                refresh_ttl: env.duration_or("AUTH_REFRESH_TOKEN_TTL", Duration::from_secs(30 * 86_400))?,
+                signing_key_pem: pem_from(env, "AUTH_SIGNING_KEY")?.map(SecretString::from),
+                previous_public_key_pem: pem_from(env, "AUTH_PREVIOUS_PUBLIC_KEY")?,
+            },
+            regions,
+            hash_concurrency,
+            throttle: ThrottleSettings {
+                max_failures_per_email: env.or("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", 5)?,
+                max_failures_per_address: env.or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
+                window: env.duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
+            },
+        })
+    }
+
+    /// Settings for tests: ports 0, the given database and Redis, a fresh Redis namespace.
+    pub fn for_tests(database_url: &str, redis_url: &str, key_prefix: &str) -> Self {
+        let env = Env::from_pairs([
+            ("DATABASE_URL", database_url),
+            ("REDIS_URL", redis_url),
+            ("REDIS_KEY_PREFIX", key_prefix),
+        ]);
+        let mut settings = Self::from_env(&env).expect("test settings are valid");
+        settings.runtime = RuntimeSettings::for_tests();
+        settings.grpc = GrpcServerSettings::for_tests();
+        settings
+    }
+}
+
+/// Region names appear in user ids (`eu_…`), URLs and database names: keep them plain.
+fn validate_regions(regions: &[String]) -> Result<(), ConfigError> {
+    if regions.is_empty() {
+        return Err(ConfigError::invalid("AUTH_REGIONS", "needs at least one region"));
+    }
+    for region in regions {
+        let plain = (2..=16).contains(&region.len())
+            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !plain {
+            return Err(ConfigError::invalid(
+                "AUTH_REGIONS",
+                format!("{region:?} must be 2 to 16 lowercase letters or digits"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A PEM given inline in `NAME` or as a path in `NAME_FILE` (the Kubernetes Secret volume way).
+fn pem_from(env: &Env, name: &str) -> Result<Option<String>, ConfigError> {
+    let file_var = format!("{name}_FILE");
+    match (env.secret_opt(name), env.raw(&file_var)) {
+        (Some(_), Some(_)) => Err(ConfigError::invalid(name, format!("set {name} or {file_var}, not both"))),
+        (Some(inline), None) => Ok(Some(inline.expose_secret().to_owned())),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(Some)
+            .map_err(|e| ConfigError::invalid(&file_var, format!("cannot read {path}: {e}"))),
+        (None, None) => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_database_url_is_named() {
+        let err = Settings::from_env(&Env::default()).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn a_region_with_an_underscore_is_refused() {
+        let env = Env::from_pairs([("DATABASE_URL", "postgres://x/y"), ("AUTH_REGIONS", "eu,us_west")]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("AUTH_REGIONS") && err.contains("us_west"), "{err}");
+    }
+
+    #[test]
+    fn an_unreadable_key_file_names_the_variable() {
+        let env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem"),
+        ]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("AUTH_SIGNING_KEY_FILE"), "{err}");
+    }
+}

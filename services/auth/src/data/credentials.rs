@@ -1,0 +1,74 @@
+//! The `credentials` table.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::AuthError;
+
+pub struct NewCredential<'a> {
+    pub user_id: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub region: &'a str,
+}
+
+#[derive(sqlx::FromRow)]
+pub struct StoredCredential {
+    pub user_id: String,
+    pub region: String,
+    pub password_hash: String,
+}
+
+#[derive(Clone)]
+pub struct Credentials {
+    pool: PgPool,
+}
+
+impl Credentials {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Inserts the credentials and the first refresh token of their first session in one
+    /// transaction: a registration either fully exists or not at all.
+    pub async fn register(
+        &self,
+        credential: &NewCredential<'_>,
+        refresh_hash: &[u8],
+        refresh_ttl: Duration,
+    ) -> Result<(), AuthError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into credentials (user_id, email, password_hash, region) values ($1, $2, $3, $4)",
+        )
+        .bind(credential.user_id)
+        .bind(credential.email)
+        .bind(credential.password_hash)
+        .bind(credential.region)
+        .execute(&mut *tx)
+        .await
+        .map_err(on_constraint)?;
+        super::refresh_tokens::insert(&mut tx, credential.user_id, uuid::Uuid::new_v4(), refresh_hash, refresh_ttl)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_by_email(&self, email: &str) -> Result<Option<StoredCredential>, AuthError> {
+        Ok(sqlx::query_as(
+            "select user_id, region, password_hash from credentials where email = $1",
+        )
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+/// Maps a constraint violation to the error the caller should see, by constraint name.
+fn on_constraint(e: sqlx::Error) -> AuthError {
+    match e.as_database_error().and_then(|db| db.constraint()) {
+        Some("credentials_email_key") => AuthError::EmailTaken,
+        _ => e.into(),
+    }
+}

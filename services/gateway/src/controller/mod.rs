@@ -1,0 +1,11 @@
+//! HTTP controllers: one module per resource; each handler extracts, calls, and maps.
+
+pub mod auth;
+pub mod docs;
+
+use crate::ApiError;
+
+/// The answer for any path the router does not know.
+pub async fn not_found() -> ApiError {
+    ApiError::not_found()
+}

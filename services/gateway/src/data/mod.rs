@@ -1,0 +1,7 @@
+//! The gateway's data access: clients of upstream services and the JWKS cache.
+
+mod auth;
+pub mod jwks;
+
+pub use auth::AuthClient;
+pub use jwks::JwksCache;
