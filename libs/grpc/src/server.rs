@@ -25,7 +25,7 @@ use crate::GrpcServerSettings;
 /// # async fn run(listener: tokio::net::TcpListener, readiness: platform_runtime::Readiness,
 /// #     stop: platform_runtime::CancellationToken) -> anyhow::Result<()> {
 /// let server = GrpcServer::new(); // .add_service(AuthServiceServer::new(controller))
-/// server.serve(listener, &GrpcServerSettings::for_tests(), readiness, stop).await
+/// server.serve(listener, GrpcServerSettings::for_tests(), readiness, stop).await
 /// # }
 /// ```
 pub struct GrpcServer {
@@ -75,7 +75,7 @@ impl GrpcServer {
     pub async fn serve(
         self,
         listener: TcpListener,
-        settings: &GrpcServerSettings,
+        settings: GrpcServerSettings,
         readiness: Readiness,
         stop: CancellationToken,
     ) -> anyhow::Result<()> {

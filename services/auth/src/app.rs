@@ -57,7 +57,7 @@ impl App {
         let grpc_settings = settings.grpc.clone();
         let grpc_readiness = readiness.clone();
         lifecycle.spawn("grpc", move |stop| async move {
-            server.serve(grpc_listener, &grpc_settings, grpc_readiness, stop).await
+            server.serve(grpc_listener, grpc_settings, grpc_readiness, stop).await
         });
         lifecycle.spawn("ops", move |stop| serve_http(ops_listener, ops::router(readiness), stop));
         tracing::info!(%grpc_addr, %ops_addr, "auth service listening");

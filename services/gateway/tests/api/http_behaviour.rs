@@ -1,0 +1,158 @@
+//! The HTTP contract every route keeps: problem+json errors, request ids, limits, OpenAPI,
+//! metrics and readiness.
+
+use std::time::Duration;
+
+use platform_grpc::GrpcClientSettings;
+use platform_testkit::refused_addr;
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, spawn_held_auth};
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem_that_echoes_the_request_id() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/v1/nothing-here", app.base))
+        .header("x-request-id", "req-from-client-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "req-from-client-1");
+    let body = assert_problem(response, 404, "NOT_FOUND").await;
+    assert_eq!(body["request_id"], "req-from-client-1");
+}
+
+#[tokio::test]
+async fn a_request_without_an_id_gets_one() {
+    let app = spawn_app().await;
+    let response = app.get("/.well-known/jwks.json").await;
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_413_problem() {
+    let app = spawn_app().await;
+    let big = "x".repeat(70 * 1024);
+    let response = app
+        .post("/v1/auth/login", json!({"email": big, "password": "p"}))
+        .await;
+    assert_problem(response, 413, "PAYLOAD_TOO_LARGE").await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_415_problem() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/v1/auth/login", app.base))
+        .header("content-type", "text/plain")
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+}
+
+#[tokio::test]
+async fn the_wrong_method_is_a_405_problem() {
+    let app = spawn_app().await;
+    let response = app.get("/v1/auth/login").await;
+    assert_problem(response, 405, "METHOD_NOT_ALLOWED").await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_3_1_and_describes_every_route() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in ["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/.well-known/jwks.json"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route() {
+    let app = spawn_app().await;
+    app.get("/.well-known/jwks.json").await;
+    let metrics = app
+        .client
+        .get(format!("http://{}/metrics", app.gateway_ops))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"http_server_requests_total{method="GET",route="/.well-known/jwks.json",status="200"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("http_server_request_duration_seconds_bucket"));
+    assert!(metrics.contains(r#"grpc_server_requests_total{method="/auth.v1.AuthService/GetJwks",code="Ok"}"#));
+}
+
+#[tokio::test]
+async fn readiness_follows_the_upstream() {
+    let app = spawn_app().await;
+    let ready = app.client.get(format!("http://{}/readyz", app.gateway_ops)).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    let nobody = refused_addr().await;
+    let orphan = spawn_app_with(Box::new(move |_, gateway| {
+        gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
+    }))
+    .await;
+    let not_ready = orphan
+        .client
+        .get(format!("http://{}/readyz", orphan.gateway_ops))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_ready.status(), 503);
+    let report: Value = not_ready.json().await.unwrap();
+    assert_ne!(report["checks"]["auth"], "ok", "{report}");
+}
+
+#[tokio::test]
+async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after() {
+    let (held, arrived, release) = spawn_held_auth().await;
+    let app = spawn_app_with(Box::new(move |_, gateway| {
+        gateway.auth = GrpcClientSettings::for_tests("auth", held);
+        gateway.http.max_concurrent_requests = 1;
+    }))
+    .await;
+    let first = {
+        let (client, base) = (app.client.clone(), app.base.clone());
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/auth/login"))
+                .json(&json!({"email": "a@example.com", "password": "p"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+    };
+    arrived.notified().await;
+    let shed = app.get("/.well-known/jwks.json").await;
+    assert_eq!(shed.headers()["retry-after"], "1");
+    assert_problem(shed, 503, "UNAVAILABLE").await;
+    release.add_permits(1);
+    assert_eq!(first.await.unwrap(), 200);
+}
+
+#[tokio::test]
+async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
+    let (held, _, _) = spawn_held_auth().await;
+    let app = spawn_app_with(Box::new(move |_, gateway| {
+        gateway.auth = GrpcClientSettings::for_tests("auth", held);
+        gateway.http.request_timeout = Duration::from_millis(300);
+    }))
+    .await;
+    let response = app.login("a@example.com", "p").await;
+    assert_problem(response, 504, "TIMEOUT").await;
+}

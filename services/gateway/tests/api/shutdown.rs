@@ -1,0 +1,77 @@
+//! Graceful shutdown of the real binary: on SIGTERM, the request in flight completes and new
+//! connections are refused.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::spawn_held_auth;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refused() {
+    let (held, arrived, release) = spawn_held_auth().await;
+    let (http_port, ops_port) = (free_port(), free_port());
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env("BIND_ADDRESS", "127.0.0.1")
+        .env("HTTP_PORT", http_port.to_string())
+        .env("OPS_PORT", ops_port.to_string())
+        .env("AUTH_GRPC_URL", format!("http://{held}"))
+        .env("AUTH_GRPC_TIMEOUT", "30s")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the gateway binary starts");
+    let base = format!("http://127.0.0.1:{http_port}");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+
+    // Wait until it serves (bounded: 200 tries of a short connect).
+    let mut up = false;
+    for _ in 0..200 {
+        if client.get(format!("http://127.0.0.1:{ops_port}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(up, "the gateway came up");
+
+    let in_flight = {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/auth/login"))
+                .json(&json!({"email": "a@example.com", "password": "p"}))
+                .send()
+                .await
+        })
+    };
+    arrived.notified().await;
+    let killed = Command::new("kill")
+        .args(["-TERM", &gateway.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+
+    // The listener closes: new connections are refused while the old request is still held.
+    let mut refused = false;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", http_port)).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(refused, "new connections are refused once draining starts");
+    assert!(!in_flight.is_finished());
+
+    release.add_permits(1);
+    let response = in_flight.await.unwrap().expect("the in-flight request gets an answer");
+    assert_eq!(response.status(), 200);
+    let status = tokio::task::spawn_blocking(move || gateway.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "the gateway exits cleanly after draining: {status}");
+}
