@@ -87,6 +87,17 @@ impl Env {
         Self { vars }
     }
 
+    /// This environment with `defaults` filled in for the variables it does not set, so a
+    /// tool can supply local defaults while every explicit setting still wins.
+    pub fn with_defaults(mut self, defaults: &[(&str, &str)]) -> Self {
+        for (name, value) in defaults {
+            if self.raw(name).is_none() {
+                self.vars.insert((*name).to_owned(), (*value).to_owned());
+            }
+        }
+        self
+    }
+
     /// The raw value, treating an empty string as unset (as shells and compose files do).
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.vars
@@ -205,7 +216,10 @@ mod tests {
     #[test]
     fn a_bad_duration_is_refused_with_a_hint() {
         let env = Env::from_pairs([("T", "5 parsecs")]);
-        let err = env.duration_or("T", Duration::ZERO).unwrap_err().to_string();
+        let err = env
+            .duration_or("T", Duration::ZERO)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("T") && err.contains("250ms"), "{err}");
     }
 
@@ -213,7 +227,18 @@ mod tests {
     fn secrets_do_not_show_in_debug_output() {
         let env = Env::from_pairs([("DB_PASSWORD", "hunter2")]);
         assert!(!format!("{env:?}").contains("hunter2"));
-        assert_eq!(env.secret("DB_PASSWORD").unwrap().expose_secret(), "hunter2");
+        assert_eq!(
+            env.secret("DB_PASSWORD").unwrap().expose_secret(),
+            "hunter2"
+        );
+    }
+
+    #[test]
+    fn defaults_fill_only_what_is_unset() {
+        let env =
+            Env::from_pairs([("A", "set")]).with_defaults(&[("A", "default"), ("B", "default")]);
+        assert_eq!(env.raw("A"), Some("set"));
+        assert_eq!(env.raw("B"), Some("default"));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 use std::net::SocketAddr;
 
-use tonic::transport::{Channel, Endpoint};
 use tonic::transport::channel::Change;
+use tonic::transport::{Channel, Endpoint};
 
 use crate::{GrpcClientSettings, Outbound};
 
@@ -81,7 +81,12 @@ impl Resolver {
             }
             for new in resolved.difference(&known) {
                 let endpoint = self.endpoint(*new);
-                if self.changes.send(Change::Insert(*new, endpoint)).await.is_err() {
+                if self
+                    .changes
+                    .send(Change::Insert(*new, endpoint))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }

@@ -97,7 +97,10 @@ mod tests {
     fn grpc_timeout_round_trips_in_milliseconds() {
         let header = grpc_timeout_header(Duration::from_millis(1500));
         assert_eq!(header, "1500m");
-        assert_eq!(parse_grpc_timeout("1500m"), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            parse_grpc_timeout("1500m"),
+            Some(Duration::from_millis(1500))
+        );
         assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_grpc_timeout("2x"), None);
         assert_eq!(parse_grpc_timeout(""), None);

@@ -54,10 +54,8 @@ impl GrpcServer {
     /// Mounts a generated service; its health is reported under its full name.
     pub fn add_service<S>(mut self, service: S) -> Self
     where
-        S: tower::Service<
-                http::Request<tonic::body::Body>,
-                Error = std::convert::Infallible,
-            > + NamedService
+        S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + NamedService
             + Clone
             + Send
             + Sync

@@ -26,7 +26,12 @@ impl GrpcClientSettings {
     /// Reads `{prefix}_URL` and friends (see the module documentation).
     pub fn from_env(env: &Env, prefix: &str, default_url: &str) -> Result<Self, ConfigError> {
         let url_var = format!("{prefix}_URL");
-        let url: http::Uri = env.or(&url_var, default_url.parse().map_err(|e| ConfigError::invalid(&url_var, e))?)?;
+        let url: http::Uri = env.or(
+            &url_var,
+            default_url
+                .parse()
+                .map_err(|e| ConfigError::invalid(&url_var, e))?,
+        )?;
         if url.host().is_none() || url.port_u16().is_none() {
             return Err(ConfigError::invalid(
                 &url_var,
@@ -41,9 +46,14 @@ impl GrpcClientSettings {
         Ok(Self {
             peer,
             url,
-            connect_timeout: env.duration_or(&format!("{prefix}_CONNECT_TIMEOUT"), Duration::from_secs(1))?,
-            request_timeout: env.duration_or(&format!("{prefix}_TIMEOUT"), Duration::from_secs(3))?,
-            resolve_interval: env.duration_or(&format!("{prefix}_RESOLVE_INTERVAL"), Duration::from_secs(10))?,
+            connect_timeout: env
+                .duration_or(&format!("{prefix}_CONNECT_TIMEOUT"), Duration::from_secs(1))?,
+            request_timeout: env
+                .duration_or(&format!("{prefix}_TIMEOUT"), Duration::from_secs(3))?,
+            resolve_interval: env.duration_or(
+                &format!("{prefix}_RESOLVE_INTERVAL"),
+                Duration::from_secs(10),
+            )?,
         })
     }
 
@@ -51,7 +61,9 @@ impl GrpcClientSettings {
     pub fn for_tests(peer: &str, addr: SocketAddr) -> Self {
         Self {
             peer: peer.to_owned(),
-            url: format!("http://{addr}").parse().expect("a socket address makes a valid URI"),
+            url: format!("http://{addr}")
+                .parse()
+                .expect("a socket address makes a valid URI"),
             connect_timeout: Duration::from_millis(500),
             request_timeout: Duration::from_secs(2),
             resolve_interval: Duration::from_secs(10),

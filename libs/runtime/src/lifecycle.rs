@@ -139,3 +139,70 @@ pub async fn serve_http(
     .await
     .with_context(|| format!("HTTP server on {addr}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lifecycle(readiness: &Readiness) -> Lifecycle {
+        Lifecycle::new(readiness.clone(), Duration::ZERO, Duration::from_secs(5))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tasks_are_stopped_and_awaited_on_the_signal() {
+        let readiness = Readiness::new();
+        let lifecycle = lifecycle(&readiness);
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = finished.clone();
+        lifecycle.spawn("worker", move |stop| async move {
+            stop.cancelled().await;
+            // Work that takes a while to wind down still gets to finish.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        });
+        lifecycle.run_until(async {}).await.unwrap();
+        assert!(finished.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(readiness.is_draining());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn work_that_outlives_the_drain_deadline_is_an_error() {
+        let readiness = Readiness::new();
+        let lifecycle = lifecycle(&readiness);
+        lifecycle.spawn("stuck", |_stop| std::future::pending());
+        let err = lifecycle.run_until(async {}).await.unwrap_err();
+        assert!(err.to_string().contains("drain deadline"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_task_stops_the_service_with_its_error() {
+        let readiness = Readiness::new();
+        let lifecycle = lifecycle(&readiness);
+        lifecycle.spawn("server", |_stop| async { anyhow::bail!("port vanished") });
+        let err = lifecycle
+            .run_until(std::future::pending())
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("port vanished"), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn readiness_reports_failed_checks_by_name_and_draining() {
+        let readiness = Readiness::new();
+        readiness.add_check("db", || async { Ok(()) });
+        readiness.add_check("cache", || async { Err("connection refused".to_owned()) });
+        let report = readiness.evaluate().await;
+        assert!(!report.ready);
+        assert_eq!(report.checks["db"], "ok");
+        assert_eq!(report.checks["cache"], "connection refused");
+
+        let healthy = Readiness::new();
+        assert!(healthy.evaluate().await.ready);
+        healthy.start_draining();
+        assert!(
+            !healthy.evaluate().await.ready,
+            "a draining replica is not ready"
+        );
+    }
+}

@@ -73,15 +73,16 @@ impl Readiness {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let results = futures::future::join_all(checks.into_iter().map(|(name, check)| async move {
-            let outcome = match tokio::time::timeout(CHECK_DEADLINE, check()).await {
-                Ok(Ok(())) => "ok".to_owned(),
-                Ok(Err(reason)) => reason,
-                Err(_) => format!("no answer within {CHECK_DEADLINE:?}"),
-            };
-            (name, outcome)
-        }))
-        .await;
+        let results =
+            futures::future::join_all(checks.into_iter().map(|(name, check)| async move {
+                let outcome = match tokio::time::timeout(CHECK_DEADLINE, check()).await {
+                    Ok(Ok(())) => "ok".to_owned(),
+                    Ok(Err(reason)) => reason,
+                    Err(_) => format!("no answer within {CHECK_DEADLINE:?}"),
+                };
+                (name, outcome)
+            }))
+            .await;
         let draining = self.is_draining();
         let checks: std::collections::BTreeMap<_, _> = results.into_iter().collect();
         Report {

@@ -18,6 +18,7 @@
 pub mod context;
 mod settings;
 
+pub use opentelemetry_sdk::trace::SdkTracerProvider;
 pub use settings::{LogFormat, TelemetrySettings};
 
 use anyhow::Context as _;
@@ -25,7 +26,6 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -51,20 +51,6 @@ impl Drop for TelemetryGuard {
 /// A collector that is not running does not fail the service: spans are dropped and the
 /// exporter logs why.
 pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-
-    let filter = EnvFilter::try_new(&settings.log_filter)
-        .with_context(|| format!("RUST_LOG {:?} is not a valid filter", settings.log_filter))?;
-    let logs = match settings.log_format {
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
-        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
-    };
-
     let provider = match &settings.otlp_endpoint {
         None => None,
         Some(endpoint) => {
@@ -83,6 +69,28 @@ pub fn init(settings: &TelemetrySettings) -> anyhow::Result<TelemetryGuard> {
                     .build(),
             )
         }
+    };
+    install(settings, provider)
+}
+
+/// Like [`init`], with a tracer provider made by the caller (tests pass one with an
+/// in-memory exporter to see the spans).
+pub fn install(
+    settings: &TelemetrySettings,
+    provider: Option<SdkTracerProvider>,
+) -> anyhow::Result<TelemetryGuard> {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+
+    let filter = EnvFilter::try_new(&settings.log_filter)
+        .with_context(|| format!("RUST_LOG {:?} is not a valid filter", settings.log_filter))?;
+    let logs = match settings.log_format {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().compact().boxed(),
     };
     let otel = provider.as_ref().map(|provider| {
         opentelemetry::global::set_tracer_provider(provider.clone());

@@ -87,7 +87,7 @@ impl Drop for TestDatabase {
                 conn.execute(AssertSqlSafe(format!(
                     r#"drop database if exists "{name}" with (force)"#
                 )))
-                    .await?;
+                .await?;
                 anyhow::Ok(())
             })
         })
@@ -112,7 +112,9 @@ pub async fn black_hole() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a loopback port");
-    let addr = listener.local_addr().expect("a bound listener has an address");
+    let addr = listener
+        .local_addr()
+        .expect("a bound listener has an address");
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
@@ -127,5 +129,7 @@ pub async fn refused_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a loopback port");
-    listener.local_addr().expect("a bound listener has an address")
+    listener
+        .local_addr()
+        .expect("a bound listener has an address")
 }

@@ -57,11 +57,19 @@ impl App {
         let grpc_settings = settings.grpc.clone();
         let grpc_readiness = readiness.clone();
         lifecycle.spawn("grpc", move |stop| async move {
-            server.serve(grpc_listener, grpc_settings, grpc_readiness, stop).await
+            server
+                .serve(grpc_listener, grpc_settings, grpc_readiness, stop)
+                .await
         });
-        lifecycle.spawn("ops", move |stop| serve_http(ops_listener, ops::router(readiness), stop));
+        lifecycle.spawn("ops", move |stop| {
+            serve_http(ops_listener, ops::router(readiness), stop)
+        });
         tracing::info!(%grpc_addr, %ops_addr, "auth service listening");
-        Ok(Self { lifecycle, grpc_addr, ops_addr })
+        Ok(Self {
+            lifecycle,
+            grpc_addr,
+            ops_addr,
+        })
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
@@ -73,7 +81,10 @@ impl App {
     }
 
     /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         self.lifecycle.run_until(signal).await
     }
 }

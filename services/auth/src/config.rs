@@ -88,7 +88,10 @@ impl Settings {
         let default_concurrency = std::thread::available_parallelism().map_or(2, usize::from);
         let hash_concurrency = env.or("AUTH_HASH_CONCURRENCY", default_concurrency)?;
         if hash_concurrency == 0 {
-            return Err(ConfigError::invalid("AUTH_HASH_CONCURRENCY", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "AUTH_HASH_CONCURRENCY",
+                "must be at least 1",
+            ));
         }
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "auth")?,
@@ -97,22 +100,28 @@ impl Settings {
             database: DatabaseSettings {
                 url: env.secret("DATABASE_URL")?,
                 max_connections: env.or("DATABASE_MAX_CONNECTIONS", 10)?,
-                acquire_timeout: env.duration_or("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(2))?,
-                statement_timeout: env.duration_or("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5))?,
+                acquire_timeout: env
+                    .duration_or("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(2))?,
+                statement_timeout: env
+                    .duration_or("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5))?,
             },
             redis: RedisSettings {
                 url: env
                     .secret_opt("REDIS_URL")
                     .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-                connect_timeout: env.duration_or("REDIS_CONNECT_TIMEOUT", Duration::from_secs(1))?,
-                command_timeout: env.duration_or("REDIS_COMMAND_TIMEOUT", Duration::from_millis(500))?,
+                connect_timeout: env
+                    .duration_or("REDIS_CONNECT_TIMEOUT", Duration::from_secs(1))?,
+                command_timeout: env
+                    .duration_or("REDIS_COMMAND_TIMEOUT", Duration::from_millis(500))?,
                 key_prefix: env.or("REDIS_KEY_PREFIX", String::new())?,
             },
             tokens: TokenSettings {
                 issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
                 audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,
-                access_ttl: env.duration_or("AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
-                refresh_ttl: env.duration_or("AUTH_REFRESH_TOKEN_TTL", Duration::from_secs(30 * 86_400))?,
+                access_ttl: env
+                    .duration_or("AUTH_ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?,
+                refresh_ttl: env
+                    .duration_or("AUTH_REFRESH_TOKEN_TTL", Duration::from_secs(30 * 86_400))?,
                 signing_key_pem: pem_from(env, "AUTH_SIGNING_KEY")?.map(SecretString::from),
                 previous_public_key_pem: pem_from(env, "AUTH_PREVIOUS_PUBLIC_KEY")?,
             },
@@ -121,7 +130,8 @@ impl Settings {
             throttle: ThrottleSettings {
                 max_failures_per_email: env.or("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", 5)?,
                 max_failures_per_address: env.or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
-                window: env.duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
+                window: env
+                    .duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
             },
         })
     }
@@ -143,11 +153,16 @@ impl Settings {
 /// Region names appear in user ids (`eu_…`), URLs and database names: keep them plain.
 fn validate_regions(regions: &[String]) -> Result<(), ConfigError> {
     if regions.is_empty() {
-        return Err(ConfigError::invalid("AUTH_REGIONS", "needs at least one region"));
+        return Err(ConfigError::invalid(
+            "AUTH_REGIONS",
+            "needs at least one region",
+        ));
     }
     for region in regions {
         let plain = (2..=16).contains(&region.len())
-            && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !plain {
             return Err(ConfigError::invalid(
                 "AUTH_REGIONS",
@@ -162,7 +177,10 @@ fn validate_regions(regions: &[String]) -> Result<(), ConfigError> {
 fn pem_from(env: &Env, name: &str) -> Result<Option<String>, ConfigError> {
     let file_var = format!("{name}_FILE");
     match (env.secret_opt(name), env.raw(&file_var)) {
-        (Some(_), Some(_)) => Err(ConfigError::invalid(name, format!("set {name} or {file_var}, not both"))),
+        (Some(_), Some(_)) => Err(ConfigError::invalid(
+            name,
+            format!("set {name} or {file_var}, not both"),
+        )),
         (Some(inline), None) => Ok(Some(inline.expose_secret().to_owned())),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map(Some)
@@ -183,9 +201,15 @@ mod tests {
 
     #[test]
     fn a_region_with_an_underscore_is_refused() {
-        let env = Env::from_pairs([("DATABASE_URL", "postgres://x/y"), ("AUTH_REGIONS", "eu,us_west")]);
+        let env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_REGIONS", "eu,us_west"),
+        ]);
         let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("AUTH_REGIONS") && err.contains("us_west"), "{err}");
+        assert!(
+            err.contains("AUTH_REGIONS") && err.contains("us_west"),
+            "{err}"
+        );
     }
 
     #[test]

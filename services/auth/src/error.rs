@@ -59,13 +59,41 @@ impl From<sqlx::Error> for AuthError {
 impl From<AuthError> for Status {
     fn from(error: AuthError) -> Self {
         let (code, reason, message) = match &error {
-            AuthError::InvalidInput(_) => (Code::InvalidArgument, "INVALID_INPUT", "the request has invalid fields"),
-            AuthError::EmailTaken => (Code::AlreadyExists, "EMAIL_TAKEN", "an account with this email already exists"),
-            AuthError::InvalidCredentials => (Code::Unauthenticated, "INVALID_CREDENTIALS", "invalid email or password"),
-            AuthError::Throttled { .. } => (Code::ResourceExhausted, "TOO_MANY_ATTEMPTS", "too many failed logins; try again later"),
-            AuthError::InvalidRefreshToken => (Code::Unauthenticated, "INVALID_REFRESH_TOKEN", "the refresh token is invalid, expired or revoked"),
-            AuthError::DependencyTimeout(_) => (Code::DeadlineExceeded, "DEPENDENCY_TIMEOUT", "a dependency did not answer in time"),
-            AuthError::DependencyUnavailable(_) => (Code::Unavailable, "DEPENDENCY_UNAVAILABLE", "a dependency is unavailable"),
+            AuthError::InvalidInput(_) => (
+                Code::InvalidArgument,
+                "INVALID_INPUT",
+                "the request has invalid fields",
+            ),
+            AuthError::EmailTaken => (
+                Code::AlreadyExists,
+                "EMAIL_TAKEN",
+                "an account with this email already exists",
+            ),
+            AuthError::InvalidCredentials => (
+                Code::Unauthenticated,
+                "INVALID_CREDENTIALS",
+                "invalid email or password",
+            ),
+            AuthError::Throttled { .. } => (
+                Code::ResourceExhausted,
+                "TOO_MANY_ATTEMPTS",
+                "too many failed logins; try again later",
+            ),
+            AuthError::InvalidRefreshToken => (
+                Code::Unauthenticated,
+                "INVALID_REFRESH_TOKEN",
+                "the refresh token is invalid, expired or revoked",
+            ),
+            AuthError::DependencyTimeout(_) => (
+                Code::DeadlineExceeded,
+                "DEPENDENCY_TIMEOUT",
+                "a dependency did not answer in time",
+            ),
+            AuthError::DependencyUnavailable(_) => (
+                Code::Unavailable,
+                "DEPENDENCY_UNAVAILABLE",
+                "a dependency is unavailable",
+            ),
             AuthError::Unexpected(cause) => {
                 // The only place an unexpected error is logged; the caller learns nothing internal.
                 tracing::error!(error = ?cause, "unexpected error");

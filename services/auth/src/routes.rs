@@ -9,5 +9,7 @@ use crate::controller::AuthController;
 use crate::service::Accounts;
 
 pub fn grpc_server(accounts: Arc<Accounts>, regions: Vec<String>) -> GrpcServer {
-    GrpcServer::new().add_service(AuthServiceServer::new(AuthController::new(accounts, regions)))
+    GrpcServer::new().add_service(AuthServiceServer::new(AuthController::new(
+        accounts, regions,
+    )))
 }

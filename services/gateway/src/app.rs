@@ -52,9 +52,15 @@ impl App {
             settings.runtime.drain_deadline,
         );
         lifecycle.spawn("http", move |stop| serve_http(http_listener, router, stop));
-        lifecycle.spawn("ops", move |stop| serve_http(ops_listener, ops::router(readiness), stop));
+        lifecycle.spawn("ops", move |stop| {
+            serve_http(ops_listener, ops::router(readiness), stop)
+        });
         tracing::info!(%http_addr, %ops_addr, "gateway listening");
-        Ok(Self { lifecycle, http_addr, ops_addr })
+        Ok(Self {
+            lifecycle,
+            http_addr,
+            ops_addr,
+        })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -65,7 +71,10 @@ impl App {
         self.ops_addr
     }
 
-    pub async fn run_until(self, signal: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
         self.lifecycle.run_until(signal).await
     }
 }

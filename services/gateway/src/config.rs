@@ -60,7 +60,10 @@ impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let max_concurrent_requests = env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024)?;
         if max_concurrent_requests == 0 {
-            return Err(ConfigError::invalid("GATEWAY_MAX_CONCURRENT_REQUESTS", "must be at least 1"));
+            return Err(ConfigError::invalid(
+                "GATEWAY_MAX_CONCURRENT_REQUESTS",
+                "must be at least 1",
+            ));
         }
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "gateway")?,
@@ -71,7 +74,8 @@ impl Settings {
             ),
             auth: GrpcClientSettings::from_env(env, "AUTH_GRPC", "http://127.0.0.1:50051")?,
             http: HttpSettings {
-                request_timeout: env.duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
+                request_timeout: env
+                    .duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
                 max_body_bytes: env.or("GATEWAY_MAX_BODY_BYTES", 64 * 1024)?,
                 max_concurrent_requests,
                 cors_allowed_origins: env.list_or("GATEWAY_CORS_ALLOWED_ORIGINS", &[]),
@@ -80,8 +84,10 @@ impl Settings {
             tokens: TokenSettings {
                 issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
                 audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,
-                jwks_refresh_interval: env.duration_or("GATEWAY_JWKS_REFRESH_INTERVAL", Duration::from_secs(300))?,
-                jwks_min_refetch_interval: env.duration_or("GATEWAY_JWKS_MIN_REFETCH_INTERVAL", Duration::from_secs(10))?,
+                jwks_refresh_interval: env
+                    .duration_or("GATEWAY_JWKS_REFRESH_INTERVAL", Duration::from_secs(300))?,
+                jwks_min_refetch_interval: env
+                    .duration_or("GATEWAY_JWKS_MIN_REFETCH_INTERVAL", Duration::from_secs(10))?,
             },
         })
     }

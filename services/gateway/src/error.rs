@@ -81,7 +81,11 @@ impl ApiError {
 
     /// A 5xx whose `cause` is logged but not shown.
     pub fn internal(cause: impl Into<String>) -> Self {
-        let mut e = Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error");
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "internal error",
+        );
         e.cause = Some(cause.into());
         e
     }
@@ -95,12 +99,21 @@ impl ApiError {
     pub fn from_status(status: StatusCode) -> Self {
         let (code, detail) = match status {
             StatusCode::NOT_FOUND => ("NOT_FOUND", "no such resource"),
-            StatusCode::METHOD_NOT_ALLOWED => ("METHOD_NOT_ALLOWED", "this method is not allowed here"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ("METHOD_NOT_ALLOWED", "this method is not allowed here")
+            }
             StatusCode::PAYLOAD_TOO_LARGE => ("PAYLOAD_TOO_LARGE", "the request body is too large"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => ("UNSUPPORTED_MEDIA_TYPE", "the content type is not supported"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "UNSUPPORTED_MEDIA_TYPE",
+                "the content type is not supported",
+            ),
             StatusCode::GATEWAY_TIMEOUT => ("TIMEOUT", "the request took too long"),
-            StatusCode::SERVICE_UNAVAILABLE => ("UNAVAILABLE", "the service is unavailable; retry later"),
-            StatusCode::TOO_MANY_REQUESTS => ("TOO_MANY_REQUESTS", "too many requests; retry later"),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                ("UNAVAILABLE", "the service is unavailable; retry later")
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                ("TOO_MANY_REQUESTS", "too many requests; retry later")
+            }
             s if s.is_server_error() => ("INTERNAL", "internal error"),
             _ => ("BAD_REQUEST", "the request is invalid"),
         };
@@ -109,12 +122,11 @@ impl ApiError {
 
     pub fn problem(&self) -> Problem {
         Problem {
-            kind: format!("/problems/{}", self.code.to_ascii_lowercase().replace('_', "-")),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            kind: format!(
+                "/problems/{}",
+                self.code.to_ascii_lowercase().replace('_', "-")
+            ),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             code: self.code.clone(),
@@ -159,18 +171,28 @@ impl From<tonic::Status> for ApiError {
             Code::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
             Code::ResourceExhausted => (StatusCode::TOO_MANY_REQUESTS, "TOO_MANY_REQUESTS"),
             // A deadline that fired on either side; tonic reports its own timeout as Cancelled.
-            Code::DeadlineExceeded | Code::Cancelled => (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT"),
+            Code::DeadlineExceeded | Code::Cancelled => {
+                (StatusCode::GATEWAY_TIMEOUT, "UPSTREAM_TIMEOUT")
+            }
             Code::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "UPSTREAM_UNAVAILABLE"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"),
         };
         let mut error = if http.is_server_error() {
             let mut e = Self::from_status(http);
             e.code = reason.unwrap_or_else(|| default_code.to_owned());
-            e.cause = Some(format!("upstream {:?}: {}", status.code(), status.message()));
+            e.cause = Some(format!(
+                "upstream {:?}: {}",
+                status.code(),
+                status.message()
+            ));
             e
         } else {
             // Upstream messages for client errors are written for users.
-            Self::new(http, reason.as_deref().unwrap_or(default_code), status.message())
+            Self::new(
+                http,
+                reason.as_deref().unwrap_or(default_code),
+                status.message(),
+            )
         };
         if let Some(bad_request) = details.bad_request() {
             error.errors = bad_request
@@ -210,7 +232,10 @@ mod tests {
         let error = ApiError::from(tonic::Status::unavailable("connection refused"));
         assert_eq!(error.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(error.retry_after, Some(Duration::from_secs(1)));
-        assert!(!error.detail.contains("refused"), "internal details stay out of 5xx bodies");
+        assert!(
+            !error.detail.contains("refused"),
+            "internal details stay out of 5xx bodies"
+        );
     }
 
     #[test]

@@ -10,11 +10,29 @@ use tower::BoxError;
 use crate::ApiError;
 use crate::error::{ErrorCause, PROBLEM_JSON};
 
-/// Runs the request with its request id and trace context, logs an error's cause once, and
+/// The span of one HTTP request: named after the request id, and a child of the caller's
+/// trace when the request carries a `traceparent`. The parent must be set before anything
+/// runs inside the span, so this is done where the span is made.
+pub fn http_span(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(context::REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let span = tracing::info_span!(
+        "http.request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+    );
+    context::extract(request.headers(), &span);
+    span
+}
+
+/// Runs the request with its request id in scope, logs an error's cause once, and
 /// turns any bare error answer (unknown route, a tower layer's 413/504) into problem+json.
 pub async fn request_context(request: Request, next: Next) -> Response {
     let request_id = context::request_id_from(request.headers()).unwrap_or_default();
-    context::extract(request.headers(), &tracing::Span::current());
     context::with_request_id(request_id, async move {
         let response = next.run(request).await;
         if let Some(ErrorCause(cause)) = response.extensions().get::<ErrorCause>() {

@@ -30,25 +30,27 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .with_state(state)
         // Outermost first: request id → trace → context and problem mapping → metrics →
         // load shedding → timeout → CORS → body limit → the handler.
-        .layer(ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<axum::body::Body>| {
-            let request_id = request
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            tracing::info_span!("http.request", method = %request.method(), uri = %request.uri().path(), request_id)
-        }))
-        .layer(axum::middleware::from_fn(middleware::request_context))
-        .layer(axum::middleware::from_fn(platform_runtime::metrics::track_http))
-        .layer(HandleErrorLayer::new(middleware::overloaded))
-        .load_shed()
-        .layer(GlobalConcurrencyLimitLayer::new(http.max_concurrent_requests))
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, http.request_timeout))
-        .layer(cors(&http.cors_allowed_origins))
-        .layer(RequestBodyLimitLayer::new(http.max_body_bytes)))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(TraceLayer::new_for_http().make_span_with(middleware::http_span))
+                .layer(axum::middleware::from_fn(middleware::request_context))
+                .layer(axum::middleware::from_fn(
+                    platform_runtime::metrics::track_http,
+                ))
+                .layer(HandleErrorLayer::new(middleware::overloaded))
+                .load_shed()
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    http.max_concurrent_requests,
+                ))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    http.request_timeout,
+                ))
+                .layer(cors(&http.cors_allowed_origins))
+                .layer(RequestBodyLimitLayer::new(http.max_body_bytes)),
+        )
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -44,14 +44,20 @@ impl pb::auth_service_server::AuthService for AuthController {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::TokenPair>, Status> {
+    async fn login(
+        &self,
+        request: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
         let login = validation::login(request.into_inner());
         let session = self.accounts.login(login).await?;
         Ok(Response::new(token_pair(session)))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn refresh(&self, request: Request<pb::RefreshRequest>) -> Result<Response<pb::TokenPair>, Status> {
+    async fn refresh(
+        &self,
+        request: Request<pb::RefreshRequest>,
+    ) -> Result<Response<pb::TokenPair>, Status> {
         let request = request.into_inner();
         let token = validation::refresh_token(&request.refresh_token)?;
         let session = self.accounts.refresh(token).await?;
@@ -59,7 +65,10 @@ impl pb::auth_service_server::AuthService for AuthController {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+    async fn logout(
+        &self,
+        request: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
         // Logging out with a token that is already dead is not an error: the session is over.
         if let Ok(token) = validation::refresh_token(&request.into_inner().refresh_token) {
             self.accounts.logout(token).await?;
@@ -68,7 +77,10 @@ impl pb::auth_service_server::AuthService for AuthController {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_jwks(&self, _: Request<pb::GetJwksRequest>) -> Result<Response<pb::GetJwksResponse>, Status> {
+    async fn get_jwks(
+        &self,
+        _: Request<pb::GetJwksRequest>,
+    ) -> Result<Response<pb::GetJwksResponse>, Status> {
         let keys = self
             .accounts
             .public_keys()

@@ -12,9 +12,13 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 64;
 pub const EMAIL_MAX_CHARS: usize = 254;
 
 /// Validates and normalises a registration.
-pub fn registration(req: pb::RegisterRequest, regions: &[String]) -> Result<Registration, AuthError> {
+pub fn registration(
+    req: pb::RegisterRequest,
+    regions: &[String],
+) -> Result<Registration, AuthError> {
     let mut violations = Vec::new();
-    let mut bad = |field, description: String| violations.push(FieldViolation { field, description });
+    let mut bad =
+        |field, description: String| violations.push(FieldViolation { field, description });
 
     let email = normalise_email(&req.email);
     if let Err(reason) = check_email(&email) {
@@ -22,15 +26,24 @@ pub fn registration(req: pb::RegisterRequest, regions: &[String]) -> Result<Regi
     }
     let password_chars = req.password.chars().count();
     if password_chars < PASSWORD_MIN_CHARS {
-        bad("password", format!("must be at least {PASSWORD_MIN_CHARS} characters"));
+        bad(
+            "password",
+            format!("must be at least {PASSWORD_MIN_CHARS} characters"),
+        );
     } else if password_chars > PASSWORD_MAX_CHARS {
-        bad("password", format!("must be at most {PASSWORD_MAX_CHARS} characters"));
+        bad(
+            "password",
+            format!("must be at most {PASSWORD_MAX_CHARS} characters"),
+        );
     }
     let display_name = req.display_name.trim().to_owned();
     if display_name.is_empty() {
         bad("display_name", "must not be empty".into());
     } else if display_name.chars().count() > DISPLAY_NAME_MAX_CHARS {
-        bad("display_name", format!("must be at most {DISPLAY_NAME_MAX_CHARS} characters"));
+        bad(
+            "display_name",
+            format!("must be at most {DISPLAY_NAME_MAX_CHARS} characters"),
+        );
     } else if display_name.chars().any(char::is_control) {
         bad("display_name", "must not contain control characters".into());
     }
@@ -70,7 +83,11 @@ pub fn refresh_token(token: &str) -> Result<&str, AuthError> {
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if plausible { Ok(token) } else { Err(AuthError::InvalidRefreshToken) }
+    if plausible {
+        Ok(token)
+    } else {
+        Err(AuthError::InvalidRefreshToken)
+    }
 }
 
 fn normalise_email(email: &str) -> String {
@@ -95,7 +112,11 @@ fn check_email(email: &str) -> Result<(), String> {
         }
         None => false,
     };
-    if well_formed { Ok(()) } else { Err("is not an email address".into()) }
+    if well_formed {
+        Ok(())
+    } else {
+        Err("is not an email address".into())
+    }
 }
 
 #[cfg(test)]
@@ -114,7 +135,9 @@ mod tests {
     #[test]
     fn every_bad_field_is_named() {
         let regions = vec!["eu".to_owned()];
-        let Err(AuthError::InvalidInput(violations)) = registration(request("nope", "short", " ", "mars"), &regions) else {
+        let Err(AuthError::InvalidInput(violations)) =
+            registration(request("nope", "short", " ", "mars"), &regions)
+        else {
             panic!("expected invalid input");
         };
         let fields: Vec<_> = violations.iter().map(|v| v.field).collect();
@@ -124,7 +147,11 @@ mod tests {
     #[test]
     fn emails_are_trimmed_and_lowercased() {
         let regions = vec!["eu".to_owned()];
-        let ok = registration(request("  Ada@Example.COM ", "correct horse", "Ada", "eu"), &regions).unwrap();
+        let ok = registration(
+            request("  Ada@Example.COM ", "correct horse", "Ada", "eu"),
+            &regions,
+        )
+        .unwrap();
         assert_eq!(ok.email, "ada@example.com");
     }
 

@@ -49,8 +49,14 @@ impl Credentials {
         .execute(&mut *tx)
         .await
         .map_err(on_constraint)?;
-        super::refresh_tokens::insert(&mut tx, credential.user_id, uuid::Uuid::new_v4(), refresh_hash, refresh_ttl)
-            .await?;
+        super::refresh_tokens::insert(
+            &mut tx,
+            credential.user_id,
+            uuid::Uuid::new_v4(),
+            refresh_hash,
+            refresh_ttl,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -34,7 +34,10 @@ pub fn connect_postgres(settings: &DatabaseSettings) -> anyhow::Result<PgPool> {
 /// Applies the migrations and returns; `auth migrate` runs this.
 pub async fn migrate(settings: &DatabaseSettings) -> anyhow::Result<()> {
     let pool = connect_postgres(settings)?;
-    MIGRATOR.run(&pool).await.context("applying the auth migrations")?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .context("applying the auth migrations")?;
     tracing::info!("auth migrations applied");
     Ok(())
 }

@@ -49,7 +49,12 @@ impl RefreshTokens {
     }
 
     /// Starts a new session (family) for `user_id`.
-    pub async fn start_family(&self, user_id: &str, hash: &[u8], ttl: Duration) -> Result<(), AuthError> {
+    pub async fn start_family(
+        &self,
+        user_id: &str,
+        hash: &[u8],
+        ttl: Duration,
+    ) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await?;
         insert(&mut tx, user_id, Uuid::new_v4(), hash, ttl).await?;
         tx.commit().await?;
@@ -58,7 +63,12 @@ impl RefreshTokens {
 
     /// Spends the token with hash `old` and stores `new` in the same family, atomically:
     /// of two concurrent presentations of one token, exactly one rotates.
-    pub async fn rotate(&self, old: &[u8], new: &[u8], ttl: Duration) -> Result<Rotation, AuthError> {
+    pub async fn rotate(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        ttl: Duration,
+    ) -> Result<Rotation, AuthError> {
         let mut tx = self.pool.begin().await?;
         let spent: Option<(Uuid, String, String)> = sqlx::query_as(
             "update refresh_tokens t set spent_at = now()
@@ -93,10 +103,11 @@ impl RefreshTokens {
     /// Revokes every token of the family the token with hash `hash` belongs to.
     pub async fn revoke_family_of(&self, hash: &[u8]) -> Result<(), AuthError> {
         let mut tx = self.pool.begin().await?;
-        let family: Option<Uuid> = sqlx::query_scalar("select family_id from refresh_tokens where token_hash = $1")
-            .bind(hash)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let family: Option<Uuid> =
+            sqlx::query_scalar("select family_id from refresh_tokens where token_hash = $1")
+                .bind(hash)
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(family) = family {
             revoke_family(&mut tx, family).await?;
         }
@@ -106,9 +117,11 @@ impl RefreshTokens {
 }
 
 async fn revoke_family(tx: &mut Transaction<'_, Postgres>, family: Uuid) -> Result<(), AuthError> {
-    sqlx::query("update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null")
-        .bind(family)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query(
+        "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null",
+    )
+    .bind(family)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }

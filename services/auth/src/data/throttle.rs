@@ -40,24 +40,38 @@ impl From<deadpool_redis::PoolError> for AuthError {
 
 impl LoginThrottle {
     pub fn new(pool: Pool, prefix: &str, limits: ThrottleSettings) -> Self {
-        Self { pool, prefix: prefix.to_owned(), limits }
+        Self {
+            pool,
+            prefix: prefix.to_owned(),
+            limits,
+        }
     }
 
     /// Refuses the attempt while either counter is at its limit, saying when to retry.
     pub async fn check(&self, email: &str, address: &str) -> Result<(), AuthError> {
         let (email_key, address_key) = (self.email_key(email), self.address_key(address));
         let mut conn = self.pool.get().await?;
-        let (email_count, email_ttl, address_count, address_ttl): (Option<u32>, i64, Option<u32>, i64) = redis::pipe()
+        let (email_count, email_ttl, address_count, address_ttl): (
+            Option<u32>,
+            i64,
+            Option<u32>,
+            i64,
+        ) = redis::pipe()
             .get(&email_key)
             .pttl(&email_key)
             .get(&address_key)
             .pttl(&address_key)
             .query_async(&mut conn)
             .await?;
-        let over = |count: Option<u32>, limit: u32, ttl: i64| (count.unwrap_or(0) >= limit).then_some(ttl);
+        let over =
+            |count: Option<u32>, limit: u32, ttl: i64| (count.unwrap_or(0) >= limit).then_some(ttl);
         let retry_after = [
             over(email_count, self.limits.max_failures_per_email, email_ttl),
-            over(address_count, self.limits.max_failures_per_address, address_ttl),
+            over(
+                address_count,
+                self.limits.max_failures_per_address,
+                address_ttl,
+            ),
         ]
         .into_iter()
         .flatten()
@@ -65,7 +79,8 @@ impl LoginThrottle {
         match retry_after {
             // A negative TTL means the key is expiring right now: one second is honest.
             Some(ttl_ms) => Err(AuthError::Throttled {
-                retry_after: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)).max(Duration::from_secs(1)),
+                retry_after: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0))
+                    .max(Duration::from_secs(1)),
             }),
             None => Ok(()),
         }
@@ -80,7 +95,11 @@ impl LoginThrottle {
         for key in [self.email_key(email), self.address_key(address)] {
             // The window starts at the first failure; later failures do not extend it.
             pipe.incr(&key, 1).ignore();
-            pipe.cmd("PEXPIRE").arg(&key).arg(window_ms).arg("NX").ignore();
+            pipe.cmd("PEXPIRE")
+                .arg(&key)
+                .arg(window_ms)
+                .arg("NX")
+                .ignore();
         }
         pipe.query_async::<()>(&mut conn).await?;
         Ok(())

@@ -45,7 +45,13 @@ impl Accounts {
         passwords: Passwords,
         issuer: TokenIssuer,
     ) -> Self {
-        Self { credentials, refresh_tokens, throttle, passwords, issuer }
+        Self {
+            credentials,
+            refresh_tokens,
+            throttle,
+            passwords,
+            issuer,
+        }
     }
 
     /// Creates the credentials and the first session in one transaction.
@@ -71,18 +77,26 @@ impl Accounts {
     /// which emails exist; failures count against the email and the client address.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, login: Login) -> Result<Session, AuthError> {
-        self.throttle.check(&login.email, &login.client_address).await?;
+        self.throttle
+            .check(&login.email, &login.client_address)
+            .await?;
         let stored = self.credentials.find_by_email(&login.email).await?;
         let hash = stored.as_ref().map(|c| c.password_hash.clone());
         let verified = self.passwords.verify(login.password, hash).await?;
         let Some(credential) = stored.filter(|_| verified) else {
-            self.throttle.record_failure(&login.email, &login.client_address).await?;
+            self.throttle
+                .record_failure(&login.email, &login.client_address)
+                .await?;
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.forgive(&login.email).await?;
         let refresh = RefreshToken::generate();
         self.refresh_tokens
-            .start_family(&credential.user_id, &refresh.hash(), self.issuer.refresh_ttl())
+            .start_family(
+                &credential.user_id,
+                &refresh.hash(),
+                self.issuer.refresh_ttl(),
+            )
             .await?;
         self.session(credential.user_id, &credential.region, refresh)
     }
@@ -94,12 +108,19 @@ impl Accounts {
         let next = RefreshToken::generate();
         let rotation = self
             .refresh_tokens
-            .rotate(&RefreshToken::hash_of(token), &next.hash(), self.issuer.refresh_ttl())
+            .rotate(
+                &RefreshToken::hash_of(token),
+                &next.hash(),
+                self.issuer.refresh_ttl(),
+            )
             .await?;
         match rotation {
             Rotation::Rotated { user_id, region } => self.session(user_id, &region, next),
             Rotation::ReuseDetected { user_id } => {
-                tracing::warn!(user_id, "a spent refresh token was reused; its family is revoked");
+                tracing::warn!(
+                    user_id,
+                    "a spent refresh token was reused; its family is revoked"
+                );
                 Err(AuthError::InvalidRefreshToken)
             }
             Rotation::Invalid => Err(AuthError::InvalidRefreshToken),
@@ -109,14 +130,21 @@ impl Accounts {
     /// Revokes the session `token` belongs to. Unknown tokens are ignored.
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        self.refresh_tokens.revoke_family_of(&RefreshToken::hash_of(token)).await
+        self.refresh_tokens
+            .revoke_family_of(&RefreshToken::hash_of(token))
+            .await
     }
 
     pub fn public_keys(&self) -> Vec<PublicJwk> {
         self.issuer.public_keys()
     }
 
-    fn session(&self, user_id: String, region: &str, refresh: RefreshToken) -> Result<Session, AuthError> {
+    fn session(
+        &self,
+        user_id: String,
+        region: &str,
+        refresh: RefreshToken,
+    ) -> Result<Session, AuthError> {
         let access_token = self.issuer.access_token(&user_id, region)?;
         Ok(Session {
             user_id,

@@ -33,7 +33,13 @@ impl PublicJwk {
         // RFC 7638 thumbprint: the kid follows from the key, so it can never mismatch.
         let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
         let kid = URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()));
-        Self { kid, kty: "OKP", crv: "Ed25519", x, alg: "EdDSA" }
+        Self {
+            kid,
+            kty: "OKP",
+            crv: "Ed25519",
+            x,
+            alg: "EdDSA",
+        }
     }
 }
 
@@ -89,6 +95,8 @@ impl SigningKeys {
 
     /// The JWKS content: the current key first, then the previous one if configured.
     pub fn public_keys(&self) -> Vec<PublicJwk> {
-        std::iter::once(self.current.clone()).chain(self.previous.clone()).collect()
+        std::iter::once(self.current.clone())
+            .chain(self.previous.clone())
+            .collect()
     }
 }

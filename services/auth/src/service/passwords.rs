@@ -56,7 +56,11 @@ impl Passwords {
     }
 
     /// Whether `password` matches `hash`; with no hash, checks a dummy and answers false.
-    pub async fn verify(&self, password: SecretString, hash: Option<String>) -> Result<bool, AuthError> {
+    pub async fn verify(
+        &self,
+        password: SecretString,
+        hash: Option<String>,
+    ) -> Result<bool, AuthError> {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
@@ -69,7 +73,10 @@ impl Passwords {
         Ok(known && matches)
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
         let permit = self
             .permits
             .clone()

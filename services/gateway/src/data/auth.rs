@@ -1,8 +1,8 @@
 //! The auth service's gRPC client, built the one platform way (deadline, balancing, context).
 
+use pb::auth_service_client::AuthServiceClient;
 use platform_grpc::GrpcChannel;
 use platform_proto::auth::v1 as pb;
-use pb::auth_service_client::AuthServiceClient;
 
 /// A cheap-to-clone handle on the auth service.
 #[derive(Clone)]
@@ -19,7 +19,10 @@ impl AuthClient {
         }
     }
 
-    pub async fn register(&self, request: pb::RegisterRequest) -> Result<pb::RegisterResponse, tonic::Status> {
+    pub async fn register(
+        &self,
+        request: pb::RegisterRequest,
+    ) -> Result<pb::RegisterResponse, tonic::Status> {
         Ok(self.inner.clone().register(request).await?.into_inner())
     }
 
@@ -39,7 +42,13 @@ impl AuthClient {
     }
 
     pub async fn jwks(&self) -> Result<Vec<pb::Jwk>, tonic::Status> {
-        Ok(self.inner.clone().get_jwks(pb::GetJwksRequest {}).await?.into_inner().keys)
+        Ok(self
+            .inner
+            .clone()
+            .get_jwks(pb::GetJwksRequest {})
+            .await?
+            .into_inner()
+            .keys)
     }
 
     /// Readiness: does auth report itself serving?

@@ -62,10 +62,10 @@ impl JwksCache {
 
     /// The key named `kid`, fetching the JWKS again if it is unknown (rate-limited).
     pub async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, ApiError> {
-        if let Some(snapshot) = self.fresh() {
-            if let Some(key) = snapshot.keys.get(kid) {
-                return Ok(Some(key.clone()));
-            }
+        if let Some(snapshot) = self.fresh()
+            && let Some(key) = snapshot.keys.get(kid)
+        {
+            return Ok(Some(key.clone()));
         }
         let snapshot = self.fetch(true).await?;
         Ok(snapshot.keys.get(kid).cloned())
@@ -80,7 +80,10 @@ impl JwksCache {
     }
 
     fn current(&self) -> Option<Arc<Snapshot>> {
-        self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.snapshot
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn fresh(&self) -> Option<Arc<Snapshot>> {
@@ -95,9 +98,10 @@ impl JwksCache {
         let mut last_attempt = self.fetching.lock().await;
         if let Some(snapshot) = self.current() {
             let fetched_while_waiting = snapshot.fetched_at >= started_waiting;
-            let too_soon = rate_limited
-                && last_attempt.is_some_and(|at| at.elapsed() < self.min_refetch);
-            let still_fresh = !rate_limited && snapshot.fetched_at.elapsed() < self.refresh_interval;
+            let too_soon =
+                rate_limited && last_attempt.is_some_and(|at| at.elapsed() < self.min_refetch);
+            let still_fresh =
+                !rate_limited && snapshot.fetched_at.elapsed() < self.refresh_interval;
             if fetched_while_waiting || too_soon || still_fresh {
                 return Ok(snapshot);
             }

@@ -44,16 +44,16 @@ impl TokenVerifier {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ApiError::unauthorized("the access token is malformed"))?;
         if header.alg != Algorithm::EdDSA {
-            return Err(ApiError::unauthorized("the access token's algorithm is not accepted"));
+            return Err(ApiError::unauthorized(
+                "the access token's algorithm is not accepted",
+            ));
         }
         let kid = header
             .kid
             .ok_or_else(|| ApiError::unauthorized("the access token names no key"))?;
-        let key = self
-            .jwks
-            .key(&kid)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the access token was signed by an unknown key"))?;
+        let key = self.jwks.key(&kid).await?.ok_or_else(|| {
+            ApiError::unauthorized("the access token was signed by an unknown key")
+        })?;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
             tracing::debug!(error = %e, "access token refused");
             ApiError::unauthorized("the access token is invalid or expired")

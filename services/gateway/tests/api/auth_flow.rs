@@ -8,7 +8,10 @@ use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 async fn register_returns_201_with_a_token_pair() {
     let app = spawn_app().await;
     let (_, _, body) = app.register("us").await;
-    assert!(body["user_id"].as_str().unwrap().starts_with("us_"), "the id names its region");
+    assert!(
+        body["user_id"].as_str().unwrap().starts_with("us_"),
+        "the id names its region"
+    );
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert_eq!(body["access_token"].as_str().unwrap().split('.').count(), 3);
@@ -69,10 +72,22 @@ async fn unknown_email_and_wrong_password_get_identical_401_bodies() {
         body.as_object_mut().unwrap().remove("request_id");
         body
     };
-    let wrong_password = assert_problem(app.login(&email, "wrong password!").await, 401, "INVALID_CREDENTIALS").await;
-    let unknown_email =
-        assert_problem(app.login("nobody@example.com", "wrong password!").await, 401, "INVALID_CREDENTIALS").await;
-    assert_eq!(without_request_id(wrong_password), without_request_id(unknown_email));
+    let wrong_password = assert_problem(
+        app.login(&email, "wrong password!").await,
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+    let unknown_email = assert_problem(
+        app.login("nobody@example.com", "wrong password!").await,
+        401,
+        "INVALID_CREDENTIALS",
+    )
+    .await;
+    assert_eq!(
+        without_request_id(wrong_password),
+        without_request_id(unknown_email)
+    );
 }
 
 #[tokio::test]
@@ -91,7 +106,10 @@ async fn refresh_rotates_the_pair() {
     let app = spawn_app().await;
     let (_, _, first) = app.register("eu").await;
     let response = app
-        .post("/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": first["refresh_token"]}),
+        )
         .await;
     assert_eq!(response.status(), 200);
     let second: serde_json::Value = response.json().await.unwrap();
@@ -100,7 +118,10 @@ async fn refresh_rotates_the_pair() {
     assert_ne!(second["access_token"], first["access_token"]);
     // The new token works in turn.
     let third = app
-        .post("/v1/auth/refresh", json!({"refresh_token": second["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": second["refresh_token"]}),
+        )
         .await;
     assert_eq!(third.status(), 200);
 }
@@ -110,19 +131,28 @@ async fn a_spent_refresh_token_is_refused_and_its_reuse_revokes_the_family() {
     let app = spawn_app().await;
     let (_, _, first) = app.register("eu").await;
     let second: serde_json::Value = app
-        .post("/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": first["refresh_token"]}),
+        )
         .await
         .json()
         .await
         .unwrap();
     // Replaying the spent token fails...
     let replay = app
-        .post("/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": first["refresh_token"]}),
+        )
         .await;
     assert_problem(replay, 401, "INVALID_REFRESH_TOKEN").await;
     // ...and kills the live token of the same family, which a thief might hold.
     let legit = app
-        .post("/v1/auth/refresh", json!({"refresh_token": second["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": second["refresh_token"]}),
+        )
         .await;
     assert_problem(legit, 401, "INVALID_REFRESH_TOKEN").await;
 }
@@ -132,16 +162,25 @@ async fn logout_is_204_and_the_refresh_token_is_dead() {
     let app = spawn_app().await;
     let (_, _, session) = app.register("eu").await;
     let response = app
-        .post("/v1/auth/logout", json!({"refresh_token": session["refresh_token"]}))
+        .post(
+            "/v1/auth/logout",
+            json!({"refresh_token": session["refresh_token"]}),
+        )
         .await;
     assert_eq!(response.status(), 204);
     let refresh = app
-        .post("/v1/auth/refresh", json!({"refresh_token": session["refresh_token"]}))
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": session["refresh_token"]}),
+        )
         .await;
     assert_problem(refresh, 401, "INVALID_REFRESH_TOKEN").await;
     // Logging out twice is still 204: the session is over either way.
     let again = app
-        .post("/v1/auth/logout", json!({"refresh_token": session["refresh_token"]}))
+        .post(
+            "/v1/auth/logout",
+            json!({"refresh_token": session["refresh_token"]}),
+        )
         .await;
     assert_eq!(again.status(), 204);
 }
@@ -154,7 +193,11 @@ async fn brute_force_login_is_429_with_retry_after() {
         assert_eq!(app.login(&email, "wrong password!").await.status(), 401);
     }
     let blocked = app.login(&email, "wrong password!").await;
-    let retry_after: u64 = blocked.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after > 0 && retry_after <= 15 * 60, "{retry_after}");
     assert_problem(blocked, 429, "TOO_MANY_ATTEMPTS").await;
     // Even the right password waits out the window: the attacker learns nothing.
@@ -174,8 +217,12 @@ async fn light_requests_keep_completing_while_50_logins_are_in_flight() {
 
     let logins: Vec<_> = (0..50)
         .map(|_| {
-            let (client, base, email, password) =
-                (app.client.clone(), app.base.clone(), email.clone(), password.clone());
+            let (client, base, email, password) = (
+                app.client.clone(),
+                app.base.clone(),
+                email.clone(),
+                password.clone(),
+            );
             tokio::spawn(async move {
                 client
                     .post(format!("{base}/v1/auth/login"))
@@ -193,7 +240,10 @@ async fn light_requests_keep_completing_while_50_logins_are_in_flight() {
         assert_eq!(app.get("/.well-known/jwks.json").await.status(), 200);
     }
     let finished = logins.iter().filter(|l| l.is_finished()).count();
-    assert!(finished < 50, "the light reads finished before the logins did ({finished}/50 done)");
+    assert!(
+        finished < 50,
+        "the light reads finished before the logins did ({finished}/50 done)"
+    );
     for login in logins {
         assert_eq!(login.await.unwrap(), 200);
     }

@@ -31,7 +31,10 @@ impl TestKey {
         let key = ed25519_dalek::SigningKey::from_bytes(&seed);
         Self {
             private_pem: key.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
-            public_pem: key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+            public_pem: key
+                .verifying_key()
+                .to_public_key_pem(LineEnding::LF)
+                .unwrap(),
         }
     }
 }
@@ -57,7 +60,9 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     if gateway.auth.url == default_auth_url {
         gateway.auth = platform_grpc::GrpcClientSettings::for_tests("auth", auth_addr);
     }
-    let gateway_app = gateway_service::App::build(gateway).await.expect("gateway starts");
+    let gateway_app = gateway_service::App::build(gateway)
+        .await
+        .expect("gateway starts");
     let base = format!("http://{}", gateway_app.http_addr());
     let gateway_ops = gateway_app.ops_addr();
     tokio::spawn(gateway_app.run_until(std::future::pending()));
@@ -107,38 +112,67 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post("/v1/auth/login", json!({"email": email, "password": password}))
-            .await
+        self.post(
+            "/v1/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     pub async fn jwks(&self) -> Value {
-        self.get("/.well-known/jwks.json").await.json().await.unwrap()
+        self.get("/.well-known/jwks.json")
+            .await
+            .json()
+            .await
+            .unwrap()
     }
 }
 
 /// Asserts a problem+json answer with `status` and `code`, and returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(content_type, "application/problem+json");
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "{body}");
     assert_eq!(body["status"], status);
-    assert_eq!(body["request_id"], request_id.as_str(), "the problem names the request");
+    assert_eq!(
+        body["request_id"],
+        request_id.as_str(),
+        "the problem names the request"
+    );
     assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
     body
 }
 
-/// An auth service stand-in whose `Login` waits until the test releases it: a slow upstream
-/// under the test's control.
-pub struct HeldAuth {
+/// An auth service stand-in: its `Login` waits until the test releases it (a slow upstream
+/// under the test's control), and its `GetJwks` records what the caller sent.
+pub struct StubAuth {
     pub arrived: std::sync::Arc<tokio::sync::Notify>,
     pub release: std::sync::Arc<tokio::sync::Semaphore>,
+    pub seen: std::sync::Arc<std::sync::Mutex<Option<Seen>>>,
+}
+
+/// What the stub observed of one inbound call.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// Metadata as received.
+    pub metadata: http::HeaderMap,
+    /// The request id the server layer put in scope for the handler.
+    pub request_id_in_scope: Option<String>,
+    /// The trace the handler's span belongs to.
+    pub trace_id: String,
 }
 
 #[tonic::async_trait]
-impl platform_proto::auth::v1::auth_service_server::AuthService for HeldAuth {
+impl platform_proto::auth::v1::auth_service_server::AuthService for StubAuth {
     async fn register(
         &self,
         _: tonic::Request<platform_proto::auth::v1::RegisterRequest>,
@@ -176,30 +210,56 @@ impl platform_proto::auth::v1::auth_service_server::AuthService for HeldAuth {
 
     async fn get_jwks(
         &self,
-        _: tonic::Request<platform_proto::auth::v1::GetJwksRequest>,
+        request: tonic::Request<platform_proto::auth::v1::GetJwksRequest>,
     ) -> Result<tonic::Response<platform_proto::auth::v1::GetJwksResponse>, tonic::Status> {
+        use opentelemetry::trace::TraceContextExt as _;
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        let trace_id = tracing::Span::current()
+            .context()
+            .span()
+            .span_context()
+            .trace_id()
+            .to_string();
+        *self.seen.lock().unwrap() = Some(Seen {
+            metadata: request.metadata().clone().into_headers(),
+            request_id_in_scope: platform_telemetry::context::current_request_id(),
+            trace_id,
+        });
         Ok(tonic::Response::new(Default::default()))
     }
 }
 
-/// Starts a [`HeldAuth`]; returns its address and the arrival and release handles.
+/// Starts a [`StubAuth`]; returns its address and the arrival and release handles.
 pub async fn spawn_held_auth() -> (
     SocketAddr,
     std::sync::Arc<tokio::sync::Notify>,
     std::sync::Arc<tokio::sync::Semaphore>,
 ) {
+    let (addr, stub) = spawn_stub_auth().await;
+    (addr, stub.arrived, stub.release)
+}
+
+/// Starts a [`StubAuth`] and returns its address and a handle on what it sees.
+pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
     use platform_proto::auth::v1::auth_service_server::AuthServiceServer;
-    let arrived = std::sync::Arc::new(tokio::sync::Notify::new());
-    let release = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
-    let held = HeldAuth { arrived: arrived.clone(), release: release.clone() };
+    let handle = StubAuth {
+        arrived: Default::default(),
+        release: std::sync::Arc::new(tokio::sync::Semaphore::new(0)),
+        seen: Default::default(),
+    };
+    let stub = StubAuth {
+        arrived: handle.arrived.clone(),
+        release: handle.release.clone(),
+        seen: handle.seen.clone(),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let server = platform_grpc::GrpcServer::new().add_service(AuthServiceServer::new(held));
+    let server = platform_grpc::GrpcServer::new().add_service(AuthServiceServer::new(stub));
     tokio::spawn(server.serve(
         listener,
         platform_grpc::GrpcServerSettings::for_tests(),
         platform_runtime::Readiness::new(),
         platform_runtime::CancellationToken::new(),
     ));
-    (addr, arrived, release)
+    (addr, handle)
 }

@@ -68,7 +68,13 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
     let app = spawn_app().await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    for path in ["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh", "/v1/auth/logout", "/.well-known/jwks.json"] {
+    for path in [
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+        "/.well-known/jwks.json",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
@@ -92,13 +98,20 @@ async fn metrics_count_requests_per_route() {
         "{metrics}"
     );
     assert!(metrics.contains("http_server_request_duration_seconds_bucket"));
-    assert!(metrics.contains(r#"grpc_server_requests_total{method="/auth.v1.AuthService/GetJwks",code="Ok"}"#));
+    assert!(metrics.contains(
+        r#"grpc_server_requests_total{method="/auth.v1.AuthService/GetJwks",code="Ok"}"#
+    ));
 }
 
 #[tokio::test]
 async fn readiness_follows_the_upstream() {
     let app = spawn_app().await;
-    let ready = app.client.get(format!("http://{}/readyz", app.gateway_ops)).send().await.unwrap();
+    let ready = app
+        .client
+        .get(format!("http://{}/readyz", app.gateway_ops))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
 
     let nobody = refused_addr().await;

@@ -5,5 +5,6 @@ mod auth_flow;
 mod deadlines;
 mod helpers;
 mod http_behaviour;
+mod propagation;
 mod shutdown;
 mod tokens;

@@ -9,7 +9,11 @@ use serde_json::json;
 use crate::helpers::spawn_held_auth;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,12 +31,20 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
         .spawn()
         .expect("the gateway binary starts");
     let base = format!("http://127.0.0.1:{http_port}");
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
 
     // Wait until it serves (bounded: 200 tries of a short connect).
     let mut up = false;
     for _ in 0..200 {
-        if client.get(format!("http://127.0.0.1:{ops_port}/healthz")).send().await.is_ok() {
+        if client
+            .get(format!("http://127.0.0.1:{ops_port}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             up = true;
             break;
         }
@@ -60,7 +72,10 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
     // The listener closes: new connections are refused while the old request is still held.
     let mut refused = false;
     for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", http_port)).await.is_err() {
+        if tokio::net::TcpStream::connect(("127.0.0.1", http_port))
+            .await
+            .is_err()
+        {
             refused = true;
             break;
         }
@@ -70,8 +85,17 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
     assert!(!in_flight.is_finished());
 
     release.add_permits(1);
-    let response = in_flight.await.unwrap().expect("the in-flight request gets an answer");
+    let response = in_flight
+        .await
+        .unwrap()
+        .expect("the in-flight request gets an answer");
     assert_eq!(response.status(), 200);
-    let status = tokio::task::spawn_blocking(move || gateway.wait()).await.unwrap().unwrap();
-    assert!(status.success(), "the gateway exits cleanly after draining: {status}");
+    let status = tokio::task::spawn_blocking(move || gateway.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        status.success(),
+        "the gateway exits cleanly after draining: {status}"
+    );
 }

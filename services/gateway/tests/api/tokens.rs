@@ -34,7 +34,10 @@ async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
         trust_forwarded_for: false,
     };
     let router = Router::new()
-        .route("/whoami", get(|AuthUser(who): AuthUser| async move { who.user_id }))
+        .route(
+            "/whoami",
+            get(|AuthUser(who): AuthUser| async move { who.user_id }),
+        )
         .with_state(state);
     let request = Request::get("/whoami")
         .header("authorization", format!("Bearer {token}"))
@@ -44,7 +47,10 @@ async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn claims(user_id: &str) -> Value {
@@ -55,8 +61,12 @@ fn claims(user_id: &str) -> Value {
 fn sign(key: &TestKey, kid: &str, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&header, claims, &EncodingKey::from_ed_pem(key.private_pem.as_bytes()).unwrap())
-        .unwrap()
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_ed_pem(key.private_pem.as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 /// The RFC 7638 thumbprint auth uses as `kid`, computed from the JWKS entry.
@@ -80,7 +90,11 @@ async fn the_access_token_verifies_with_another_jwt_library_using_only_the_jwks(
     let (_, _, session) = app.register("eu").await;
     let jwks = app.jwks().await;
     let token = UntrustedToken::new(session["access_token"].as_str().unwrap()).unwrap();
-    let kid = token.header().key_id.clone().expect("the token names its key");
+    let kid = token
+        .header()
+        .key_id
+        .clone()
+        .expect("the token names its key");
     let jwk = jwks["keys"]
         .as_array()
         .unwrap()
@@ -88,12 +102,16 @@ async fn the_access_token_verifies_with_another_jwt_library_using_only_the_jwks(
         .find(|k| k["kid"] == kid.as_str())
         .expect("the JWKS publishes the signing key");
     let jwk: JsonWebKey<'_> = serde_json::from_value(jwk.clone()).unwrap();
-    let key = <jwt_compact::alg::Ed25519 as jwt_compact::Algorithm>::VerifyingKey::try_from(&jwk).unwrap();
+    let key = <jwt_compact::alg::Ed25519 as jwt_compact::Algorithm>::VerifyingKey::try_from(&jwk)
+        .unwrap();
     let verified = jwt_compact::alg::Ed25519
         .validator::<Value>(&key)
         .validate(&token)
         .expect("the signature verifies");
-    verified.claims().validate_expiration(&TimeOptions::default()).unwrap();
+    verified
+        .claims()
+        .validate_expiration(&TimeOptions::default())
+        .unwrap();
     let custom = &verified.claims().custom;
     assert_eq!(custom["sub"], session["user_id"]);
     assert_eq!(custom["region"], "eu");
@@ -121,14 +139,26 @@ async fn forged_expired_and_misdirected_tokens_are_401_at_the_gateway() {
     let user_id = session["user_id"].as_str().unwrap();
     let kid = kid_of(&app.jwks().await, 0);
     // Sanity: our own signing with the configured key is accepted.
-    assert_eq!(protected_status(&app, &sign(&key, &kid, &claims(user_id))).await, StatusCode::OK);
+    assert_eq!(
+        protected_status(&app, &sign(&key, &kid, &claims(user_id))).await,
+        StatusCode::OK
+    );
 
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap());
-    let alg_none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT", "kid": kid})), b64(&claims(user_id)));
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT", "kid": kid})),
+        b64(&claims(user_id))
+    );
     let hs256_with_public_key = {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(kid.clone());
-        jsonwebtoken::encode(&header, &claims(user_id), &EncodingKey::from_secret(key.public_pem.as_bytes())).unwrap()
+        jsonwebtoken::encode(
+            &header,
+            &claims(user_id),
+            &EncodingKey::from_secret(key.public_pem.as_bytes()),
+        )
+        .unwrap()
     };
     let mut expired = claims(user_id);
     expired["exp"] = json!(now() - 3600);
@@ -136,11 +166,16 @@ async fn forged_expired_and_misdirected_tokens_are_401_at_the_gateway() {
     wrong_aud["aud"] = json!("someone-else");
     let mut wrong_iss = claims(user_id);
     wrong_iss["iss"] = json!("evil-issuer");
-    let unknown_kid = sign(&TestKey::generate(), "not-a-published-kid", &claims(user_id));
+    let unknown_kid = sign(
+        &TestKey::generate(),
+        "not-a-published-kid",
+        &claims(user_id),
+    );
     let tampered = {
         let genuine = session["access_token"].as_str().unwrap();
         let parts: Vec<_> = genuine.split('.').collect();
-        let mut payload: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        let mut payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
         payload["sub"] = json!("eu_someone_else");
         format!("{}.{}.{}", parts[0], b64(&payload), parts[2])
     };
@@ -156,23 +191,38 @@ async fn forged_expired_and_misdirected_tokens_are_401_at_the_gateway() {
         ("garbage", "not.a.token".to_owned()),
     ];
     for (what, token) in cases {
-        assert_eq!(protected_status(&app, &token).await, StatusCode::UNAUTHORIZED, "{what}");
+        assert_eq!(
+            protected_status(&app, &token).await,
+            StatusCode::UNAUTHORIZED,
+            "{what}"
+        );
     }
 }
 
 #[tokio::test]
 async fn after_rotation_the_previous_key_still_verifies_and_a_retired_one_does_not() {
-    let (retired, previous, current) = (TestKey::generate(), TestKey::generate(), TestKey::generate());
+    let (retired, previous, current) = (
+        TestKey::generate(),
+        TestKey::generate(),
+        TestKey::generate(),
+    );
     // Learn each key's kid the way a client would: from a JWKS that publishes it.
     let kid_for = |key: &TestKey| {
-        let key = TestKey { private_pem: key.private_pem.clone(), public_pem: key.public_pem.clone() };
+        let key = TestKey {
+            private_pem: key.private_pem.clone(),
+            public_pem: key.public_pem.clone(),
+        };
         async move { kid_of(&app_with_keys(&key, None).await.jwks().await, 0) }
     };
     let (retired_kid, previous_kid) = (kid_for(&retired).await, kid_for(&previous).await);
 
     let app = app_with_keys(&current, Some(&previous)).await;
     let jwks = app.jwks().await;
-    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "current and previous are published");
+    assert_eq!(
+        jwks["keys"].as_array().unwrap().len(),
+        2,
+        "current and previous are published"
+    );
     assert_eq!(kid_of(&jwks, 1), previous_kid);
 
     let (_, _, session) = app.register("eu").await;
@@ -181,8 +231,14 @@ async fn after_rotation_the_previous_key_still_verifies_and_a_retired_one_does_n
         let app = &app;
         async move { protected_status(app, &token).await }
     };
-    assert_eq!(status(session["access_token"].as_str().unwrap().to_owned()).await, StatusCode::OK);
-    assert_eq!(status(sign(&previous, &previous_kid, &claims(user_id))).await, StatusCode::OK);
+    assert_eq!(
+        status(session["access_token"].as_str().unwrap().to_owned()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(sign(&previous, &previous_kid, &claims(user_id))).await,
+        StatusCode::OK
+    );
     assert_eq!(
         status(sign(&retired, &retired_kid, &claims(user_id))).await,
         StatusCode::UNAUTHORIZED

@@ -1,0 +1,5 @@
+//! The auth service's integration tests, over gRPC against its own fresh database.
+
+mod grpc;
+mod helpers;
+mod lifecycle;
