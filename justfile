@@ -9,7 +9,7 @@ default:
 # Uses Postgres on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 # Run the whole platform natively; the gateway is on http://127.0.0.1:8080.
 up:
-    cargo run --release -p platform-devstack
+    cargo run -p platform-devstack
 
 # Every test, then the doc tests (needs Postgres and Redis on loopback).
 test:

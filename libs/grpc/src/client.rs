@@ -1,7 +1,10 @@
 //! Building a client channel: balanced over DNS, with deadlines and context propagation.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use tonic::transport::channel::Change;
 use tonic::transport::{Channel, Endpoint};
@@ -20,6 +23,28 @@ pub type GrpcChannel = Outbound<Channel>;
 ///
 /// Must be called inside a Tokio runtime.
 pub fn connect(settings: &GrpcClientSettings) -> anyhow::Result<GrpcChannel> {
+    connect_with(settings, Arc::new(dns_lookup))
+}
+
+/// How a host name becomes addresses; DNS in production, a fixed answer in tests.
+type Lookup = Arc<
+    dyn Fn(String, u16) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>>
+        + Send
+        + Sync,
+>;
+
+fn dns_lookup(
+    host: String,
+    port: u16,
+) -> Pin<Box<dyn Future<Output = std::io::Result<Vec<SocketAddr>>> + Send>> {
+    Box::pin(async move {
+        Ok(tokio::net::lookup_host((host.as_str(), port))
+            .await?
+            .collect())
+    })
+}
+
+fn connect_with(settings: &GrpcClientSettings, lookup: Lookup) -> anyhow::Result<GrpcChannel> {
     let host = settings
         .url
         .host()
@@ -36,6 +61,7 @@ pub fn connect(settings: &GrpcClientSettings) -> anyhow::Result<GrpcChannel> {
         port,
         settings: settings.clone(),
         changes,
+        lookup,
     };
     tokio::spawn(resolver.run());
     Ok(Outbound::new(
@@ -51,6 +77,7 @@ struct Resolver {
     port: u16,
     settings: GrpcClientSettings,
     changes: tokio::sync::mpsc::Sender<Change<SocketAddr, Endpoint>>,
+    lookup: Lookup,
 }
 
 impl Resolver {
@@ -63,8 +90,8 @@ impl Resolver {
                 _ = interval.tick() => {}
                 () = self.changes.closed() => return,
             }
-            let resolved = match tokio::net::lookup_host((self.host.as_str(), self.port)).await {
-                Ok(addrs) => addrs.collect::<HashSet<_>>(),
+            let resolved = match (self.lookup)(self.host.clone(), self.port).await {
+                Ok(addrs) => addrs.into_iter().collect::<HashSet<_>>(),
                 Err(e) => {
                     tracing::warn!(peer = %self.settings.peer, host = %self.host, error = %e, "DNS lookup failed; keeping the known replicas");
                     continue;
@@ -119,5 +146,103 @@ pub async fn health_check(channel: GrpcChannel, service: &str) -> Result<(), Str
     match response.into_inner().status() {
         ServingStatus::Serving => Ok(()),
         other => Err(format!("reports {}", other.as_str_name())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A gRPC health server on `ip` that counts the calls it gets.
+    async fn counting_server(ip: &str) -> (SocketAddr, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let (_, health) = tonic_health::server::health_reporter();
+        let counted =
+            tonic::service::interceptor::InterceptedService::new(health, move |request| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(request)
+            });
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(counted)
+                .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+        );
+        (addr, calls)
+    }
+
+    /// A lookup whose answer the test changes, standing in for DNS.
+    fn fixed_lookup(answer: Arc<Mutex<Vec<SocketAddr>>>) -> Lookup {
+        Arc::new(move |_, _| {
+            let addrs = answer.lock().unwrap().clone();
+            Box::pin(async move { Ok(addrs) })
+        })
+    }
+
+    #[tokio::test]
+    async fn calls_spread_over_every_resolved_replica_and_follow_changes() {
+        // Two replicas on two loopback addresses, as a headless Service's DNS name would give.
+        let (a, a_calls) = counting_server("127.0.0.1").await;
+        let (b, b_calls) = counting_server("127.0.0.2").await;
+        let answer = Arc::new(Mutex::new(vec![a, b]));
+        let mut settings = GrpcClientSettings::for_tests("peer", a);
+        settings.url = "http://peer.internal:50051".parse().unwrap();
+        settings.resolve_interval = Duration::from_millis(50);
+        let channel = connect_with(&settings, fixed_lookup(answer.clone())).unwrap();
+
+        for _ in 0..40 {
+            health_check(channel.clone(), "").await.unwrap();
+        }
+        assert!(a_calls.load(Ordering::SeqCst) > 0, "replica a got calls");
+        assert!(b_calls.load(Ordering::SeqCst) > 0, "replica b got calls");
+
+        // Scale down to one replica: once the resolver has seen it, b gets nothing more.
+        *answer.lock().unwrap() = vec![a];
+        let mut last = b_calls.load(Ordering::SeqCst);
+        let mut stable = 0;
+        for _ in 0..400 {
+            health_check(channel.clone(), "").await.unwrap();
+            let now = b_calls.load(Ordering::SeqCst);
+            // Calls that still reach b mean the resolver has not run yet; give it time.
+            if now == last {
+                stable += 1;
+            } else {
+                (last, stable) = (now, 0);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if stable >= 40 {
+                break;
+            }
+        }
+        assert!(
+            stable >= 40,
+            "after the replica left DNS, calls stopped reaching it"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_silent_peer_fails_the_call_with_deadline_exceeded() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _held = tokio::spawn(async move {
+            let mut sockets = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                sockets.push(socket);
+            }
+        });
+        let mut settings = GrpcClientSettings::for_tests("silent", addr);
+        settings.request_timeout = Duration::from_millis(200);
+        let channel = connect(&settings).unwrap();
+        let error = health_check(channel, "").await.unwrap_err();
+        assert!(
+            error.starts_with("DeadlineExceeded") || error.starts_with("Deadline"),
+            "{error}"
+        );
     }
 }

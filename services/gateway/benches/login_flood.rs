@@ -1,0 +1,187 @@
+//! Light-request latency through the gateway, with and without a login flood.
+//!
+//! Argon2id hashing in auth runs on a bounded blocking pool, never on the async runtime's
+//! workers, so cheap requests should stay fast while logins saturate the CPU (target: p99
+//! under 50 ms on 2 cores). This starts auth and the gateway in-process on a 2-worker
+//! runtime, like production on a 2-core machine, and measures `GET /.well-known/jwks.json`
+//! (served from the gateway's cache) alone, then while 32 loops log in non-stop.
+//!
+//! Run: `cargo bench -p gateway-service --bench login_flood` (needs Postgres and Redis on
+//! loopback, as the tests do). `BENCH_LIGHT_REQUESTS` sets the light requests per phase.
+#![allow(clippy::print_stdout)] // printing the table is this program's job
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use platform_testkit::{TestDatabase, redis_url, unique};
+use serde_json::json;
+
+const LIGHT_LOOPS: usize = 8;
+const LOGIN_LOOPS: usize = 32;
+const PASSWORD: &str = "correct horse battery";
+
+fn main() {
+    let light_requests: usize = std::env::var("BENCH_LIGHT_REQUESTS").map_or(4000, |v| {
+        v.parse().expect("BENCH_LIGHT_REQUESTS is a number")
+    });
+    assert!(
+        light_requests > 0,
+        "BENCH_LIGHT_REQUESTS must be at least 1"
+    );
+
+    // The servers get their own runtime with 2 workers; the load is driven from this
+    // thread's current-thread runtime, so the client never runs on the servers' workers.
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the server runtime starts");
+    let (db, base) = servers.block_on(start_servers());
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the client runtime starts");
+    let (baseline, flood, logins_per_sec) = client.block_on(run(&base, light_requests));
+
+    println!(
+        "| phase | light requests | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | light req/s | logins/s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("{}", row("baseline", &baseline, None));
+    let flood_name = format!("login flood ({LOGIN_LOOPS} loops)");
+    println!("{}", row(&flood_name, &flood, Some(logins_per_sec)));
+
+    // Stop the servers before dropping their database.
+    drop(client);
+    servers.shutdown_timeout(Duration::from_secs(5));
+    drop(db);
+}
+
+/// Auth and the gateway as the integration tests start them, with deadlines long enough
+/// that a queue of logins is measured rather than cut off.
+async fn start_servers() -> (TestDatabase, String) {
+    let db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
+    let auth = auth_service::Settings::for_tests(db.url(), &redis_url(), &unique("bench:"));
+    let auth = auth_service::App::build(auth).await.expect("auth starts");
+    let mut gateway = gateway_service::Settings::for_tests(auth.grpc_addr());
+    tokio::spawn(auth.run_until(std::future::pending()));
+    gateway.auth.request_timeout = Duration::from_secs(120);
+    gateway.http.request_timeout = Duration::from_secs(120);
+    let gateway = gateway_service::App::build(gateway)
+        .await
+        .expect("gateway starts");
+    let base = format!("http://{}", gateway.http_addr());
+    tokio::spawn(gateway.run_until(std::future::pending()));
+    (db, base)
+}
+
+/// Registers a user, then runs both phases; returns them and the logins/s of the flood.
+async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()
+        .expect("a client");
+    let email = format!("{}@example.com", unique("bench"));
+    let register =
+        json!({"email": email, "password": PASSWORD, "display_name": "Bench", "region": "eu"});
+    let response = client
+        .post(format!("{base}/v1/auth/register"))
+        .json(&register)
+        .send()
+        .await;
+    assert_eq!(
+        response.expect("the gateway answers").status(),
+        201,
+        "registration succeeds"
+    );
+
+    // Warm the JWKS cache and open the light loops' connections.
+    let jwks = format!("{base}/.well-known/jwks.json");
+    light_load(&client, &jwks, LIGHT_LOOPS * 10).await;
+    let baseline = light_load(&client, &jwks, light_requests).await;
+
+    let stop = AtomicBool::new(false);
+    let logins = AtomicU64::new(0);
+    let login = json!({"email": email, "password": PASSWORD});
+    let url = format!("{base}/v1/auth/login");
+    let flood = join_all((0..LOGIN_LOOPS).map(|_| async {
+        while !stop.load(Ordering::Relaxed) {
+            let response = client
+                .post(&url)
+                .json(&login)
+                .send()
+                .await
+                .expect("the gateway answers");
+            assert!(
+                response.status().is_success(),
+                "login failed: {}",
+                response.status()
+            );
+            response.bytes().await.expect("a login body");
+            logins.fetch_add(1, Ordering::Relaxed);
+        }
+    }));
+    let measured = async {
+        // Start measuring once logins complete, i.e. auth's hashing pool is busy.
+        while logins.load(Ordering::Relaxed) < LOGIN_LOOPS as u64 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let (before, started) = (logins.load(Ordering::Relaxed), Instant::now());
+        let phase = light_load(&client, &jwks, light_requests).await;
+        let done = logins.load(Ordering::Relaxed) - before;
+        stop.store(true, Ordering::Relaxed);
+        (phase, done as f64 / started.elapsed().as_secs_f64())
+    };
+    let (_, (flooded, logins_per_sec)) = tokio::join!(flood, measured);
+    (baseline, flooded, logins_per_sec)
+}
+
+/// The light requests of one phase.
+struct Phase {
+    /// Each request's latency, sorted.
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+}
+
+/// `total` GETs of `url` from `LIGHT_LOOPS` concurrent loops, each timed on its own.
+async fn light_load(client: &reqwest::Client, url: &str, total: usize) -> Phase {
+    let started = Instant::now();
+    let loops = (0..LIGHT_LOOPS).map(|i| async move {
+        // Spread the remainder so exactly `total` requests are made.
+        let count = total / LIGHT_LOOPS + usize::from(i < total % LIGHT_LOOPS);
+        let mut latencies = Vec::with_capacity(count);
+        for _ in 0..count {
+            let sent = Instant::now();
+            let response = client.get(url).send().await.expect("the gateway answers");
+            assert!(
+                response.status().is_success(),
+                "JWKS failed: {}",
+                response.status()
+            );
+            response.bytes().await.expect("a JWKS body");
+            latencies.push(sent.elapsed());
+        }
+        latencies
+    });
+    let mut latencies: Vec<Duration> = join_all(loops).await.into_iter().flatten().collect();
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    Phase { latencies, elapsed }
+}
+
+/// One Markdown table row; percentiles by nearest rank.
+fn row(name: &str, phase: &Phase, logins_per_sec: Option<f64>) -> String {
+    let n = phase.latencies.len();
+    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
+    let pct = |p: usize| ms(phase.latencies[(n * p).div_ceil(100).max(1) - 1]);
+    let rate = n as f64 / phase.elapsed.as_secs_f64();
+    let logins = logins_per_sec.map_or("–".to_owned(), |r| format!("{r:.1}"));
+    format!(
+        "| {name} | {n} | {} | {} | {} | {} | {rate:.0} | {logins} |",
+        pct(50),
+        pct(90),
+        pct(99),
+        ms(phase.latencies[n - 1]),
+    )
+}
