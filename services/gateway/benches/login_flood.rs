@@ -7,7 +7,8 @@
 //! (served from the gateway's cache) alone, then while 32 loops log in non-stop.
 //!
 //! Run: `cargo bench -p gateway-service --bench login_flood` (needs Postgres and Redis on
-//! loopback, as the tests do). `BENCH_LIGHT_REQUESTS` sets the light requests per phase.
+//! loopback, as the tests do). `BENCH_LIGHT_REQUESTS` sets the light requests per phase
+//! (default 20000).
 #![allow(clippy::print_stdout)] // printing the table is this program's job
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,7 +23,7 @@ const LOGIN_LOOPS: usize = 32;
 const PASSWORD: &str = "correct horse battery";
 
 fn main() {
-    let light_requests: usize = std::env::var("BENCH_LIGHT_REQUESTS").map_or(4000, |v| {
+    let light_requests: usize = std::env::var("BENCH_LIGHT_REQUESTS").map_or(20_000, |v| {
         v.parse().expect("BENCH_LIGHT_REQUESTS is a number")
     });
     assert!(
