@@ -13,7 +13,7 @@ up:
 
 # Every test, then the doc tests (needs Postgres and Redis on loopback).
 test:
-    cargo nextest run --workspace && cargo test --workspace --doc
+    cargo test --workspace --doc && cargo nextest run --workspace
 
 # Formatting and clippy, warnings as errors.
 lint:

@@ -158,6 +158,8 @@ pub struct StubAuth {
     pub arrived: std::sync::Arc<tokio::sync::Notify>,
     pub release: std::sync::Arc<tokio::sync::Semaphore>,
     pub seen: std::sync::Arc<std::sync::Mutex<Option<Seen>>>,
+    /// How many times `GetJwks` was called.
+    pub jwks_calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// What the stub observed of one inbound call.
@@ -220,6 +222,8 @@ impl platform_proto::auth::v1::auth_service_server::AuthService for StubAuth {
             .span_context()
             .trace_id()
             .to_string();
+        self.jwks_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         *self.seen.lock().unwrap() = Some(Seen {
             metadata: request.metadata().clone().into_headers(),
             request_id_in_scope: platform_telemetry::context::current_request_id(),
@@ -246,11 +250,13 @@ pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
         arrived: Default::default(),
         release: std::sync::Arc::new(tokio::sync::Semaphore::new(0)),
         seen: Default::default(),
+        jwks_calls: Default::default(),
     };
     let stub = StubAuth {
         arrived: handle.arrived.clone(),
         release: handle.release.clone(),
         seen: handle.seen.clone(),
+        jwks_calls: handle.jwks_calls.clone(),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

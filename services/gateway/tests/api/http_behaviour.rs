@@ -169,3 +169,28 @@ async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
     let response = app.login("a@example.com", "p").await;
     assert_problem(response, 504, "TIMEOUT").await;
 }
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let app = spawn_app_with(Box::new(|_, gateway| {
+        gateway.http.cors_allowed_origins = vec!["https://app.example".into()];
+    }))
+    .await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/v1/auth/login", app.base),
+            )
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let allowed = preflight("https://app.example").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let other = preflight("https://evil.example").await.unwrap();
+    assert!(!other.headers().contains_key("access-control-allow-origin"));
+}

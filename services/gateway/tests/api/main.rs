@@ -2,9 +2,9 @@
 //! each test with its own Postgres database and Redis namespace.
 
 mod auth_flow;
+mod binary;
 mod deadlines;
 mod helpers;
 mod http_behaviour;
 mod propagation;
-mod shutdown;
 mod tokens;

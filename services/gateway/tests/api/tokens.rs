@@ -20,11 +20,16 @@ use jwt_compact::{Algorithm as _, AlgorithmExt as _, TimeOptions, UntrustedToken
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::helpers::{TestApp, TestKey, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, TestKey, spawn_app, spawn_app_with, spawn_stub_auth};
 
 /// The gateway's real extractor behind a route, as every protected route uses it.
 async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
-    let settings = gateway_service::Settings::for_tests(app.auth_addr);
+    call_protected(protected_router(app.auth_addr), token).await
+}
+
+/// A router with one protected route, verifying against the auth service at `auth_addr`.
+fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
+    let settings = gateway_service::Settings::for_tests(auth_addr);
     let auth = AuthClient::new(platform_grpc::connect(&settings.auth).unwrap());
     let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
     let state = AppState {
@@ -33,12 +38,15 @@ async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
         jwks,
         trust_forwarded_for: false,
     };
-    let router = Router::new()
+    Router::new()
         .route(
             "/whoami",
             get(|AuthUser(who): AuthUser| async move { who.user_id }),
         )
-        .with_state(state);
+        .with_state(state)
+}
+
+async fn call_protected(router: Router, token: &str) -> StatusCode {
     let request = Request::get("/whoami")
         .header("authorization", format!("Bearer {token}"))
         .body(Body::empty())
@@ -242,5 +250,24 @@ async fn after_rotation_the_previous_key_still_verifies_and_a_retired_one_does_n
     assert_eq!(
         status(sign(&retired, &retired_kid, &claims(user_id))).await,
         StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn tokens_with_made_up_kids_cannot_make_the_gateway_hammer_auth_for_keys() {
+    let (stub_addr, stub) = spawn_stub_auth().await;
+    let router = protected_router(stub_addr);
+    let forger = TestKey::generate();
+    for i in 0..20 {
+        let token = sign(&forger, &format!("made-up-{i}"), &claims("eu_x"));
+        assert_eq!(
+            call_protected(router.clone(), &token).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let calls = stub.jwks_calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        calls, 1,
+        "one fetch, then unknown kids wait for the refetch interval"
     );
 }

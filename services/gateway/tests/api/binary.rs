@@ -1,5 +1,5 @@
-//! Graceful shutdown of the real binary: on SIGTERM, the request in flight completes and new
-//! connections are refused.
+//! The real `gateway` binary: it refuses bad configuration by name, and on SIGTERM the
+//! request in flight completes while new connections are refused.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -97,5 +97,19 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
     assert!(
         status.success(),
         "the gateway exits cleanly after draining: {status}"
+    );
+}
+
+#[test]
+fn an_invalid_variable_stops_the_binary_with_a_message_naming_it() {
+    let output = Command::new(env!("CARGO_BIN_EXE_gateway"))
+        .env("HTTP_PORT", "eighty")
+        .output()
+        .expect("the gateway binary runs");
+    assert_eq!(output.status.code(), Some(2), "a usage error, not a crash");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("HTTP_PORT") && stderr.contains("eighty"),
+        "{stderr}"
     );
 }
