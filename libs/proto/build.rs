@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["auth/v1/auth.proto"].map(|file| root.join(file));
+    let files = [
+        "auth/v1/auth.proto",
+        "user/v1/user.proto",
+        "events/v1/user.proto",
+    ]
+    .map(|file| root.join(file));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

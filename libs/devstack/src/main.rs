@@ -1,19 +1,26 @@
 //! `cargo run -p platform-devstack`: the whole platform on this machine, in one process.
 //!
-//! It creates the services' databases on the local Postgres if they are missing, applies
-//! their migrations, and starts every service on its usual port, each configured from the
-//! environment exactly as in production (defaults point at localhost). Ctrl-C drains all.
+//! It creates the services' databases on the local Postgres if they are missing (auth's, and
+//! one per user region), applies their migrations, starts an embedded Kafka-protocol broker
+//! unless `KAFKA_BROKERS` points at a real one, and starts every service on its usual port,
+//! each configured from the environment exactly as in production (defaults point at
+//! localhost). Ctrl-C drains all.
 //!
 //! Variables read, besides every service's own: `DEVSTACK_POSTGRES_URL` (the server to
 //! create databases on, default `postgres://postgres@127.0.0.1:5432/postgres`).
 
 use anyhow::Context as _;
 use platform_config::Env;
+use platform_kafka::EmbeddedKafka;
 use platform_runtime::CancellationToken;
 use sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection};
 
-/// The databases the platform needs locally, by the service that owns them.
+/// The auth service's database.
 const AUTH_DATABASE: &str = "platform_auth";
+/// The user service's regions, each in a database of its own, as in production.
+const USER_REGIONS: [&str; 2] = ["eu", "us"];
+/// The topics the platform uses; the embedded broker creates them (and their dead-letter topics).
+const TOPICS: [&str; 1] = ["user.registered"];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,22 +30,62 @@ async fn main() -> anyhow::Result<()> {
         "postgres://postgres@127.0.0.1:5432/postgres".to_owned(),
     )?;
     let auth_url = platform_testkit::database_url(&admin_url, AUTH_DATABASE);
+    let user_shards = USER_REGIONS
+        .iter()
+        .map(|region| {
+            let database = format!("platform_user_{region}");
+            format!(
+                "{region}={}",
+                platform_testkit::database_url(&admin_url, &database)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+
+    // Before reading settings: the broker's address becomes a default like the others.
+    let kafka = match process.raw("KAFKA_BROKERS") {
+        Some(_) => None,
+        None => Some(EmbeddedKafka::start(&TOPICS)?),
+    };
+    let brokers = kafka.as_ref().map(|k| k.bootstrap_servers().to_owned());
+
     // Each service reads the same variables it reads in production; devstack only fills in
     // what a laptop would otherwise have to export by hand.
-    let env = process.with_defaults(&[("DATABASE_URL", auth_url.as_str())]);
-
+    let mut defaults = vec![
+        ("DATABASE_URL", auth_url.as_str()),
+        ("USER_SHARDS", user_shards.as_str()),
+    ];
+    if let Some(brokers) = &brokers {
+        defaults.push(("KAFKA_BROKERS", brokers));
+    }
+    let env = process.with_defaults(&defaults);
     let auth = auth_service::Settings::from_env(&env)?;
+    let user = user_service::Settings::from_env(&env)?;
     let gateway = gateway_service::Settings::from_env(&env)?;
     let _telemetry = platform_telemetry::init(&auth.telemetry)?;
+    if let Some(brokers) = &brokers {
+        tracing::warn!(
+            %brokers,
+            "KAFKA_BROKERS is not set: using an embedded broker that keeps nothing on disk"
+        );
+    }
 
     ensure_database(&admin_url, AUTH_DATABASE).await?;
-    auth_service::data::migrate(&auth.database).await?;
+    for region in USER_REGIONS {
+        ensure_database(&admin_url, &format!("platform_user_{region}")).await?;
+    }
+    auth_service::data::migrate(&auth.database_url, &auth.database).await?;
+    user_service::data::Shards::connect(&user.shards, &user.database)?
+        .migrate_all()
+        .await?;
 
     let auth = auth_service::App::build(auth).await?;
+    let user = user_service::App::build(user).await?;
     let gateway = gateway_service::App::build(gateway).await?;
     tracing::info!(
         gateway = %format!("http://{}", gateway.http_addr()),
         auth_grpc = %auth.grpc_addr(),
+        user_grpc = %user.grpc_addr(),
         "the platform is up; try: curl http://127.0.0.1:{}/openapi.json",
         gateway.http_addr().port()
     );
@@ -49,12 +96,15 @@ async fn main() -> anyhow::Result<()> {
         platform_runtime::shutdown_signal().await;
         signal.cancel();
     });
-    // The gateway drains first so it stops sending work to auth before auth goes away.
-    let gateway = tokio::spawn(gateway.run_until(stop.clone().cancelled_owned()));
-    let gateway_result = gateway.await.context("the gateway task panicked")?;
+    // The gateway drains first so it stops sending work upstream before the upstreams go.
+    let gateway_result = gateway.run_until(stop.clone().cancelled_owned()).await;
     stop.cancel();
-    auth.run_until(stop.cancelled_owned()).await?;
-    gateway_result
+    let (auth_result, user_result) = tokio::join!(
+        auth.run_until(stop.clone().cancelled_owned()),
+        user.run_until(stop.cancelled_owned()),
+    );
+    drop(kafka);
+    gateway_result.and(auth_result).and(user_result)
 }
 
 /// Creates `name` on the server at `admin_url` unless it exists.
@@ -68,7 +118,7 @@ async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
             .fetch_one(&mut conn)
             .await?;
     if !exists {
-        // `name` is one of our constants, never input.
+        // `name` is built from our constants, never from input.
         conn.execute(AssertSqlSafe(format!(r#"create database "{name}""#)))
             .await
             .with_context(|| format!("creating database {name}"))?;

@@ -19,11 +19,13 @@
 //! ```
 
 mod client;
+mod errors;
 mod outbound;
 mod server;
 mod settings;
 
 pub use client::{GrpcChannel, connect, health_check};
+pub use errors::{FieldViolation, error_status};
 pub use outbound::Outbound;
 pub use server::{GrpcServer, ServerContextLayer};
 pub use settings::{GrpcClientSettings, GrpcServerSettings};

@@ -12,3 +12,17 @@ pub mod auth {
         tonic::include_proto!("auth.v1");
     }
 }
+
+/// Package `user.v1`: profiles.
+pub mod user {
+    pub mod v1 {
+        tonic::include_proto!("user.v1");
+    }
+}
+
+/// Package `events.v1`: the payloads of Kafka events, one message per event type.
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("events.v1");
+    }
+}

@@ -197,6 +197,15 @@ mod tests {
         assert_eq!(report.checks["db"], "ok");
         assert_eq!(report.checks["cache"], "connection refused");
 
+        let degraded = Readiness::new();
+        degraded.add_degrading_check("region eu", || async { Err("refused".to_owned()) });
+        let report = degraded.evaluate().await;
+        assert!(
+            report.ready && report.degraded,
+            "reported, but still in rotation"
+        );
+        assert_eq!(report.checks["region eu"], "refused");
+
         let healthy = Readiness::new();
         assert!(healthy.evaluate().await.ready);
         healthy.start_draining();

@@ -11,6 +11,8 @@ use crate::Readiness;
 
 /// The ops routes. Liveness says only that the process answers; readiness checks dependencies.
 pub fn router(readiness: Readiness) -> Router {
+    // Install the recorder now, before the service records anything, not at first scrape.
+    crate::metrics::handle();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -1,8 +1,12 @@
 //! Readiness: whether this replica should receive traffic now.
 //!
-//! It is false while draining, and false when a dependency check fails (the database, Redis,
-//! an upstream service), so an orchestrator routes around a replica that cannot do its job.
+//! It is false while draining, and false when a required dependency check fails (the
+//! database, an upstream service), so an orchestrator routes around a replica that cannot do
+//! its job. A *degrading* check is reported but keeps the replica in rotation: when the
+//! failure is the same on every replica (one region's database, an optional cache), taking
+//! replicas out would turn a partial outage into a total one.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -18,20 +22,28 @@ type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 /// A check that takes longer than this counts as failed.
 const CHECK_DEADLINE: Duration = Duration::from_secs(2);
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Criticality {
+    Required,
+    Degrading,
+}
+
 /// Shared readiness state; cheap to clone.
 #[derive(Clone, Default)]
 pub struct Readiness {
     draining: CancellationToken,
-    checks: Arc<std::sync::RwLock<Vec<(String, Check)>>>,
+    checks: Arc<std::sync::RwLock<Vec<(String, Check, Criticality)>>>,
 }
 
 /// The outcome of one readiness evaluation.
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub ready: bool,
+    /// A degrading check failed: some requests fail, but other replicas would fare no better.
+    pub degraded: bool,
     pub draining: bool,
     /// Each check by name: `"ok"` or the reason it failed.
-    pub checks: std::collections::BTreeMap<String, String>,
+    pub checks: BTreeMap<String, String>,
 }
 
 impl Readiness {
@@ -39,17 +51,38 @@ impl Readiness {
         Self::default()
     }
 
-    /// Adds a dependency check, run on every `/readyz` with a deadline of its own.
+    /// Adds a dependency check, run on every `/readyz` with a deadline of its own; while it
+    /// fails the replica is not ready.
     pub fn add_check<F, Fut>(&self, name: impl Into<String>, check: F)
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        let check: Check = Arc::new(move || Box::pin(check()));
+        self.push(
+            name.into(),
+            Arc::new(move || Box::pin(check())),
+            Criticality::Required,
+        );
+    }
+
+    /// Adds a check that is reported, and marks the replica degraded, but keeps it ready.
+    pub fn add_degrading_check<F, Fut>(&self, name: impl Into<String>, check: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.push(
+            name.into(),
+            Arc::new(move || Box::pin(check())),
+            Criticality::Degrading,
+        );
+    }
+
+    fn push(&self, name: String, check: Check, criticality: Criticality) {
         self.checks
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .push((name.into(), check));
+            .push((name, check, criticality));
     }
 
     /// Marks the replica as leaving: readiness is false from now on.
@@ -73,22 +106,31 @@ impl Readiness {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let results =
-            futures::future::join_all(checks.into_iter().map(|(name, check)| async move {
+        let results = futures::future::join_all(checks.into_iter().map(
+            |(name, check, criticality)| async move {
                 let outcome = match tokio::time::timeout(CHECK_DEADLINE, check()).await {
                     Ok(Ok(())) => "ok".to_owned(),
                     Ok(Err(reason)) => reason,
                     Err(_) => format!("no answer within {CHECK_DEADLINE:?}"),
                 };
-                (name, outcome)
-            }))
-            .await;
+                (name, outcome, criticality)
+            },
+        ))
+        .await;
+        let failing = |wanted: Criticality| {
+            results
+                .iter()
+                .any(|(_, outcome, criticality)| *criticality == wanted && outcome != "ok")
+        };
         let draining = self.is_draining();
-        let checks: std::collections::BTreeMap<_, _> = results.into_iter().collect();
         Report {
-            ready: !draining && checks.values().all(|v| v == "ok"),
+            ready: !draining && !failing(Criticality::Required),
+            degraded: failing(Criticality::Degrading),
             draining,
-            checks,
+            checks: results
+                .into_iter()
+                .map(|(name, outcome, _)| (name, outcome))
+                .collect(),
         }
     }
 }

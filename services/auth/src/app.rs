@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use platform_kafka::{EventProducer, OutboxRelay};
 use platform_runtime::{Lifecycle, Readiness, ops, serve_http};
 use tokio::net::TcpListener;
 
@@ -21,18 +22,23 @@ pub struct App {
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
-        let db = data::connect_postgres(&settings.database)?;
-        let redis = data::connect_redis(&settings.redis)?;
+        let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
+        let redis = platform_redis::connect(&settings.redis)?;
         {
             let db = db.clone();
-            readiness.add_check("postgres", move || data::check_postgres(db.clone()));
+            readiness.add_check("postgres", move || platform_postgres::check(db.clone()));
             let redis = redis.clone();
-            readiness.add_check("redis", move || data::check_redis(redis.clone()));
+            readiness.add_check("redis", move || platform_redis::check(redis.clone()));
         }
 
+        let relay = OutboxRelay::new(
+            db.clone(),
+            EventProducer::new(&settings.kafka).context("creating the Kafka producer")?,
+            &settings.kafka,
+        );
         let keys = SigningKeys::load(&settings.tokens).context("loading the signing keys")?;
         let accounts = Arc::new(Accounts::new(
-            data::Credentials::new(db.clone()),
+            data::Credentials::new(db.clone(), relay.clone()),
             data::RefreshTokens::new(db),
             data::LoginThrottle::new(redis, &settings.redis.key_prefix, settings.throttle.clone()),
             Passwords::new(settings.hash_concurrency)?,
@@ -61,6 +67,7 @@ impl App {
                 .serve(grpc_listener, grpc_settings, grpc_readiness, stop)
                 .await
         });
+        lifecycle.spawn("outbox-relay", move |stop| relay.run(stop));
         lifecycle.spawn("ops", move |stop| {
             serve_http(ops_listener, ops::router(readiness), stop)
         });

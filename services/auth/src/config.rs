@@ -24,11 +24,17 @@
 //! | `AUTH_LOGIN_MAX_FAILURES_PER_EMAIL` | `5` | failed logins per email per window |
 //! | `AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
 //! | `AUTH_LOGIN_THROTTLE_WINDOW` | `15m` | the throttling window |
+//!
+//! Events go out through the outbox relay, configured by `platform_kafka::KafkaSettings`
+//! (`KAFKA_BROKERS` is required to run; the native run and the tests start an embedded broker).
 
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env, ExposeSecret, SecretString};
 use platform_grpc::GrpcServerSettings;
+use platform_kafka::KafkaSettings;
+use platform_postgres::PoolSettings;
+use platform_redis::RedisSettings;
 use platform_runtime::RuntimeSettings;
 use platform_telemetry::TelemetrySettings;
 
@@ -38,28 +44,14 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub runtime: RuntimeSettings,
     pub grpc: GrpcServerSettings,
-    pub database: DatabaseSettings,
+    pub database_url: SecretString,
+    pub database: PoolSettings,
     pub redis: RedisSettings,
+    pub kafka: KafkaSettings,
     pub tokens: TokenSettings,
     pub regions: Vec<String>,
     pub hash_concurrency: usize,
     pub throttle: ThrottleSettings,
-}
-
-#[derive(Debug, Clone)]
-pub struct DatabaseSettings {
-    pub url: SecretString,
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-    pub statement_timeout: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct RedisSettings {
-    pub url: SecretString,
-    pub connect_timeout: Duration,
-    pub command_timeout: Duration,
-    pub key_prefix: String,
 }
 
 #[derive(Debug, Clone)]
@@ -97,24 +89,10 @@ impl Settings {
             telemetry: TelemetrySettings::from_env(env, "auth")?,
             runtime: RuntimeSettings::from_env(env, 9101)?,
             grpc: GrpcServerSettings::from_env(env, 50051)?,
-            database: DatabaseSettings {
-                url: env.secret("DATABASE_URL")?,
-                max_connections: env.or("DATABASE_MAX_CONNECTIONS", 10)?,
-                acquire_timeout: env
-                    .duration_or("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(2))?,
-                statement_timeout: env
-                    .duration_or("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5))?,
-            },
-            redis: RedisSettings {
-                url: env
-                    .secret_opt("REDIS_URL")
-                    .unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
-                connect_timeout: env
-                    .duration_or("REDIS_CONNECT_TIMEOUT", Duration::from_secs(1))?,
-                command_timeout: env
-                    .duration_or("REDIS_COMMAND_TIMEOUT", Duration::from_millis(500))?,
-                key_prefix: env.or("REDIS_KEY_PREFIX", String::new())?,
-            },
+            database_url: env.secret("DATABASE_URL")?,
+            database: PoolSettings::from_env(env)?,
+            redis: RedisSettings::from_env(env)?,
+            kafka: KafkaSettings::from_env(env, "auth")?,
             tokens: TokenSettings {
                 issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
                 audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,
@@ -136,8 +114,13 @@ impl Settings {
         })
     }
 
-    /// Settings for tests: ports 0, the given database and Redis, a fresh Redis namespace.
-    pub fn for_tests(database_url: &str, redis_url: &str, key_prefix: &str) -> Self {
+    /// Settings for tests: ports 0, the given database, Redis and Kafka, a fresh Redis namespace.
+    pub fn for_tests(
+        database_url: &str,
+        redis_url: &str,
+        key_prefix: &str,
+        kafka_brokers: &str,
+    ) -> Self {
         let env = Env::from_pairs([
             ("DATABASE_URL", database_url),
             ("REDIS_URL", redis_url),
@@ -146,6 +129,7 @@ impl Settings {
         let mut settings = Self::from_env(&env).expect("test settings are valid");
         settings.runtime = RuntimeSettings::for_tests();
         settings.grpc = GrpcServerSettings::for_tests();
+        settings.kafka = KafkaSettings::for_tests(kafka_brokers, "auth");
         settings
     }
 }

@@ -7,17 +7,11 @@
 use std::time::Duration;
 
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt as _};
 
 /// The `ErrorInfo.domain` of every error this service returns.
 const DOMAIN: &str = "auth";
 
-/// One invalid input field and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FieldViolation {
-    pub field: &'static str,
-    pub description: String,
-}
+pub use platform_grpc::FieldViolation;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -41,17 +35,17 @@ pub enum AuthError {
 
 impl From<sqlx::Error> for AuthError {
     fn from(e: sqlx::Error) -> Self {
-        match &e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+        use platform_postgres::Failure;
+        match platform_postgres::classify(&e) {
+            Failure::Unavailable => {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::DependencyUnavailable("database")
             }
-            // 57014 query_canceled: our statement_timeout fired.
-            sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+            Failure::Timeout => {
                 tracing::warn!(error = %e, "database statement timed out");
                 Self::DependencyTimeout("database")
             }
-            _ => Self::Unexpected(anyhow::Error::new(e).context("database error")),
+            Failure::Other => Self::Unexpected(anyhow::Error::new(e).context("database error")),
         }
     }
 }
@@ -100,22 +94,15 @@ impl From<AuthError> for Status {
                 (Code::Internal, "INTERNAL", "internal error")
             }
         };
-        let mut details = ErrorDetails::new();
-        details.set_error_info(reason, DOMAIN, []);
-        match error {
-            AuthError::InvalidInput(violations) => {
-                for v in violations {
-                    details.add_bad_request_violation(v.field, v.description);
-                }
-            }
-            AuthError::Throttled { retry_after } => {
-                details.set_retry_info(Some(retry_after));
-            }
-            AuthError::DependencyUnavailable(_) => {
-                details.set_retry_info(Some(Duration::from_secs(1)));
-            }
-            _ => {}
-        }
-        Status::with_error_details(code, message, details)
+        let retry_after = match &error {
+            AuthError::Throttled { retry_after } => Some(*retry_after),
+            AuthError::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
+            _ => None,
+        };
+        let violations = match error {
+            AuthError::InvalidInput(violations) => violations,
+            _ => Vec::new(),
+        };
+        platform_grpc::error_status(DOMAIN, code, reason, message, &violations, retry_after)
     }
 }

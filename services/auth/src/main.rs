@@ -13,7 +13,7 @@ async fn main() -> anyhow::Result<()> {
     });
     let _telemetry = platform_telemetry::init(&settings.telemetry)?;
     match std::env::args().nth(1).as_deref() {
-        Some("migrate") => data::migrate(&settings.database).await,
+        Some("migrate") => data::migrate(&settings.database_url, &settings.database).await,
         None => {
             let app = App::build(settings).await?;
             app.run_until(platform_runtime::shutdown_signal()).await

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use platform_kafka::EmbeddedKafka;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::json;
 
@@ -38,7 +39,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("the server runtime starts");
-    let (db, base) = servers.block_on(start_servers());
+    let (db, kafka, base) = servers.block_on(start_servers());
     let client = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -57,15 +58,25 @@ fn main() {
     drop(client);
     servers.shutdown_timeout(Duration::from_secs(5));
     drop(db);
+    drop(kafka);
 }
 
 /// Auth and the gateway as the integration tests start them, with deadlines long enough
 /// that a queue of logins is measured rather than cut off.
-async fn start_servers() -> (TestDatabase, String) {
+async fn start_servers() -> (TestDatabase, EmbeddedKafka, String) {
     let db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
-    let auth = auth_service::Settings::for_tests(db.url(), &redis_url(), &unique("bench:"));
+    // Registration publishes an event; nothing consumes it here.
+    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let auth = auth_service::Settings::for_tests(
+        db.url(),
+        &redis_url(),
+        &unique("bench:"),
+        kafka.bootstrap_servers(),
+    );
     let auth = auth_service::App::build(auth).await.expect("auth starts");
-    let mut gateway = gateway_service::Settings::for_tests(auth.grpc_addr());
+    // The flood touches only auth; no user service runs here.
+    let no_user_service = "127.0.0.1:1".parse().expect("a valid address");
+    let mut gateway = gateway_service::Settings::for_tests(auth.grpc_addr(), no_user_service);
     tokio::spawn(auth.run_until(std::future::pending()));
     gateway.auth.request_timeout = Duration::from_secs(120);
     gateway.http.request_timeout = Duration::from_secs(120);
@@ -74,7 +85,7 @@ async fn start_servers() -> (TestDatabase, String) {
         .expect("gateway starts");
     let base = format!("http://{}", gateway.http_addr());
     tokio::spawn(gateway.run_until(std::future::pending()));
-    (db, base)
+    (db, kafka, base)
 }
 
 /// Registers a user, then runs both phases; returns them and the logins/s of the flood.

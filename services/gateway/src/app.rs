@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use platform_runtime::{Lifecycle, Readiness, ops, serve_http};
 use tokio::net::TcpListener;
 
-use crate::data::{AuthClient, JwksCache};
+use crate::data::{AuthClient, JwksCache, UserClient};
 use crate::service::TokenVerifier;
 use crate::{AppState, Settings, routes};
 
@@ -28,10 +28,19 @@ impl App {
                 async move { auth.check().await }
             });
         }
+        let users = UserClient::new(platform_grpc::connect(&settings.users)?);
+        {
+            let users = users.clone();
+            readiness.add_check("user", move || {
+                let users = users.clone();
+                async move { users.check().await }
+            });
+        }
         let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
         let state = AppState {
             verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
             auth,
+            users,
             jwks,
             trust_forwarded_for: settings.http.trust_forwarded_for,
         };

@@ -9,6 +9,7 @@
 //! | `AUTH_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one auth replica |
 //! | `AUTH_GRPC_TIMEOUT` | `3s` | deadline of one call to auth (sent as `grpc-timeout`) |
 //! | `AUTH_GRPC_RESOLVE_INTERVAL` | `10s` | how often the auth replica set is looked up again |
+//! | `USER_GRPC_URL` | `http://127.0.0.1:50052` | the user service (and `USER_GRPC_CONNECT_TIMEOUT`, `USER_GRPC_TIMEOUT`, `USER_GRPC_RESOLVE_INTERVAL`, defaults as for auth) |
 //! | `GATEWAY_REQUEST_TIMEOUT` | `10s` | a whole request; past it the answer is 504 |
 //! | `GATEWAY_MAX_BODY_BYTES` | `65536` | JSON request bodies; larger is 413 |
 //! | `GATEWAY_MAX_CONCURRENT_REQUESTS` | `1024` | requests in progress; more are shed with 503 |
@@ -33,6 +34,7 @@ pub struct Settings {
     pub runtime: RuntimeSettings,
     pub http_addr: SocketAddr,
     pub auth: GrpcClientSettings,
+    pub users: GrpcClientSettings,
     pub http: HttpSettings,
     pub tokens: TokenSettings,
 }
@@ -73,6 +75,7 @@ impl Settings {
                 env.or("HTTP_PORT", 8080)?,
             ),
             auth: GrpcClientSettings::from_env(env, "AUTH_GRPC", "http://127.0.0.1:50051")?,
+            users: GrpcClientSettings::from_env(env, "USER_GRPC", "http://127.0.0.1:50052")?,
             http: HttpSettings {
                 request_timeout: env
                     .duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
@@ -92,12 +95,13 @@ impl Settings {
         })
     }
 
-    /// Settings for tests: port 0, auth at `auth_addr`, short upstream deadlines.
-    pub fn for_tests(auth_addr: SocketAddr) -> Self {
+    /// Settings for tests: port 0, auth and user at the given addresses, short deadlines.
+    pub fn for_tests(auth_addr: SocketAddr, user_addr: SocketAddr) -> Self {
         let mut settings = Self::from_env(&Env::default()).expect("defaults are valid");
         settings.runtime = RuntimeSettings::for_tests();
         settings.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         settings.auth = GrpcClientSettings::for_tests("auth", auth_addr);
+        settings.users = GrpcClientSettings::for_tests("user", user_addr);
         settings
     }
 }

@@ -25,11 +25,21 @@ where
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => {
-                let status = rejection.status();
-                let code = match status {
-                    StatusCode::PAYLOAD_TOO_LARGE => "PAYLOAD_TOO_LARGE",
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "UNSUPPORTED_MEDIA_TYPE",
-                    _ => "MALFORMED_JSON",
+                use axum::extract::rejection::JsonRejection;
+                let (status, code) = match &rejection {
+                    // Well-formed JSON of the wrong shape (a missing or unknown field, a wrong
+                    // type): axum says 422, the API contract says 400.
+                    JsonRejection::JsonDataError(_) => (StatusCode::BAD_REQUEST, "INVALID_INPUT"),
+                    JsonRejection::JsonSyntaxError(_) => {
+                        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
+                    }
+                    other => match other.status() {
+                        StatusCode::PAYLOAD_TOO_LARGE => (other.status(), "PAYLOAD_TOO_LARGE"),
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                            (other.status(), "UNSUPPORTED_MEDIA_TYPE")
+                        }
+                        status => (status, "MALFORMED_JSON"),
+                    },
                 };
                 Err(ApiError::new(status, code, rejection.body_text()))
             }

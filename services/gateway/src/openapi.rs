@@ -1,14 +1,37 @@
 //! The OpenAPI 3.1 document, assembled from the `#[utoipa::path]` annotations.
 
-use crate::controller::auth;
+use crate::controller::{auth, users};
 use crate::data::jwks::{Jwk, JwkSet};
 use crate::error::{FieldError, Problem};
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "Platform API", description = "The public HTTP API of the platform (DESIGN §5). Errors are RFC 9457 problem+json."),
-    paths(auth::register, auth::login, auth::refresh, auth::logout, auth::jwks),
-    components(schemas(Problem, FieldError, auth::TokenResponse, JwkSet, Jwk)),
-    tags((name = "auth", description = "Accounts, sessions and token keys")),
+    paths(auth::register, auth::login, auth::refresh, auth::logout, auth::jwks, users::me, users::update_me, users::get),
+    modifiers(&BearerAuth),
+    components(schemas(Problem, FieldError, auth::TokenResponse, JwkSet, Jwk, users::Profile, users::PublicProfile, users::ProfilePatch)),
+    tags(
+        (name = "auth", description = "Accounts, sessions and token keys"),
+        (name = "users", description = "Profiles"),
+    ),
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the protected paths name.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

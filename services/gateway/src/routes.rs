@@ -13,7 +13,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::HttpSettings;
-use crate::controller::{auth, docs, not_found};
+use crate::controller::{auth, docs, not_found, users};
 use crate::{AppState, middleware};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -24,6 +24,8 @@ pub fn router(state: AppState, http: &HttpSettings) -> Router {
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(auth::refresh))
         .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/users/me", get(users::me).patch(users::update_me))
+        .route("/v1/users/{id}", get(users::get))
         .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/openapi.json", get(docs::openapi))
         .fallback(not_found)

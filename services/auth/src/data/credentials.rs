@@ -2,9 +2,11 @@
 
 use std::time::Duration;
 
+use platform_kafka::{OutboxRelay, outbox};
 use sqlx::PgPool;
 
 use crate::AuthError;
+use crate::data::events;
 
 pub struct NewCredential<'a> {
     pub user_id: &'a str,
@@ -23,18 +25,22 @@ pub struct StoredCredential {
 #[derive(Clone)]
 pub struct Credentials {
     pool: PgPool,
+    relay: OutboxRelay,
 }
 
 impl Credentials {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    /// `relay` is woken after a registration commits, so its event leaves at once.
+    pub fn new(pool: PgPool, relay: OutboxRelay) -> Self {
+        Self { pool, relay }
     }
 
-    /// Inserts the credentials and the first refresh token of their first session in one
-    /// transaction: a registration either fully exists or not at all.
+    /// Inserts the credentials, the first refresh token of their first session and the
+    /// `user.registered` event in one transaction: a registration either fully exists, and
+    /// is announced, or not at all.
     pub async fn register(
         &self,
         credential: &NewCredential<'_>,
+        display_name: &str,
         refresh_hash: &[u8],
         refresh_ttl: Duration,
     ) -> Result<(), AuthError> {
@@ -57,7 +63,9 @@ impl Credentials {
             refresh_ttl,
         )
         .await?;
+        outbox::enqueue(&mut tx, &events::user_registered(credential, display_name)).await?;
         tx.commit().await?;
+        self.relay.wake();
         Ok(())
     }
 

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use deadpool_redis::Pool;
-use deadpool_redis::redis::{self, RedisError};
+use platform_redis::redis::{self, RedisError};
+use platform_redis::{Pool, PoolError};
 use sha2::{Digest as _, Sha256};
 
 use crate::AuthError;
@@ -31,8 +31,8 @@ impl From<RedisError> for AuthError {
     }
 }
 
-impl From<deadpool_redis::PoolError> for AuthError {
-    fn from(e: deadpool_redis::PoolError) -> Self {
+impl From<PoolError> for AuthError {
+    fn from(e: PoolError) -> Self {
         tracing::warn!(error = %e, "no redis connection");
         AuthError::DependencyUnavailable("redis")
     }

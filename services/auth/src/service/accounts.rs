@@ -67,7 +67,12 @@ impl Accounts {
             region: &registration.region,
         };
         self.credentials
-            .register(&credential, &refresh.hash(), self.issuer.refresh_ttl())
+            .register(
+                &credential,
+                &registration.display_name,
+                &refresh.hash(),
+                self.issuer.refresh_ttl(),
+            )
             .await?;
         tracing::info!(user_id, "registered");
         self.session(user_id, &registration.region, refresh)

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use auth_service::data::MIGRATOR;
 use platform_grpc::{GrpcChannel, GrpcClientSettings};
+use platform_kafka::EmbeddedKafka;
 use platform_proto::auth::v1::auth_service_client::AuthServiceClient;
 use platform_testkit::{TestDatabase, redis_url, unique};
 
@@ -13,11 +14,18 @@ pub struct TestAuth {
     /// Sending on it starts the shutdown, as SIGTERM would.
     pub stop: tokio::sync::oneshot::Sender<()>,
     pub _db: TestDatabase,
+    pub _kafka: EmbeddedKafka,
 }
 
 pub async fn spawn_auth_with(tweak: impl FnOnce(&mut auth_service::Settings)) -> TestAuth {
     let db = TestDatabase::create(&MIGRATOR).await;
-    let mut settings = auth_service::Settings::for_tests(db.url(), &redis_url(), &unique("test:"));
+    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let mut settings = auth_service::Settings::for_tests(
+        db.url(),
+        &redis_url(),
+        &unique("test:"),
+        kafka.bootstrap_servers(),
+    );
     tweak(&mut settings);
     let app = auth_service::App::build(settings)
         .await
@@ -32,6 +40,7 @@ pub async fn spawn_auth_with(tweak: impl FnOnce(&mut auth_service::Settings)) ->
         ops,
         stop,
         _db: db,
+        _kafka: kafka,
     }
 }
 

@@ -2,6 +2,8 @@
 
 mod auth;
 pub mod jwks;
+mod users;
 
 pub use auth::AuthClient;
 pub use jwks::JwksCache;
+pub use users::UserClient;

@@ -207,7 +207,7 @@ async fn brute_force_login_is_429_with_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_requests_keep_completing_while_50_logins_are_in_flight() {
     // Generous deadlines: this test is about ordering, not about how fast 50 hashes are.
-    let app = spawn_app_with(Box::new(|_, gateway| {
+    let app = spawn_app_with(Box::new(|_, _, gateway| {
         gateway.auth.request_timeout = std::time::Duration::from_secs(120);
         gateway.http.request_timeout = std::time::Duration::from_secs(120);
     }))

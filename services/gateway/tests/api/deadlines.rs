@@ -13,7 +13,7 @@ use crate::helpers::{assert_problem, spawn_app_with};
 #[tokio::test]
 async fn a_silent_auth_service_is_a_504_at_the_gateway() {
     let silent = black_hole().await;
-    let app = spawn_app_with(Box::new(move |_, gateway| {
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", silent);
         gateway.auth.request_timeout = Duration::from_millis(300);
     }))
@@ -25,7 +25,7 @@ async fn a_silent_auth_service_is_a_504_at_the_gateway() {
 #[tokio::test]
 async fn an_unreachable_auth_service_is_a_503_with_retry_after() {
     let nobody = refused_addr().await;
-    let app = spawn_app_with(Box::new(move |_, gateway| {
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
     }))
     .await;
@@ -37,8 +37,8 @@ async fn an_unreachable_auth_service_is_a_503_with_retry_after() {
 #[tokio::test]
 async fn a_silent_postgres_fails_registration_with_503() {
     let silent = black_hole().await;
-    let app = spawn_app_with(Box::new(move |auth, _| {
-        auth.database.url = format!("postgres://postgres@{silent}/auth").into();
+    let app = spawn_app_with(Box::new(move |auth, _, _| {
+        auth.database_url = format!("postgres://postgres@{silent}/auth").into();
         auth.database.acquire_timeout = Duration::from_millis(300);
     }))
     .await;
@@ -54,7 +54,7 @@ async fn a_silent_postgres_fails_registration_with_503() {
 
 #[tokio::test]
 async fn a_statement_stuck_on_a_lock_is_cut_off_by_statement_timeout() {
-    let app = spawn_app_with(Box::new(|auth, _| {
+    let app = spawn_app_with(Box::new(|auth, _, _| {
         auth.database.statement_timeout = Duration::from_millis(300);
     }))
     .await;
@@ -79,7 +79,7 @@ async fn a_statement_stuck_on_a_lock_is_cut_off_by_statement_timeout() {
 #[tokio::test]
 async fn a_silent_redis_fails_login_with_503_rather_than_skipping_the_throttle() {
     let silent = black_hole().await;
-    let app = spawn_app_with(Box::new(move |auth, _| {
+    let app = spawn_app_with(Box::new(move |auth, _, _| {
         auth.redis.url = format!("redis://{silent}").into();
         auth.redis.connect_timeout = Duration::from_millis(300);
         auth.redis.command_timeout = Duration::from_millis(300);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use auth_service::data::MIGRATOR;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
+use platform_kafka::EmbeddedKafka;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::{Value, json};
 
@@ -14,8 +15,13 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub auth_addr: SocketAddr,
     pub gateway_ops: SocketAddr,
-    /// Kept so the database lives as long as the test.
+    /// The auth database; kept so it lives as long as the test.
     pub db: TestDatabase,
+    /// The user service's regional shards.
+    pub users_eu: TestDatabase,
+    pub users_us: TestDatabase,
+    /// The broker auth publishes to and user consumes from.
+    pub _kafka: EmbeddedKafka,
 }
 
 /// An Ed25519 key pair as the PEMs auth reads.
@@ -39,19 +45,48 @@ impl TestKey {
     }
 }
 
-/// Options for the apps a test starts.
-pub type Tweak = Box<dyn FnOnce(&mut auth_service::Settings, &mut gateway_service::Settings)>;
+/// Options for the apps a test starts: auth, user and gateway settings.
+pub type Tweak = Box<
+    dyn FnOnce(
+        &mut auth_service::Settings,
+        &mut user_service::Settings,
+        &mut gateway_service::Settings,
+    ),
+>;
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Box::new(|_, _| {})).await
+    spawn_app_with(Box::new(|_, _, _| {})).await
 }
 
 pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     let db = TestDatabase::create(&MIGRATOR).await;
-    let mut auth = auth_service::Settings::for_tests(db.url(), &redis_url(), &unique("test:"));
-    let mut gateway = gateway_service::Settings::for_tests("127.0.0.1:1".parse().unwrap());
-    let default_auth_url = gateway.auth.url.clone();
-    tweak(&mut auth, &mut gateway);
+    let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
+    let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
+    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let mut auth = auth_service::Settings::for_tests(
+        db.url(),
+        &redis_url(),
+        &unique("test:"),
+        kafka.bootstrap_servers(),
+    );
+    let mut user = user_service::Settings::for_tests(
+        &[("eu", users_eu.url()), ("us", users_us.url())],
+        &redis_url(),
+        &unique("test:"),
+        kafka.bootstrap_servers(),
+    );
+    let unset: SocketAddr = "127.0.0.1:1".parse().unwrap();
+    let mut gateway = gateway_service::Settings::for_tests(unset, unset);
+    let (default_auth_url, default_user_url) =
+        (gateway.auth.url.clone(), gateway.users.url.clone());
+    tweak(&mut auth, &mut user, &mut gateway);
+
+    let user_app = user_service::App::build(user).await.expect("user starts");
+    let user_addr = user_app.grpc_addr();
+    tokio::spawn(user_app.run_until(std::future::pending()));
+    if gateway.users.url == default_user_url {
+        gateway.users = platform_grpc::GrpcClientSettings::for_tests("user", user_addr);
+    }
 
     let auth_app = auth_service::App::build(auth).await.expect("auth starts");
     let auth_addr = auth_app.grpc_addr();
@@ -76,6 +111,9 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
         auth_addr,
         gateway_ops,
         db,
+        users_eu,
+        users_us,
+        _kafka: kafka,
     }
 }
 

@@ -115,7 +115,7 @@ async fn readiness_follows_the_upstream() {
     assert_eq!(ready.status(), 200);
 
     let nobody = refused_addr().await;
-    let orphan = spawn_app_with(Box::new(move |_, gateway| {
+    let orphan = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
     }))
     .await;
@@ -133,7 +133,7 @@ async fn readiness_follows_the_upstream() {
 #[tokio::test]
 async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after() {
     let (held, arrived, release) = spawn_held_auth().await;
-    let app = spawn_app_with(Box::new(move |_, gateway| {
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", held);
         gateway.http.max_concurrent_requests = 1;
     }))
@@ -161,7 +161,7 @@ async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after
 #[tokio::test]
 async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
     let (held, _, _) = spawn_held_auth().await;
-    let app = spawn_app_with(Box::new(move |_, gateway| {
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", held);
         gateway.http.request_timeout = Duration::from_millis(300);
     }))
@@ -172,7 +172,7 @@ async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
 
 #[tokio::test]
 async fn cors_allows_only_the_configured_origins() {
-    let app = spawn_app_with(Box::new(|_, gateway| {
+    let app = spawn_app_with(Box::new(|_, _, gateway| {
         gateway.http.cors_allowed_origins = vec!["https://app.example".into()];
     }))
     .await;

@@ -8,3 +8,4 @@ mod helpers;
 mod http_behaviour;
 mod propagation;
 mod tokens;
+mod users;

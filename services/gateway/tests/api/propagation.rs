@@ -26,7 +26,7 @@ async fn request_id_trace_context_and_deadline_reach_the_callee() {
     let _telemetry = platform_telemetry::install(&settings, Some(provider.clone())).unwrap();
 
     let (stub_addr, stub) = spawn_stub_auth().await;
-    let app = spawn_app_with(Box::new(move |_, gateway| {
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", stub_addr);
     }))
     .await;

@@ -11,7 +11,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gateway_service::AppState;
-use gateway_service::data::{AuthClient, JwksCache};
+use gateway_service::data::{AuthClient, JwksCache, UserClient};
 use gateway_service::extract::AuthUser;
 use gateway_service::service::TokenVerifier;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -29,12 +29,14 @@ async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
 
 /// A router with one protected route, verifying against the auth service at `auth_addr`.
 fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
-    let settings = gateway_service::Settings::for_tests(auth_addr);
+    let settings = gateway_service::Settings::for_tests(auth_addr, auth_addr);
     let auth = AuthClient::new(platform_grpc::connect(&settings.auth).unwrap());
+    let users = UserClient::new(platform_grpc::connect(&settings.users).unwrap());
     let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
     let state = AppState {
         verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
         auth,
+        users,
         jwks,
         trust_forwarded_for: false,
     };
@@ -85,7 +87,7 @@ fn kid_of(jwks: &Value, index: usize) -> String {
 async fn app_with_keys(current: &TestKey, previous: Option<&TestKey>) -> TestApp {
     let current = current.private_pem.clone();
     let previous = previous.map(|k| k.public_pem.clone());
-    spawn_app_with(Box::new(move |auth, _| {
+    spawn_app_with(Box::new(move |auth, _, _| {
         auth.tokens.signing_key_pem = Some(current.into());
         auth.tokens.previous_public_key_pem = previous;
     }))

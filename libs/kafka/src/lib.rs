@@ -1,0 +1,61 @@
+//! Events over Kafka: one way to publish them and one way to consume them.
+//!
+//! - Publishing is the transactional outbox: a service [`outbox::enqueue`]s an event in the
+//!   transaction that changes its state, and an [`OutboxRelay`] publishes it with an
+//!   idempotent producer. Nothing committed is lost when Kafka or the process is down.
+//! - Consuming is an [`EventConsumer`] in the service's consumer group, calling an
+//!   [`EventHandler`]. Offsets are committed after the handler succeeded; failures are retried
+//!   with backoff, then sent to the dead-letter topic `<topic>.dlq`, so one bad event never
+//!   blocks its partition. Handlers apply each event once with [`idempotency::first_delivery`].
+//! - [`EmbeddedKafka`] is a broker inside the process, for tests and the native run.
+//!
+//! Events on the wire (see [`wire`]): key = the aggregate id, value = protobuf bytes, headers
+//! `event-id`, `event-type` and the W3C trace context, so a consumer's work joins the trace of
+//! the request that caused the event. Settings come from `KAFKA_*` variables ([`KafkaSettings`]).
+//!
+//! Metrics:
+//! - `kafka_outbox_published_total{topic}`, `kafka_outbox_failed_total{topic}`: deliveries by
+//!   the relay, acknowledged or not.
+//! - `kafka_outbox_pending`: rows not yet published (refreshed every 15 s).
+//! - `kafka_consumer_messages_total{topic,outcome}`: `ok`, `retried` (per retry),
+//!   `dead_lettered`.
+//! - `kafka_consumer_lag{topic,partition}`: records not yet committed by the group (every 15 s).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use platform_config::Env;
+//! use platform_kafka::{EmbeddedKafka, EventConsumer, EventProducer, KafkaSettings, OutboxRelay};
+//! # struct Handler;
+//! # impl platform_kafka::EventHandler for Handler {
+//! #     async fn handle(&self, _: &platform_kafka::ReceivedEvent) -> Result<(), platform_kafka::HandlerError> { Ok(()) }
+//! # }
+//!
+//! # async fn run(pool: sqlx::PgPool, lifecycle: platform_runtime::Lifecycle) -> anyhow::Result<()> {
+//! let mut settings = KafkaSettings::from_env(&Env::from_process(), "user")?;
+//! let mut _embedded = None;
+//! if settings.brokers.is_none() {
+//!     let kafka = EmbeddedKafka::start(&["user.registered"])?;
+//!     settings = settings.with_brokers(kafka.bootstrap_servers());
+//!     _embedded = Some(kafka); // the broker lives as long as this value
+//! }
+//! let relay = OutboxRelay::new(pool, EventProducer::new(&settings)?, &settings);
+//! lifecycle.spawn("outbox-relay", move |stop| relay.run(stop));
+//! let consumer = EventConsumer::new(&settings, &["media.processed"])?;
+//! lifecycle.spawn("consumer", move |stop| consumer.run(Arc::new(Handler), stop));
+//! # Ok(()) }
+//! ```
+
+mod consumer;
+mod embedded;
+pub mod idempotency;
+pub mod outbox;
+mod producer;
+mod retry;
+mod settings;
+pub mod wire;
+
+pub use consumer::{EventConsumer, EventHandler, HandlerError, ReceivedEvent};
+pub use embedded::{EMBEDDED_PARTITIONS, EmbeddedKafka};
+pub use outbox::{OutboxEvent, OutboxRelay};
+pub use producer::{EventProducer, PublishError, Record};
+pub use settings::KafkaSettings;

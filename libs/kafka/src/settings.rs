@@ -1,0 +1,161 @@
+//! Kafka settings. Variables read:
+//! - `KAFKA_BROKERS`: `host:port[,host:port..]`. Unset means "no cluster": the caller starts an
+//!   [`EmbeddedKafka`](crate::EmbeddedKafka) and passes its address to
+//!   [`KafkaSettings::with_brokers`].
+//! - `KAFKA_DELIVERY_TIMEOUT`: how long a publish may take, retries included, before it is
+//!   reported as failed (the producer's `message.timeout.ms`), default `5s`.
+//! - `KAFKA_CONSUMER_GROUP`: the consumer group, default the service's name.
+//! - `KAFKA_MAX_ATTEMPTS`: handler attempts per message before it is dead-lettered, default `5`.
+//! - `KAFKA_RETRY_BACKOFF`: the first retry delay, doubled per attempt with jitter and capped at
+//!   30s, default `200ms`.
+//! - `KAFKA_SESSION_TIMEOUT`: how soon the group notices a consumer that died, default `10s`
+//!   (heartbeats go every third of it). Brokers refuse less than `6s` unless configured to.
+//! - `KAFKA_OUTBOX_POLL_INTERVAL`: how often an idle outbox relay looks for new rows, default
+//!   `500ms` (a [`wake`](crate::OutboxRelay::wake) after commit skips the wait).
+//! - `KAFKA_OUTBOX_RETENTION`: how long published outbox rows are kept, default `24h`.
+
+use std::time::Duration;
+
+use platform_config::{ConfigError, Env};
+
+/// Everything the producer, the consumer and the outbox relay need.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    /// `None` when `KAFKA_BROKERS` is unset; see [`KafkaSettings::with_brokers`].
+    pub brokers: Option<String>,
+    /// Sent as `client.id`, so broker logs and metrics name the service.
+    pub client_id: String,
+    pub consumer_group: String,
+    pub delivery_timeout: Duration,
+    pub max_attempts: u32,
+    pub retry_backoff: Duration,
+    pub session_timeout: Duration,
+    pub outbox_poll_interval: Duration,
+    pub outbox_retention: Duration,
+}
+
+impl KafkaSettings {
+    /// Reads the variables listed in this module's documentation; `client_id` is the service's
+    /// name and the default consumer group.
+    ///
+    /// ```
+    /// use platform_config::Env;
+    /// use platform_kafka::KafkaSettings;
+    ///
+    /// let env = Env::from_pairs([("KAFKA_BROKERS", "kafka:9092"), ("KAFKA_MAX_ATTEMPTS", "3")]);
+    /// let settings = KafkaSettings::from_env(&env, "user")?;
+    /// assert_eq!(settings.consumer_group, "user");
+    /// assert_eq!(settings.max_attempts, 3);
+    /// # Ok::<(), platform_config::ConfigError>(())
+    /// ```
+    pub fn from_env(env: &Env, client_id: &str) -> Result<Self, ConfigError> {
+        let settings = Self {
+            brokers: env.optional("KAFKA_BROKERS")?,
+            client_id: client_id.to_owned(),
+            consumer_group: env.or("KAFKA_CONSUMER_GROUP", client_id.to_owned())?,
+            delivery_timeout: env.duration_or("KAFKA_DELIVERY_TIMEOUT", Duration::from_secs(5))?,
+            max_attempts: env.or("KAFKA_MAX_ATTEMPTS", 5)?,
+            retry_backoff: env.duration_or("KAFKA_RETRY_BACKOFF", Duration::from_millis(200))?,
+            session_timeout: env.duration_or("KAFKA_SESSION_TIMEOUT", Duration::from_secs(10))?,
+            outbox_poll_interval: env
+                .duration_or("KAFKA_OUTBOX_POLL_INTERVAL", Duration::from_millis(500))?,
+            outbox_retention: env
+                .duration_or("KAFKA_OUTBOX_RETENTION", Duration::from_secs(24 * 3600))?,
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Settings for tests against `brokers` (usually an [`EmbeddedKafka`](crate::EmbeddedKafka)):
+    /// three quick attempts, a fast relay, and a 6 s session timeout: the smallest a real broker
+    /// accepts by default, and more than the embedded broker's 3 s wait before a new group's
+    /// first assignment (a member whose session ends during that wait is never answered).
+    pub fn for_tests(brokers: &str, client_id: &str) -> Self {
+        Self {
+            brokers: Some(brokers.to_owned()),
+            client_id: client_id.to_owned(),
+            consumer_group: client_id.to_owned(),
+            delivery_timeout: Duration::from_secs(5),
+            max_attempts: 3,
+            retry_backoff: Duration::from_millis(10),
+            session_timeout: Duration::from_secs(6),
+            outbox_poll_interval: Duration::from_millis(50),
+            outbox_retention: Duration::from_secs(3600),
+        }
+    }
+
+    /// These settings pointed at `brokers`, e.g. an embedded broker when `KAFKA_BROKERS` is unset.
+    pub fn with_brokers(mut self, brokers: impl Into<String>) -> Self {
+        self.brokers = Some(brokers.into());
+        self
+    }
+
+    /// The bootstrap servers, or an error naming `KAFKA_BROKERS` when there are none.
+    pub fn bootstrap_servers(&self) -> Result<&str, ConfigError> {
+        self.brokers.as_deref().ok_or_else(|| ConfigError::Missing {
+            name: "KAFKA_BROKERS".to_owned(),
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        // librdkafka reads a zero message timeout as "wait forever": exactly what we forbid.
+        for (name, value) in [
+            ("KAFKA_DELIVERY_TIMEOUT", self.delivery_timeout),
+            ("KAFKA_SESSION_TIMEOUT", self.session_timeout),
+        ] {
+            if value.is_zero() || value > Duration::from_secs(3600) {
+                return Err(ConfigError::invalid(name, "must be between 1ms and 1h"));
+            }
+        }
+        if self.max_attempts == 0 {
+            return Err(ConfigError::invalid(
+                "KAFKA_MAX_ATTEMPTS",
+                "must be at least 1",
+            ));
+        }
+        if self.outbox_poll_interval.is_zero() {
+            return Err(ConfigError::invalid(
+                "KAFKA_OUTBOX_POLL_INTERVAL",
+                "must be above zero",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let settings =
+            KafkaSettings::from_env(&Env::from_pairs::<&str, &str>([]), "media").unwrap();
+        assert_eq!(settings.brokers, None);
+        assert_eq!(settings.consumer_group, "media");
+        assert_eq!(settings.delivery_timeout, Duration::from_secs(5));
+        assert_eq!(settings.max_attempts, 5);
+        assert_eq!(settings.retry_backoff, Duration::from_millis(200));
+        assert_eq!(settings.session_timeout, Duration::from_secs(10));
+        let err = settings.bootstrap_servers().unwrap_err().to_string();
+        assert!(err.contains("KAFKA_BROKERS"), "{err}");
+    }
+
+    #[test]
+    fn a_zero_delivery_timeout_is_refused_because_it_means_forever() {
+        let env = Env::from_pairs([("KAFKA_DELIVERY_TIMEOUT", "0s")]);
+        let err = KafkaSettings::from_env(&env, "user")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KAFKA_DELIVERY_TIMEOUT"), "{err}");
+    }
+
+    #[test]
+    fn zero_attempts_are_refused() {
+        let env = Env::from_pairs([("KAFKA_MAX_ATTEMPTS", "0")]);
+        let err = KafkaSettings::from_env(&env, "user")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KAFKA_MAX_ATTEMPTS"), "{err}");
+    }
+}

@@ -1,0 +1,287 @@
+//! Consuming: idempotent effects, retries and the dead-letter topic, trace continuation.
+
+use std::sync::Arc;
+
+use opentelemetry::trace::{TraceContextExt as _, TraceId};
+use platform_kafka::outbox::enqueue;
+use platform_kafka::wire::dead_letter_topic;
+use platform_kafka::{
+    EventConsumer, EventHandler, EventProducer, HandlerError, KafkaSettings, ReceivedEvent, Record,
+    idempotency,
+};
+use rdkafka::Message as _;
+use rdkafka::message::OwnedHeaders;
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+use crate::helpers::{
+    Harness, TOPIC, event, event_id, harness, header, spawn_until_stopped, within,
+};
+
+/// Applies each event once (a row in `effects`), and reports every call it gets.
+struct RecordEffect {
+    pool: sqlx::PgPool,
+    calls: mpsc::UnboundedSender<ReceivedEvent>,
+}
+
+impl EventHandler for RecordEffect {
+    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+        let mut tx = self.pool.begin().await.map_err(HandlerError::retryable)?;
+        if idempotency::first_delivery(&mut tx, "test.record-effect", event.id)
+            .await
+            .map_err(HandlerError::retryable)?
+        {
+            sqlx::query("insert into effects (event_id) values ($1)")
+                .bind(event.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(HandlerError::retryable)?;
+        }
+        tx.commit().await.map_err(HandlerError::retryable)?;
+        let _ = self.calls.send(event.clone());
+        Ok(())
+    }
+}
+
+/// Fails every `poison` payload; reports the others, and the trace each ran in.
+struct FailPoison {
+    handled: mpsc::UnboundedSender<(ReceivedEvent, TraceId)>,
+}
+
+impl EventHandler for FailPoison {
+    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+        if event.payload == b"poison" {
+            return Err(anyhow::anyhow!("cannot apply a poison pill").into());
+        }
+        let trace_id = tracing::Span::current()
+            .context()
+            .span()
+            .span_context()
+            .trace_id();
+        let _ = self.handled.send((event.clone(), trace_id));
+        Ok(())
+    }
+}
+
+/// Fails everything, as a handler whose database is down would; reports each call.
+struct AlwaysFail {
+    calls: mpsc::UnboundedSender<ReceivedEvent>,
+}
+
+impl EventHandler for AlwaysFail {
+    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+        let _ = self.calls.send(event.clone());
+        Err(anyhow::anyhow!("the database is down").into())
+    }
+}
+
+fn start_consumer<H: EventHandler>(h: &Harness, handler: H) -> crate::helpers::Running {
+    start_consumer_with(&h.settings, handler)
+}
+
+fn start_consumer_with<H: EventHandler>(
+    settings: &KafkaSettings,
+    handler: H,
+) -> crate::helpers::Running {
+    let consumer = EventConsumer::new(settings, &[TOPIC]).expect("the consumer is created");
+    let handler = Arc::new(handler);
+    spawn_until_stopped(move |stop| consumer.run(handler, stop))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_delivered_twice_has_one_effect() {
+    let h = harness().await;
+    sqlx::query("create table effects (event_id uuid not null)")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    let id = h.enqueue_committed("user-1", b"x").await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped({
+        let relay = relay.clone();
+        |stop| relay.run(stop)
+    });
+    h.all_sent().await;
+    // As if the relay had died after publishing and before marking the row sent.
+    sqlx::query("update outbox set sent_at = null")
+        .execute(&h.pool)
+        .await
+        .unwrap();
+    relay.wake();
+    h.all_sent().await;
+    relaying.stop().await;
+    assert_eq!(
+        h.read_topic(TOPIC).await.len(),
+        2,
+        "the event is on the topic twice"
+    );
+
+    let (calls, mut handled) = mpsc::unbounded_channel();
+    let consuming = start_consumer(
+        &h,
+        RecordEffect {
+            pool: h.pool.clone(),
+            calls,
+        },
+    );
+    let first = within("the first delivery", handled.recv()).await.unwrap();
+    let second = within("the second delivery", handled.recv()).await.unwrap();
+    consuming.stop().await;
+
+    assert_eq!((first.id, second.id), (id, id));
+    let effects: i64 = sqlx::query_scalar("select count(*) from effects")
+        .fetch_one(&h.pool)
+        .await
+        .unwrap();
+    assert_eq!(effects, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_processed() {
+    let h = harness().await;
+    let poison = h.enqueue_committed("user-1", b"poison").await;
+    let good = h.enqueue_committed("user-1", b"good").await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.all_sent().await;
+    relaying.stop().await;
+
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let consuming = start_consumer(&h, FailPoison { handled: tx });
+    let (after, _) = within("the event after the poison", handled.recv())
+        .await
+        .unwrap();
+    consuming.stop().await;
+
+    let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
+    assert_eq!(dead.len(), 1);
+    let dead = &dead[0];
+    assert_eq!(event_id(dead), poison);
+    assert_eq!(dead.key(), Some(&b"user-1"[..]));
+    assert_eq!(dead.payload(), Some(&b"poison"[..]));
+    let error = header(dead, "dlq-error").unwrap();
+    assert!(error.contains("cannot apply a poison pill"), "{error}");
+    assert_eq!(header(dead, "dlq-attempts").as_deref(), Some("3"));
+    assert_eq!(header(dead, "dlq-original-topic").as_deref(), Some(TOPIC));
+    assert_eq!(
+        header(dead, "event-type").as_deref(),
+        Some("user.registered.v1")
+    );
+
+    assert_eq!(after.id, good);
+    let partition = header(dead, "dlq-original-partition").unwrap();
+    assert_eq!(
+        after.partition.to_string(),
+        partition,
+        "same key, same partition"
+    );
+    let poison_offset: i64 = header(dead, "dlq-original-offset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(after.offset > poison_offset);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_without_an_event_id_goes_to_the_dead_letter_topic_unhandled() {
+    let h = harness().await;
+    let producer = EventProducer::new(&h.settings).unwrap();
+    producer
+        .publish(Record {
+            topic: TOPIC,
+            key: Some(b"user-1"),
+            payload: b"anonymous",
+            headers: OwnedHeaders::new(),
+        })
+        .await
+        .unwrap();
+    let good = h.enqueue_committed("user-1", b"good").await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.all_sent().await;
+    relaying.stop().await;
+
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let consuming = start_consumer(&h, FailPoison { handled: tx });
+    let (after, _) = within("the event after it", handled.recv()).await.unwrap();
+    consuming.stop().await;
+
+    assert_eq!(
+        after.id, good,
+        "the handler never saw the record without an id"
+    );
+    let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].payload(), Some(&b"anonymous"[..]));
+    assert_eq!(header(&dead[0], "dlq-attempts").as_deref(), Some("0"));
+    let error = header(&dead[0], "dlq-error").unwrap();
+    assert!(error.contains("event-id"), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handler_runs_in_the_trace_that_enqueued_the_event() {
+    let h = harness().await;
+    let span = tracing::info_span!("register user");
+    let trace_id = span.context().span().span_context().trace_id();
+    async {
+        let mut tx = h.pool.begin().await.unwrap();
+        enqueue(&mut tx, &event("user-1", b"x")).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    .instrument(span)
+    .await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let consuming = start_consumer(&h, FailPoison { handled: tx });
+    let (_, handled_in) = within("the event", handled.recv()).await.unwrap();
+    consuming.stop().await;
+    relaying.stop().await;
+
+    assert_ne!(trace_id, TraceId::INVALID);
+    assert_eq!(handled_in, trace_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_are_committed_only_after_the_handler_succeeded() {
+    let h = harness().await;
+    let first = h.enqueue_committed("user-1", b"first").await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped({
+        let relay = relay.clone();
+        |stop| relay.run(stop)
+    });
+    h.all_sent().await;
+
+    // A replica whose handler fails is stopped while it waits to retry: nothing is committed.
+    let mut patient = h.settings.clone();
+    patient.retry_backoff = std::time::Duration::from_secs(60);
+    let (calls, mut failed) = mpsc::unbounded_channel();
+    let failing = start_consumer_with(&patient, AlwaysFail { calls });
+    let seen = within("the failing attempt", failed.recv()).await.unwrap();
+    failing.stop().await;
+    assert_eq!(seen.id, first);
+
+    // The next member of the group gets the event again, handles it, and commits.
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let succeeding = start_consumer(&h, FailPoison { handled: tx });
+    let (redelivered, _) = within("the redelivery", handled.recv()).await.unwrap();
+    succeeding.stop().await;
+    assert_eq!(redelivered.id, first);
+
+    // The one after that starts past it.
+    let second = h.enqueue_committed("user-1", b"second").await;
+    relay.wake();
+    h.all_sent().await;
+    relaying.stop().await;
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let next = start_consumer(&h, FailPoison { handled: tx });
+    let (after_restart, _) = within("the next event", handled.recv()).await.unwrap();
+    next.stop().await;
+    assert_eq!(
+        after_restart.id, second,
+        "the committed event is not delivered again"
+    );
+}

@@ -1,0 +1,6 @@
+//! Integration tests of platform-kafka against the embedded broker and a real Postgres.
+
+mod consumer;
+mod helpers;
+mod outbox;
+mod producer;

@@ -1,0 +1,1 @@
+../../sql/processed_events.sql

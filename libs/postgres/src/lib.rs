@@ -1,0 +1,132 @@
+//! Postgres pools with a deadline on every call: waiting for (or opening) a connection is
+//! bounded by `DATABASE_ACQUIRE_TIMEOUT`, and every statement by Postgres's own
+//! `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT`), set on each connection.
+//!
+//! Variables read by [`PoolSettings::from_env`]: `DATABASE_MAX_CONNECTIONS` (default 10),
+//! `DATABASE_ACQUIRE_TIMEOUT` (default `2s`), `DATABASE_STATEMENT_TIMEOUT` (default `5s`).
+//! The URL is the service's own business (`DATABASE_URL`, or one per shard).
+//!
+//! ```no_run
+//! use platform_config::Env;
+//! use platform_postgres::{connect, PoolSettings};
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let env = Env::from_process();
+//! let pool = connect(&env.secret("DATABASE_URL")?, &PoolSettings::from_env(&env)?)?;
+//! platform_postgres::check(pool.clone()).await.map_err(anyhow::Error::msg)?;
+//! # Ok(()) }
+//! ```
+
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Pool size and deadlines, shared by every database a service talks to.
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+impl PoolSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            max_connections: env.or("DATABASE_MAX_CONNECTIONS", 10)?,
+            acquire_timeout: env.duration_or("DATABASE_ACQUIRE_TIMEOUT", Duration::from_secs(2))?,
+            statement_timeout: env
+                .duration_or("DATABASE_STATEMENT_TIMEOUT", Duration::from_secs(5))?,
+        })
+    }
+}
+
+/// A lazily connecting pool: the service starts while Postgres is still coming up, and
+/// readiness reports it until it answers.
+pub fn connect(url: &SecretString, settings: &PoolSettings) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url.expose_secret())
+        .context("the database URL is not a valid Postgres URL")?
+        .options([(
+            "statement_timeout",
+            format!("{}ms", settings.statement_timeout.as_millis()),
+        )]);
+    Ok(PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_lazy_with(options))
+}
+
+/// Applies `migrator` to the database behind `pool`.
+pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
+    migrator.run(pool).await.context("applying migrations")?;
+    Ok(())
+}
+
+/// A readiness check: one round trip.
+pub async fn check(pool: PgPool) -> Result<(), String> {
+    sqlx::query("select 1")
+        .execute(&pool)
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
+/// How a failed call should look to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// No connection could be had in time, or it broke: retry later (503).
+    Unavailable,
+    /// A statement ran past `statement_timeout` (504).
+    Timeout,
+    /// Anything else: a bug or a constraint the caller did not map.
+    Other,
+}
+
+/// Classifies `error`, so each service's `From<sqlx::Error>` is one `match`.
+pub fn classify(error: &sqlx::Error) -> Failure {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            Failure::Unavailable
+        }
+        // 57014 query_canceled: our statement_timeout fired.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => Failure::Timeout,
+        _ => Failure::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_silent_server_is_unavailable_within_the_acquire_timeout() {
+        let silent = platform_testkit::black_hole().await;
+        let settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_millis(200),
+            statement_timeout: Duration::from_secs(1),
+        };
+        let pool = connect(&format!("postgres://postgres@{silent}/x").into(), &settings).unwrap();
+        let error = sqlx::query("select 1").execute(&pool).await.unwrap_err();
+        assert_eq!(classify(&error), Failure::Unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_slow_statement_is_cut_off_by_the_statement_timeout() {
+        let settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_millis(100),
+        };
+        let pool = connect(&platform_testkit::postgres_admin_url().into(), &settings).unwrap();
+        let error = sqlx::query("select pg_sleep(5)")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert_eq!(classify(&error), Failure::Timeout);
+    }
+}

@@ -1,0 +1,16 @@
+//! The auth database's migrations, and applying them.
+
+use platform_config::SecretString;
+use platform_postgres::PoolSettings;
+use sqlx::migrate::Migrator;
+
+/// The auth database's migrations (`migrations/auth`), embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/auth");
+
+/// Applies the migrations and returns; `auth migrate` runs this.
+pub async fn migrate(url: &SecretString, pool: &PoolSettings) -> anyhow::Result<()> {
+    let pool = platform_postgres::connect(url, pool)?;
+    platform_postgres::migrate(&pool, &MIGRATOR).await?;
+    tracing::info!("auth migrations applied");
+    Ok(())
+}

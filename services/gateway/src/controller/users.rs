@@ -1,0 +1,149 @@
+//! `/v1/users/*`: the caller's own profile, and other users' public profiles.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use platform_proto::user::v1 as pb;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+use crate::extract::{AuthUser, ValidJson};
+use crate::{ApiError, AppState};
+
+/// The caller's own profile.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profile {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub bio: String,
+    pub region: String,
+    /// The profile picture; `null` until one is set.
+    #[schema(value_type = Option<Object>)]
+    pub avatar: Option<serde_json::Value>,
+    /// RFC 3339.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Another user's profile, as anyone signed in may see it: no email.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicProfile {
+    pub id: String,
+    pub display_name: String,
+    pub bio: String,
+    pub region: String,
+    #[schema(value_type = Option<Object>)]
+    pub avatar: Option<serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Fields to change; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfilePatch {
+    pub display_name: Option<String>,
+    pub bio: Option<String>,
+}
+
+fn rfc3339(at: Option<prost_types::Timestamp>) -> String {
+    at.and_then(|t| {
+        let seconds = time::OffsetDateTime::from_unix_timestamp(t.seconds).ok()?;
+        let at = seconds + time::Duration::nanoseconds(i64::from(t.nanos));
+        at.format(&Rfc3339).ok()
+    })
+    .unwrap_or_default()
+}
+
+impl From<pb::Profile> for Profile {
+    fn from(p: pb::Profile) -> Self {
+        Self {
+            created_at: rfc3339(p.created_at),
+            updated_at: rfc3339(p.updated_at),
+            id: p.id,
+            email: p.email,
+            display_name: p.display_name,
+            bio: p.bio,
+            region: p.region,
+            avatar: None,
+        }
+    }
+}
+
+impl From<pb::Profile> for PublicProfile {
+    fn from(p: pb::Profile) -> Self {
+        let Profile {
+            id,
+            display_name,
+            bio,
+            region,
+            avatar,
+            created_at,
+            updated_at,
+            ..
+        } = p.into();
+        Self {
+            id,
+            display_name,
+            bio,
+            region,
+            avatar,
+            created_at,
+            updated_at,
+        }
+    }
+}
+
+/// The caller's profile.
+#[utoipa::path(get, path = "/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses(
+        (status = 200, body = Profile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn me(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+) -> Result<Json<Profile>, ApiError> {
+    Ok(Json(state.users.get(&caller.user_id).await?.into()))
+}
+
+/// Change the caller's display name or bio.
+#[utoipa::path(patch, path = "/v1/users/me", tag = "users", security(("bearer" = [])), request_body = ProfilePatch,
+    responses(
+        (status = 200, body = Profile),
+        (status = 400, description = "a field is invalid; `errors` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn update_me(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ValidJson(patch): ValidJson<ProfilePatch>,
+) -> Result<Json<Profile>, ApiError> {
+    let request = pb::UpdateProfileRequest {
+        user_id: caller.user_id,
+        display_name: patch.display_name,
+        bio: patch.bio,
+    };
+    Ok(Json(state.users.update(request).await?.into()))
+}
+
+/// Another user's public profile.
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path, description = "a user id, e.g. `eu_0192f4c1…`")),
+    responses(
+        (status = 200, body = PublicProfile),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(_): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<PublicProfile>, ApiError> {
+    Ok(Json(state.users.get(&id).await?.into()))
+}

@@ -1,0 +1,88 @@
+//! The user service's error, and its one mapping to a gRPC status.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::{Code, Status};
+
+use crate::data::ShardError;
+
+pub use platform_grpc::FieldViolation;
+
+/// The `ErrorInfo.domain` of every error this service returns.
+const DOMAIN: &str = "user";
+
+/// Cloneable, so one load's outcome can be shared by every caller waiting on it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UserError {
+    #[error("invalid input: {0:?}")]
+    InvalidInput(Vec<FieldViolation>),
+    #[error("no such user")]
+    NotFound,
+    #[error("the database of region {0} is unavailable")]
+    ShardUnavailable(String),
+    #[error("the database of region {0} did not answer in time")]
+    ShardTimeout(String),
+    #[error(transparent)]
+    Unexpected(Arc<anyhow::Error>),
+}
+
+impl From<anyhow::Error> for UserError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Unexpected(Arc::new(e))
+    }
+}
+
+impl From<ShardError> for UserError {
+    fn from(e: ShardError) -> Self {
+        use platform_postgres::Failure;
+        match platform_postgres::classify(&e.source) {
+            Failure::Unavailable => {
+                tracing::warn!(region = %e.region, error = %e.source, "shard unavailable");
+                Self::ShardUnavailable(e.region)
+            }
+            Failure::Timeout => {
+                tracing::warn!(region = %e.region, error = %e.source, "shard statement timed out");
+                Self::ShardTimeout(e.region)
+            }
+            Failure::Other => {
+                Self::from(anyhow::Error::new(e.source).context(format!("shard {}", e.region)))
+            }
+        }
+    }
+}
+
+impl From<UserError> for Status {
+    fn from(error: UserError) -> Self {
+        let (code, reason, message) = match &error {
+            UserError::InvalidInput(_) => (
+                Code::InvalidArgument,
+                "INVALID_INPUT",
+                "the request has invalid fields",
+            ),
+            UserError::NotFound => (Code::NotFound, "USER_NOT_FOUND", "no such user"),
+            UserError::ShardUnavailable(_) => (
+                Code::Unavailable,
+                "REGION_UNAVAILABLE",
+                "the user's region is unavailable; retry later",
+            ),
+            UserError::ShardTimeout(_) => (
+                Code::DeadlineExceeded,
+                "REGION_TIMEOUT",
+                "the user's region did not answer in time",
+            ),
+            UserError::Unexpected(cause) => {
+                // The only place an unexpected error is logged; the caller learns nothing internal.
+                tracing::error!(error = ?cause, "unexpected error");
+                (Code::Internal, "INTERNAL", "internal error")
+            }
+        };
+        let retry_after =
+            matches!(error, UserError::ShardUnavailable(_)).then_some(Duration::from_secs(1));
+        let violations = match error {
+            UserError::InvalidInput(violations) => violations,
+            _ => Vec::new(),
+        };
+        platform_grpc::error_status(DOMAIN, code, reason, message, &violations, retry_after)
+    }
+}

@@ -1,0 +1,106 @@
+//! Faults: Redis gone or silent, one region's database gone. What a caller sees.
+
+use std::time::Duration;
+
+use platform_proto::user::v1::GetUserRequest;
+use platform_testkit::{black_hole, refused_addr};
+use serde_json::Value;
+use tonic::Code;
+
+use crate::helpers::{new_id, spawn_user, spawn_user_with};
+
+fn get(id: &str) -> GetUserRequest {
+    GetUserRequest {
+        user_id: id.to_owned(),
+    }
+}
+
+#[tokio::test]
+async fn with_redis_down_profiles_are_still_served_from_postgres() {
+    let nobody = refused_addr().await;
+    let user =
+        spawn_user_with(|settings| settings.redis.url = format!("redis://{nobody}").into()).await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let read = user.client().get_user(get(&id)).await.unwrap().into_inner();
+    assert_eq!(read.display_name, "Ada");
+}
+
+#[tokio::test]
+async fn with_redis_silent_profiles_are_still_served_within_the_command_deadline() {
+    let silent = black_hole().await;
+    let user = spawn_user_with(|settings| {
+        settings.redis.url = format!("redis://{silent}").into();
+        settings.redis.connect_timeout = Duration::from_millis(200);
+        settings.redis.command_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let id = new_id("us");
+    user.seed(&id, "Grace").await;
+    let read = user.client().get_user(get(&id)).await.unwrap().into_inner();
+    assert_eq!(read.display_name, "Grace");
+    let metrics = reqwest::get(format!("http://{}/metrics", user.ops))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"profile_cache_lookups_total{result="bypass"}"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn one_region_down_fails_only_that_region_fast_and_readiness_names_it() {
+    let silent = black_hole().await;
+    let eu_id = new_id("eu");
+    let user = spawn_user_with(|settings| {
+        settings.shards[1].1 = format!("postgres://postgres@{silent}/users_us").into();
+        settings.database.acquire_timeout = Duration::from_millis(300);
+    })
+    .await;
+    user.seed(&eu_id, "Ada").await;
+    let mut client = user.client();
+
+    let status = client.get_user(get(&new_id("us"))).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+    assert_eq!(
+        client
+            .get_user(get(&eu_id))
+            .await
+            .unwrap()
+            .into_inner()
+            .display_name,
+        "Ada"
+    );
+
+    let response = reqwest::get(format!("http://{}/readyz", user.ops))
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "one dead region must not take every replica out"
+    );
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["degraded"], true);
+    assert_eq!(report["checks"]["postgres:eu"], "ok");
+    assert_ne!(report["checks"]["postgres:us"], "ok", "{report}");
+}
+
+#[tokio::test]
+async fn readiness_is_clean_when_everything_answers() {
+    let user = spawn_user().await;
+    let report: Value = reqwest::get(format!("http://{}/readyz", user.ops))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (report["ready"].as_bool(), report["degraded"].as_bool()),
+        (Some(true), Some(false)),
+        "{report}"
+    );
+}

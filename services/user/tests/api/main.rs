@@ -1,0 +1,7 @@
+//! The user service's integration tests: two regional shards (two fresh databases), a real
+//! Redis namespace, the service on port 0.
+
+mod events;
+mod faults;
+mod helpers;
+mod profiles;
