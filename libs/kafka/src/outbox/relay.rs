@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 use uuid::Uuid;
 
 use crate::KafkaSettings;
@@ -167,7 +168,10 @@ impl OutboxRelay {
         // Queued one by one, in order, before any is awaited: a key's events keep their order.
         let deliveries: Vec<_> = rows
             .iter()
-            .map(|row| self.producer.publish(record(row)))
+            .map(|row| {
+                let (record, span) = record(row);
+                self.producer.publish(record).instrument(span)
+            })
             .collect();
         let outcomes = futures::future::join_all(deliveries).await;
         let mut sent = Vec::with_capacity(rows.len());
@@ -248,24 +252,47 @@ impl OutboxRelay {
     }
 }
 
-/// The Kafka record of an outbox row: its key and payload, `event-id`, `event-type`, and the
-/// context headers captured at enqueue time.
-fn record(row: &OutboxRow) -> Record<'_> {
+/// The Kafka record of an outbox row (its key and payload, `event-id`, `event-type` and the
+/// context captured at enqueue time), and the span of its publication: a child of the trace
+/// that enqueued the event, whose context the record carries on, so the relay's hop shows in
+/// the trace between the producer and the consumer.
+fn record(row: &OutboxRow) -> (Record<'_>, tracing::Span) {
     let (id, topic, key, event_type, payload, context) = row;
-    let mut headers = OwnedHeaders::new_with_capacity(4);
-    headers = with_header(headers, wire::EVENT_ID, &id.to_string());
-    headers = with_header(headers, wire::EVENT_TYPE, event_type);
-    let context: serde_json::Map<String, serde_json::Value> =
+    let stored: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(context).unwrap_or_default();
-    for (name, value) in &context {
-        if let Some(value) = value.as_str() {
-            headers = with_header(headers, name, value);
+    let mut context = http::HeaderMap::new();
+    for (name, value) in &stored {
+        if let (Ok(name), Some(Ok(value))) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            value.as_str().map(http::HeaderValue::from_str),
+        ) {
+            context.insert(name, value);
         }
     }
-    Record {
+    let span = tracing::info_span!(
+        "publish event",
+        otel.kind = "producer",
+        messaging.system = "kafka",
+        messaging.destination.name = %topic,
+        event_id = %id,
+        event_type = %event_type,
+    );
+    platform_telemetry::context::extract(&context, &span);
+    span.in_scope(|| platform_telemetry::context::inject(&mut context));
+
+    let mut headers = OwnedHeaders::new_with_capacity(2 + context.len());
+    headers = with_header(headers, wire::EVENT_ID, &id.to_string());
+    headers = with_header(headers, wire::EVENT_TYPE, event_type);
+    for (name, value) in &context {
+        if let Ok(value) = value.to_str() {
+            headers = with_header(headers, name.as_str(), value);
+        }
+    }
+    let record = Record {
         topic,
         key: Some(key.as_bytes()),
         payload,
         headers,
-    }
+    };
+    (record, span)
 }
