@@ -27,6 +27,36 @@ async fn with_redis_down_profiles_are_still_served_from_postgres() {
 }
 
 #[tokio::test]
+async fn with_redis_down_writes_still_succeed_and_the_failed_invalidation_is_counted() {
+    let nobody = refused_addr().await;
+    let user =
+        spawn_user_with(|settings| settings.redis.url = format!("redis://{nobody}").into()).await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let updated = user
+        .client()
+        .update_profile(platform_proto::user::v1::UpdateProfileRequest {
+            user_id: id.clone(),
+            display_name: None,
+            bio: Some("written without a cache".into()),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.bio, "written without a cache");
+    let metrics = reqwest::get(format!("http://{}/metrics", user.ops))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("profile_cache_invalidation_failures_total"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
 async fn with_redis_silent_profiles_are_still_served_within_the_command_deadline() {
     let silent = black_hole().await;
     let user = spawn_user_with(|settings| {
