@@ -4,10 +4,15 @@
 #
 #   docker build --build-arg SERVICE=auth    -t platform/auth .
 #   docker build --build-arg SERVICE=gateway -t platform/gateway .
+#   docker build --build-arg SERVICE=user    -t platform/user .
 #
 # Needs BuildKit (the default builder of current Docker) for the cache mounts: the cargo
 # registry and the target directory survive between builds, so a code change recompiles only
 # the workspace crates, not every dependency.
+#
+# librdkafka (in auth and user) is compiled from source by rdkafka-sys with the rust image's C
+# toolchain and linked statically, without TLS, SASL, zlib or zstd (the workspace turns those
+# features off), so the runtime image needs nothing beyond glibc.
 
 ARG RUST_VERSION=1.95
 
@@ -17,7 +22,7 @@ WORKDIR /src
 COPY . .
 # The target directory is a cache mount and is not part of the image, so the binary is
 # copied out in the same step. `sharing=locked` serialises parallel builds (compose builds
-# auth and gateway at once) instead of letting them corrupt one target directory.
+# every service at once) instead of letting them corrupt one target directory.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
@@ -25,7 +30,8 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     case "${SERVICE:-}" in \
       auth) package=auth-service ;; \
       gateway) package=gateway-service ;; \
-      *) echo "build arg SERVICE must be auth or gateway, got '${SERVICE:-}'" >&2; exit 1 ;; \
+      user) package=user-service ;; \
+      *) echo "build arg SERVICE must be auth, gateway or user, got '${SERVICE:-}'" >&2; exit 1 ;; \
     esac; \
     cargo build --release --locked --package "$package" --bin "$SERVICE"; \
     install -D -m 0755 "target/release/$SERVICE" /out/service

@@ -68,6 +68,21 @@ impl GrpcServer {
         self
     }
 
+    /// Binds the gRPC port and serves on `host` until it stops; returns the bound address.
+    pub async fn start(
+        self,
+        settings: GrpcServerSettings,
+        host: &platform_runtime::ServiceHost,
+    ) -> anyhow::Result<std::net::SocketAddr> {
+        let listener = platform_runtime::bind(settings.addr, "the gRPC port").await?;
+        let addr = listener.local_addr()?;
+        let readiness = host.readiness().clone();
+        host.lifecycle().spawn("grpc", move |stop| {
+            self.serve(listener, settings, readiness, stop)
+        });
+        Ok(addr)
+    }
+
     /// Serves until `stop` is cancelled, then finishes the calls in flight. Health turns
     /// `NOT_SERVING` as soon as the replica starts draining.
     pub async fn serve(

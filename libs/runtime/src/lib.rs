@@ -16,12 +16,14 @@
 //! # }
 //! ```
 
+mod host;
 mod lifecycle;
 pub mod metrics;
 pub mod ops;
 mod readiness;
 mod settings;
 
+pub use host::{ServiceHost, bind};
 pub use lifecycle::{Lifecycle, serve_http, shutdown_signal};
 pub use readiness::{CheckFuture, Readiness};
 pub use settings::{OpsSettings, RuntimeSettings};

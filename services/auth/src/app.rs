@@ -1,22 +1,20 @@
-//! Builds the auth service from its settings: pools, keys, the gRPC server and the ops
-//! listener, all bound before `build` returns so tests can use port 0.
+//! Builds the auth service from its settings: pools, keys, the outbox relay, the gRPC server
+//! and the ops listener, all bound before `build` returns so tests can use port 0.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_kafka::{EventProducer, OutboxRelay};
-use platform_runtime::{Lifecycle, Readiness, ops, serve_http};
-use tokio::net::TcpListener;
+use platform_runtime::{Readiness, ServiceHost};
 
 use crate::service::{Accounts, Passwords, SigningKeys, TokenIssuer};
 use crate::{Settings, data, routes};
 
 /// A running auth service.
 pub struct App {
-    lifecycle: Lifecycle,
+    host: ServiceHost,
     grpc_addr: SocketAddr,
-    ops_addr: SocketAddr,
 }
 
 impl App {
@@ -27,6 +25,7 @@ impl App {
         {
             let db = db.clone();
             readiness.add_check("postgres", move || platform_postgres::check(db.clone()));
+            // Logins fail closed without Redis (see data/throttle.rs), so it is required.
             let redis = redis.clone();
             readiness.add_check("redis", move || platform_redis::check(redis.clone()));
         }
@@ -45,38 +44,14 @@ impl App {
             TokenIssuer::new(keys, &settings.tokens),
         ));
 
-        let grpc_listener = TcpListener::bind(settings.grpc.addr)
-            .await
-            .with_context(|| format!("binding the gRPC port {}", settings.grpc.addr))?;
-        let ops_listener = TcpListener::bind(settings.runtime.ops.addr)
-            .await
-            .with_context(|| format!("binding the ops port {}", settings.runtime.ops.addr))?;
-        let grpc_addr = grpc_listener.local_addr()?;
-        let ops_addr = ops_listener.local_addr()?;
-
-        let lifecycle = Lifecycle::new(
-            readiness.clone(),
-            settings.runtime.shutdown_delay,
-            settings.runtime.drain_deadline,
-        );
-        let server = routes::grpc_server(accounts, settings.regions.clone());
-        let grpc_settings = settings.grpc.clone();
-        let grpc_readiness = readiness.clone();
-        lifecycle.spawn("grpc", move |stop| async move {
-            server
-                .serve(grpc_listener, grpc_settings, grpc_readiness, stop)
-                .await
-        });
-        lifecycle.spawn("outbox-relay", move |stop| relay.run(stop));
-        lifecycle.spawn("ops", move |stop| {
-            serve_http(ops_listener, ops::router(readiness), stop)
-        });
-        tracing::info!(%grpc_addr, %ops_addr, "auth service listening");
-        Ok(Self {
-            lifecycle,
-            grpc_addr,
-            ops_addr,
-        })
+        let host = ServiceHost::start(&settings.runtime, readiness).await?;
+        let grpc_addr = routes::grpc_server(accounts, settings.regions.clone())
+            .start(settings.grpc, &host)
+            .await?;
+        host.lifecycle()
+            .spawn("outbox-relay", move |stop| relay.run(stop));
+        tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "auth service listening");
+        Ok(Self { host, grpc_addr })
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
@@ -84,7 +59,7 @@ impl App {
     }
 
     pub fn ops_addr(&self) -> SocketAddr {
-        self.ops_addr
+        self.host.ops_addr()
     }
 
     /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
@@ -92,6 +67,6 @@ impl App {
         self,
         signal: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        self.lifecycle.run_until(signal).await
+        self.host.run_until(signal).await
     }
 }

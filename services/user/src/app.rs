@@ -1,26 +1,25 @@
-//! Builds the user service from its settings: a pool per regional shard, the cache, the gRPC
-//! server and the ops listener, all bound before `build` returns.
+//! Builds the user service from its settings: a pool per regional shard, the cache, the
+//! `user.registered` consumer, the gRPC server and the ops listener, all bound before `build`
+//! returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_kafka::EventConsumer;
-use platform_runtime::{Lifecycle, Readiness, ops, serve_http};
-
-/// The topic whose events create profiles.
-const USER_REGISTERED: &str = "user.registered";
-use tokio::net::TcpListener;
+use platform_runtime::{Readiness, ServiceHost};
 
 use crate::controller::RegistrationHandler;
 use crate::data::{ProfileCache, ProfileStore, Shards};
 use crate::service::Profiles;
 use crate::{Settings, routes};
 
+/// The topic whose events create profiles.
+const USER_REGISTERED: &str = "user.registered";
+
 pub struct App {
-    lifecycle: Lifecycle,
+    host: ServiceHost,
     grpc_addr: SocketAddr,
-    ops_addr: SocketAddr,
 }
 
 impl App {
@@ -44,45 +43,20 @@ impl App {
             ProfileStore::new(shards),
             ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
         ));
-
         let consumer = EventConsumer::new(&settings.kafka, &[USER_REGISTERED])
             .context("creating the Kafka consumer")?;
         let registrations = Arc::new(RegistrationHandler::new(profiles.clone()));
 
-        let grpc_listener = TcpListener::bind(settings.grpc.addr)
-            .await
-            .with_context(|| format!("binding the gRPC port {}", settings.grpc.addr))?;
-        let ops_listener = TcpListener::bind(settings.runtime.ops.addr)
-            .await
-            .with_context(|| format!("binding the ops port {}", settings.runtime.ops.addr))?;
-        let grpc_addr = grpc_listener.local_addr()?;
-        let ops_addr = ops_listener.local_addr()?;
-
-        let lifecycle = Lifecycle::new(
-            readiness.clone(),
-            settings.runtime.shutdown_delay,
-            settings.runtime.drain_deadline,
-        );
-        let server = routes::grpc_server(profiles);
-        let grpc_settings = settings.grpc.clone();
-        let grpc_readiness = readiness.clone();
-        lifecycle.spawn("grpc", move |stop| async move {
-            server
-                .serve(grpc_listener, grpc_settings, grpc_readiness, stop)
-                .await
-        });
-        lifecycle.spawn("user.registered consumer", move |stop| {
-            consumer.run(registrations, stop)
-        });
-        lifecycle.spawn("ops", move |stop| {
-            serve_http(ops_listener, ops::router(readiness), stop)
-        });
-        tracing::info!(%grpc_addr, %ops_addr, "user service listening");
-        Ok(Self {
-            lifecycle,
-            grpc_addr,
-            ops_addr,
-        })
+        let host = ServiceHost::start(&settings.runtime, readiness).await?;
+        let grpc_addr = routes::grpc_server(profiles)
+            .start(settings.grpc, &host)
+            .await?;
+        host.lifecycle()
+            .spawn("user.registered consumer", move |stop| {
+                consumer.run(registrations, stop)
+            });
+        tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "user service listening");
+        Ok(Self { host, grpc_addr })
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
@@ -90,13 +64,14 @@ impl App {
     }
 
     pub fn ops_addr(&self) -> SocketAddr {
-        self.ops_addr
+        self.host.ops_addr()
     }
 
+    /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
     pub async fn run_until(
         self,
         signal: impl std::future::Future<Output = ()>,
     ) -> anyhow::Result<()> {
-        self.lifecycle.run_until(signal).await
+        self.host.run_until(signal).await
     }
 }
