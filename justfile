@@ -34,3 +34,7 @@ bench:
 # Apply the auth migrations to the database in DATABASE_URL (required).
 migrate-auth:
     cargo run -p auth-service --bin auth -- migrate
+
+# Apply the user migrations to every shard in USER_SHARDS (required).
+migrate-user:
+    cargo run -p user-service --bin user -- migrate
