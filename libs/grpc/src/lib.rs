@@ -21,12 +21,14 @@
 mod client;
 mod errors;
 mod outbound;
+mod retry;
 mod server;
 mod settings;
 
 pub use client::{GrpcChannel, connect, health_check};
 pub use errors::{FieldViolation, error_status};
 pub use outbound::Outbound;
+pub use retry::retry_idempotent;
 pub use server::{GrpcServer, ServerContextLayer};
 pub use settings::{GrpcClientSettings, GrpcServerSettings};
 pub use tonic_health::ServingStatus;

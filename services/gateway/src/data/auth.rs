@@ -41,14 +41,20 @@ impl AuthClient {
         Ok(())
     }
 
+    /// A read, so it is retried if the replica it reached went away. Register, login,
+    /// refresh and logout change state and are never retried here.
     pub async fn jwks(&self) -> Result<Vec<pb::Jwk>, tonic::Status> {
-        Ok(self
-            .inner
-            .clone()
-            .get_jwks(pb::GetJwksRequest {})
-            .await?
-            .into_inner()
-            .keys)
+        platform_grpc::retry_idempotent(|| {
+            let mut client = self.inner.clone();
+            async move {
+                Ok(client
+                    .get_jwks(pb::GetJwksRequest {})
+                    .await?
+                    .into_inner()
+                    .keys)
+            }
+        })
+        .await
     }
 
     /// Readiness: does auth report itself serving?

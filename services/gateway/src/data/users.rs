@@ -18,11 +18,16 @@ impl UserClient {
         }
     }
 
+    /// A read, so it is retried if the replica it reached went away.
     pub async fn get(&self, user_id: &str) -> Result<pb::Profile, tonic::Status> {
         let request = pb::GetUserRequest {
             user_id: user_id.to_owned(),
         };
-        Ok(self.inner.clone().get_user(request).await?.into_inner())
+        platform_grpc::retry_idempotent(|| {
+            let (mut client, request) = (self.inner.clone(), request.clone());
+            async move { Ok(client.get_user(request).await?.into_inner()) }
+        })
+        .await
     }
 
     pub async fn update(
