@@ -8,7 +8,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "auth/v1/auth.proto",
         "user/v1/user.proto",
+        "media/v1/media.proto",
         "events/v1/user.proto",
+        "events/v1/media.proto",
     ]
     .map(|file| root.join(file));
     for file in &files {

@@ -1,7 +1,10 @@
 //! The idempotent producer behind the outbox relay and the dead-letter path.
 //!
-//! Services do not publish with it directly: they [`enqueue`](crate::outbox::enqueue) events in
-//! their own transaction and the [`OutboxRelay`](crate::OutboxRelay) publishes them.
+//! A service with a database does not publish with it directly: it
+//! [`enqueue`](crate::outbox::enqueue)s events in its own transaction and the
+//! [`OutboxRelay`](crate::OutboxRelay) publishes them. A consumer with no state of its own (the
+//! media worker) publishes its result with [`EventProducer::publish_event`] before it
+//! commits the offset of the event that caused it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,7 +17,10 @@ use rdkafka::producer::future_producer::Delivery;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer as _};
 use rdkafka::types::RDKafkaErrorCode;
 
-use crate::KafkaSettings;
+use tracing::Instrument as _;
+use uuid::Uuid;
+
+use crate::{KafkaSettings, OutboxEvent};
 
 /// librdkafka reports a timed-out message itself; this much longer we wait for that report
 /// before giving up on it, in case the report never comes.
@@ -109,6 +115,47 @@ impl EventProducer {
                 Err(_elapsed) => Err(PublishError::TimedOut { topic, timeout }),
             }
         }
+    }
+
+    /// Publishes `event` under the id `id`, in a `publish event` span of the current trace,
+    /// and waits for Kafka's acknowledgement (within the delivery timeout).
+    ///
+    /// For a publisher with no database of its own, whose effect is this event: publish it
+    /// before committing the offset of the event being handled, with an id derived from that
+    /// event's id (so a redelivery republishes the *same* event, which consumers deduplicate).
+    /// A service that changes state of its own uses the outbox instead.
+    ///
+    /// ```no_run
+    /// use platform_kafka::{EventProducer, OutboxEvent};
+    /// # async fn run(producer: EventProducer, cause: uuid::Uuid) -> anyhow::Result<()> {
+    /// let event = OutboxEvent {
+    ///     topic: "media.processed".into(),
+    ///     key: "eu_0192…".into(),
+    ///     event_type: "media.processed.v1".into(),
+    ///     payload: vec![/* MediaProcessed { .. }.encode_to_vec() */],
+    /// };
+    /// let id = uuid::Uuid::new_v5(&cause, b"media.processed");
+    /// producer.publish_event(id, &event).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn publish_event(&self, id: Uuid, event: &OutboxEvent) -> Result<(), PublishError> {
+        let span = tracing::info_span!(
+            "publish event",
+            otel.kind = "producer",
+            messaging.system = "kafka",
+            messaging.destination.name = %event.topic,
+            event_id = %id,
+            event_type = %event.event_type,
+        );
+        let mut context = http::HeaderMap::new();
+        span.in_scope(|| platform_telemetry::context::inject(&mut context));
+        let record = Record {
+            topic: &event.topic,
+            key: Some(event.key.as_bytes()),
+            payload: &event.payload,
+            headers: crate::wire::event_headers(&id.to_string(), &event.event_type, &context),
+        };
+        self.publish(record).instrument(span).await.map(|_| ())
     }
 
     /// The error that made this producer unusable, if any (rare with idempotence: e.g. the

@@ -72,6 +72,20 @@ pub(crate) fn header_str<'a>(headers: Option<&'a OwnedHeaders>, name: &str) -> O
         .and_then(|h| std::str::from_utf8(h.value?).ok())
 }
 
+/// The headers of an event record: `event-id`, `event-type`, then the trace context and
+/// request id in `context`.
+pub(crate) fn event_headers(id: &str, event_type: &str, context: &HeaderMap) -> OwnedHeaders {
+    let mut headers = OwnedHeaders::new_with_capacity(2 + context.len());
+    headers = with_header(headers, EVENT_ID, id);
+    headers = with_header(headers, EVENT_TYPE, event_type);
+    for (name, value) in context {
+        if let Ok(value) = value.to_str() {
+            headers = with_header(headers, name.as_str(), value);
+        }
+    }
+    headers
+}
+
 /// `headers` with `name: value` appended.
 pub(crate) fn with_header(headers: OwnedHeaders, name: &str, value: &str) -> OwnedHeaders {
     headers.insert(Header {

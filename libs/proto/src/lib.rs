@@ -20,6 +20,13 @@ pub mod user {
     }
 }
 
+/// Package `media.v1`: uploaded images and their variants.
+pub mod media {
+    pub mod v1 {
+        tonic::include_proto!("media.v1");
+    }
+}
+
 /// Package `events.v1`: the payloads of Kafka events, one message per event type.
 pub mod events {
     pub mod v1 {

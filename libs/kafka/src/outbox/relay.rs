@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rdkafka::message::OwnedHeaders;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
@@ -14,7 +13,7 @@ use uuid::Uuid;
 use crate::KafkaSettings;
 use crate::producer::{EventProducer, Record};
 use crate::retry::{backoff, sleep_or_stop};
-use crate::wire::{self, with_header};
+use crate::wire;
 
 /// The advisory lock (`pg_try_advisory_xact_lock`) that makes pruning run on one replica at a
 /// time: "outbox" in ASCII, then 1. Unique within the service's database.
@@ -280,19 +279,11 @@ fn record(row: &OutboxRow) -> (Record<'_>, tracing::Span) {
     platform_telemetry::context::extract(&context, &span);
     span.in_scope(|| platform_telemetry::context::inject(&mut context));
 
-    let mut headers = OwnedHeaders::new_with_capacity(2 + context.len());
-    headers = with_header(headers, wire::EVENT_ID, &id.to_string());
-    headers = with_header(headers, wire::EVENT_TYPE, event_type);
-    for (name, value) in &context {
-        if let Ok(value) = value.to_str() {
-            headers = with_header(headers, name.as_str(), value);
-        }
-    }
     let record = Record {
         topic,
         key: Some(key.as_bytes()),
         payload,
-        headers,
+        headers: wire::event_headers(&id.to_string(), event_type, &context),
     };
     (record, span)
 }

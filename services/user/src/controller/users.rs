@@ -41,6 +41,7 @@ fn to_wire(profile: Profile) -> pb::Profile {
         display_name: profile.display_name,
         bio: profile.bio,
         region: profile.region,
+        avatar: None,
     }
 }
 
@@ -123,5 +124,13 @@ impl pb::user_service_server::UserService for UserController {
         let user_id = request.user_id.clone();
         let profile = self.profiles.update(&user_id, patch(request)?).await?;
         Ok(Response::new(to_wire(profile)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_avatar(
+        &self,
+        _request: Request<pb::SetAvatarRequest>,
+    ) -> Result<Response<pb::Profile>, Status> {
+        Err(Status::unimplemented("avatars are being built"))
     }
 }

@@ -1,0 +1,1 @@
+//! The media service (being built).
