@@ -5,12 +5,14 @@
 #   docker build --build-arg SERVICE=auth    -t platform/auth .
 #   docker build --build-arg SERVICE=gateway -t platform/gateway .
 #   docker build --build-arg SERVICE=user    -t platform/user .
+#   docker build --build-arg SERVICE=media   -t platform/media .
+#   docker build --build-arg SERVICE=media-worker -t platform/media-worker .
 #
 # Needs BuildKit (the default builder of current Docker) for the cache mounts: the cargo
 # registry and the target directory survive between builds, so a code change recompiles only
 # the workspace crates, not every dependency.
 #
-# librdkafka (in auth and user) is compiled from source by rdkafka-sys with the rust image's C
+# librdkafka (in every service but the gateway) is compiled from source by rdkafka-sys with the rust image's C
 # toolchain and linked statically, without TLS, SASL, zlib or zstd (the workspace turns those
 # features off), so the runtime image needs nothing beyond glibc.
 
@@ -31,7 +33,9 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
       auth) package=auth-service ;; \
       gateway) package=gateway-service ;; \
       user) package=user-service ;; \
-      *) echo "build arg SERVICE must be auth, gateway or user, got '${SERVICE:-}'" >&2; exit 1 ;; \
+      media) package=media-service ;; \
+      media-worker) package=media-worker ;; \
+      *) echo "build arg SERVICE must be auth, gateway, user, media or media-worker, got '${SERVICE:-}'" >&2; exit 1 ;; \
     esac; \
     cargo build --release --locked --package "$package" --bin "$SERVICE"; \
     install -D -m 0755 "target/release/$SERVICE" /out/service
