@@ -27,9 +27,9 @@ fmt:
 ci:
     bash .ci/run
 
-# Gateway benchmarks.
+# The benchmarks: gateway (login flood, profile reads, heavy/light) and the image pipeline.
 bench:
-    cargo bench -p gateway-service
+    cargo bench -p gateway-service && cargo bench -p media-worker
 
 # Apply the auth migrations to the database in DATABASE_URL (required).
 migrate-auth:
@@ -38,3 +38,7 @@ migrate-auth:
 # Apply the user migrations to every shard in USER_SHARDS (required).
 migrate-user:
     cargo run -p user-service --bin user -- migrate
+
+# Apply the media migrations to the database in DATABASE_URL (required).
+migrate-media:
+    cargo run -p media-service --bin media -- migrate
