@@ -1,0 +1,86 @@
+//! Builds the media service from its settings: the pool, the object store, the outbox
+//! relay, the `media.processed` consumer, the gRPC server and the ops listener, all bound
+//! before `build` returns so tests can use port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use platform_kafka::{EventConsumer, EventProducer, OutboxRelay};
+use platform_runtime::{Readiness, ServiceHost};
+use platform_storage::ObjectStorage;
+
+use crate::controller::{MEDIA_PROCESSED, ProcessedHandler};
+use crate::data::MediaStore;
+use crate::service::{MediaLibrary, Uploads};
+use crate::{Settings, routes};
+
+/// A running media service.
+pub struct App {
+    host: ServiceHost,
+    grpc_addr: SocketAddr,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let readiness = Readiness::new();
+        let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
+        let storage =
+            ObjectStorage::connect(&settings.storage).context("opening the object store")?;
+        {
+            // Neither an upload nor a download works without both.
+            let db = db.clone();
+            readiness.add_check("postgres", move || platform_postgres::check(db.clone()));
+            let storage = storage.clone();
+            readiness.add_check("object-storage", move || {
+                let storage = storage.clone();
+                async move { storage.check().await }
+            });
+        }
+
+        let relay = OutboxRelay::new(
+            db.clone(),
+            EventProducer::new(&settings.kafka).context("creating the Kafka producer")?,
+            &settings.kafka,
+        );
+        let store = MediaStore::new(db, relay.clone());
+        let uploads = Arc::new(Uploads::new(
+            store.clone(),
+            storage.clone(),
+            settings.max_upload_bytes,
+        ));
+        let library = Arc::new(MediaLibrary::new(store, storage));
+        let consumer = EventConsumer::new(&settings.kafka, &[MEDIA_PROCESSED])
+            .context("creating the Kafka consumer")?;
+        let processed = Arc::new(ProcessedHandler::new(library.clone()));
+
+        let host = ServiceHost::start(&settings.runtime, readiness).await?;
+        let grpc_addr = routes::grpc_server(uploads, library)
+            .start(settings.grpc, &host)
+            .await?;
+        host.lifecycle()
+            .spawn("outbox-relay", move |stop| relay.run(stop));
+        host.lifecycle()
+            .spawn("media.processed consumer", move |stop| {
+                consumer.run(processed, stop)
+            });
+        tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "media service listening");
+        Ok(Self { host, grpc_addr })
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.host.ops_addr()
+    }
+
+    /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        self.host.run_until(signal).await
+    }
+}

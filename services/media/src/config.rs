@@ -1,0 +1,124 @@
+//! Settings of the media service, read once at start. Variables read:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `GRPC_PORT` | `50053` | gRPC listener |
+//! | `GRPC_REQUEST_TIMEOUT` | `10s` | longest call, an upload's whole stream included |
+//! | `OPS_PORT` | `9103` | `/healthz`, `/readyz`, `/metrics` |
+//! | `BIND_ADDRESS` | `0.0.0.0` | address of both listeners |
+//! | `SHUTDOWN_DRAIN_DEADLINE` | `20s` | how long calls in flight may take after SIGTERM |
+//! | `SHUTDOWN_DELAY` | `0s` | serving while not ready after SIGTERM |
+//! | `DATABASE_URL` | required | Postgres of the media service (secret) |
+//! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
+//! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//! | `OBJECT_STORE_URL` | `./data/objects` | a directory, `file:///path` or `s3://bucket[/prefix]` |
+//! | `OBJECT_STORE_TIMEOUT` | `10s` | one storage call (one step of a stream) |
+//! | `OBJECT_STORE_CONNECT_TIMEOUT` | `2s` | connecting to the S3 endpoint |
+//! | `OBJECT_STORE_S3_ENDPOINT` | AWS | an S3-compatible server, e.g. `http://minio:9000` |
+//! | `OBJECT_STORE_S3_REGION` | `us-east-1` | the bucket's region |
+//! | `OBJECT_STORE_S3_ACCESS_KEY_ID` | none | without it, the instance's own credentials |
+//! | `OBJECT_STORE_S3_SECRET_ACCESS_KEY` | none | (secret) |
+//! | `MEDIA_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | largest upload; the worker's `MEDIA_MAX_INPUT_BYTES` should match |
+//! | `OTEL_SERVICE_NAME` | `media` | service name in traces and logs |
+//! | `LOG_FORMAT`, `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | | see `platform_telemetry` |
+//!
+//! `media.uploaded` goes out through the outbox relay and `media.processed` is consumed as
+//! configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS`, required to run, and the
+//! other `KAFKA_*` variables; client id and default consumer group `media`).
+
+use platform_config::{ConfigError, Env, SecretString};
+use platform_grpc::GrpcServerSettings;
+use platform_kafka::KafkaSettings;
+use platform_postgres::PoolSettings;
+use platform_runtime::RuntimeSettings;
+use platform_storage::StorageSettings;
+use platform_telemetry::TelemetrySettings;
+
+/// The default upload limit, 50 MiB: the same as the worker's default input limit, so
+/// whatever is accepted here can be processed there.
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
+
+/// Everything the media service needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub telemetry: TelemetrySettings,
+    pub runtime: RuntimeSettings,
+    pub grpc: GrpcServerSettings,
+    pub database_url: SecretString,
+    pub database: PoolSettings,
+    pub kafka: KafkaSettings,
+    pub storage: StorageSettings,
+    /// Uploads larger than this are refused while they stream in.
+    pub max_upload_bytes: u64,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let max_upload_bytes = env.or("MEDIA_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?;
+        // Sizes are stored as Postgres `bigint`.
+        if max_upload_bytes == 0 || i64::try_from(max_upload_bytes).is_err() {
+            return Err(ConfigError::invalid(
+                "MEDIA_MAX_UPLOAD_BYTES",
+                "must be between 1 and 2^63 - 1",
+            ));
+        }
+        Ok(Self {
+            telemetry: TelemetrySettings::from_env(env, "media")?,
+            runtime: RuntimeSettings::from_env(env, 9103)?,
+            grpc: GrpcServerSettings::from_env(env, 50053)?,
+            database_url: env.secret("DATABASE_URL")?,
+            database: PoolSettings::from_env(env)?,
+            kafka: KafkaSettings::from_env(env, "media")?,
+            storage: StorageSettings::from_env(env)?,
+            max_upload_bytes,
+        })
+    }
+
+    /// Settings for tests: ports 0, the given database and Kafka, objects in `storage_root`.
+    pub fn for_tests(
+        database_url: &str,
+        kafka_brokers: &str,
+        storage_root: &std::path::Path,
+    ) -> Self {
+        let env = Env::from_pairs([("DATABASE_URL", database_url)]);
+        let mut settings = Self::from_env(&env).expect("test settings are valid");
+        settings.runtime = RuntimeSettings::for_tests();
+        settings.grpc = GrpcServerSettings::for_tests();
+        settings.kafka = KafkaSettings::for_tests(kafka_brokers, "media");
+        settings.storage = StorageSettings::local(storage_root);
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_database_url_is_named() {
+        let err = Settings::from_env(&Env::default()).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_upload_limit_defaults_to_50_mib() {
+        let env = Env::from_pairs([("DATABASE_URL", "postgres://x/y")]);
+        let settings = Settings::from_env(&env).unwrap();
+        assert_eq!(settings.max_upload_bytes, 52_428_800);
+        assert_eq!(settings.grpc.addr.port(), 50053);
+        assert_eq!(settings.runtime.ops.addr.port(), 9103);
+    }
+
+    #[test]
+    fn a_zero_or_unstorable_upload_limit_is_refused() {
+        for bad in ["0", "9223372036854775808", "lots"] {
+            let env = Env::from_pairs([
+                ("DATABASE_URL", "postgres://x/y"),
+                ("MEDIA_MAX_UPLOAD_BYTES", bad),
+            ]);
+            let err = Settings::from_env(&env).unwrap_err().to_string();
+            assert!(err.contains("MEDIA_MAX_UPLOAD_BYTES"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! `media.v1.MediaService`: validates each RPC, calls [`Uploads`] or [`MediaLibrary`] and
+//! maps to the wire.
+//!
+//! Upload chunks arrive as gRPC messages, so each is at most tonic's 4 MiB message limit;
+//! senders should use much smaller ones (64 KiB to 1 MiB).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{self, BoxStream, StreamExt as _};
+use pb::content_chunk::Part as ContentPart;
+use pb::upload_request::Part as UploadPart;
+use platform_proto::media::v1 as pb;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::MediaError;
+use crate::data::{Media, MediaStatus, Variant};
+use crate::error::FieldViolation;
+use crate::service::{MediaLibrary, NewUpload, Uploads};
+
+/// Owner ids are user ids (`eu_<uuid>`); anything much longer is not one.
+pub const OWNER_ID_MAX_CHARS: usize = 128;
+
+pub struct MediaController {
+    uploads: Arc<Uploads>,
+    library: Arc<MediaLibrary>,
+}
+
+impl MediaController {
+    pub fn new(uploads: Arc<Uploads>, library: Arc<MediaLibrary>) -> Self {
+        Self { uploads, library }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::media_service_server::MediaService for MediaController {
+    #[tracing::instrument(skip_all)]
+    async fn upload(
+        &self,
+        request: Request<Streaming<pb::UploadRequest>>,
+    ) -> Result<Response<pb::Media>, Status> {
+        let mut messages = request.into_inner();
+        let metadata = match messages.next().await {
+            Some(Ok(pb::UploadRequest {
+                part: Some(UploadPart::Metadata(metadata)),
+            })) => metadata,
+            Some(Err(status)) => return Err(interrupted(status).into()),
+            _ => {
+                return Err(MediaError::invalid(
+                    "metadata",
+                    "the first message must be the metadata",
+                )
+                .into());
+            }
+        };
+        let upload = new_upload(metadata)?;
+        let media = self.uploads.upload(upload, messages.map(chunk)).await?;
+        Ok(Response::new(to_wire(media)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_media(
+        &self,
+        request: Request<pb::GetMediaRequest>,
+    ) -> Result<Response<pb::Media>, Status> {
+        let media = self.library.get(&request.into_inner().media_id).await?;
+        Ok(Response::new(to_wire(media)))
+    }
+
+    type GetContentStream = BoxStream<'static, Result<pb::ContentChunk, Status>>;
+
+    #[tracing::instrument(skip_all)]
+    async fn get_content(
+        &self,
+        request: Request<pb::GetContentRequest>,
+    ) -> Result<Response<Self::GetContentStream>, Status> {
+        let request = request.into_inner();
+        let (variant, bytes) = self
+            .library
+            .content(&request.media_id, &request.variant)
+            .await?;
+        let description = pb::ContentChunk {
+            part: Some(ContentPart::Variant(variant_to_wire(variant))),
+        };
+        let chunks = bytes.map(|chunk| {
+            let bytes = chunk?;
+            Ok(pb::ContentChunk {
+                part: Some(ContentPart::Chunk(bytes.into())),
+            })
+        });
+        Ok(Response::new(
+            stream::once(async { Ok(description) })
+                .chain(chunks)
+                .boxed(),
+        ))
+    }
+}
+
+fn new_upload(metadata: pb::UploadMetadata) -> Result<NewUpload, MediaError> {
+    let mut violations = Vec::new();
+    let owner_id = metadata.owner_id;
+    if owner_id.trim().is_empty() {
+        violations.push(FieldViolation {
+            field: "metadata.owner_id",
+            description: "must not be empty".to_owned(),
+        });
+    } else if owner_id.chars().count() > OWNER_ID_MAX_CHARS
+        || owner_id.chars().any(char::is_control)
+    {
+        violations.push(FieldViolation {
+            field: "metadata.owner_id",
+            description: format!("must be at most {OWNER_ID_MAX_CHARS} printable characters"),
+        });
+    }
+    if !platform_mime::is_accepted(&metadata.content_type) {
+        violations.push(FieldViolation {
+            field: "metadata.content_type",
+            description: format!(
+                "{:?} is not accepted; send one of {}",
+                metadata.content_type,
+                platform_mime::ACCEPTED_IMAGE_TYPES.join(", ")
+            ),
+        });
+    }
+    if violations.is_empty() {
+        Ok(NewUpload {
+            owner_id,
+            content_type: metadata.content_type,
+        })
+    } else {
+        Err(MediaError::InvalidInput(violations))
+    }
+}
+
+/// Every message after the metadata must be a chunk.
+fn chunk(message: Result<pb::UploadRequest, Status>) -> Result<Bytes, MediaError> {
+    match message.map_err(interrupted)?.part {
+        Some(UploadPart::Chunk(bytes)) => Ok(Bytes::from(bytes)),
+        Some(UploadPart::Metadata(_)) => Err(MediaError::invalid(
+            "metadata",
+            "must be sent once, as the first message",
+        )),
+        None => Err(MediaError::invalid(
+            "part",
+            "every message must be the metadata or a chunk",
+        )),
+    }
+}
+
+/// The client's stream failed (it cancelled, or sent what does not decode).
+fn interrupted(status: Status) -> MediaError {
+    MediaError::UploadInterrupted(status.message().to_owned())
+}
+
+fn to_wire(media: Media) -> pb::Media {
+    let status = match media.status {
+        MediaStatus::Pending => pb::MediaStatus::Pending,
+        MediaStatus::Processing => pb::MediaStatus::Processing,
+        MediaStatus::Ready => pb::MediaStatus::Ready,
+        MediaStatus::Failed => pb::MediaStatus::Failed,
+    };
+    pb::Media {
+        id: media.id.to_string(),
+        owner_id: media.owner_id,
+        status: status.into(),
+        content_type: media.content_type,
+        width: media.width,
+        height: media.height,
+        variants: media.variants.into_iter().map(variant_to_wire).collect(),
+        error: media.error.unwrap_or_default(),
+        size_bytes: media.size_bytes,
+        created_at: Some(std::time::SystemTime::from(media.created_at).into()),
+        updated_at: Some(std::time::SystemTime::from(media.updated_at).into()),
+    }
+}
+
+fn variant_to_wire(variant: Variant) -> pb::Variant {
+    pb::Variant {
+        name: variant.name,
+        width: variant.width,
+        height: variant.height,
+        content_type: variant.content_type,
+        size_bytes: variant.size_bytes,
+        etag: variant.etag,
+    }
+}

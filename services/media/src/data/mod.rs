@@ -1,0 +1,13 @@
+//! Data access of the media service: the media and their variants in Postgres, the events
+//! they announce, and where their bytes live in object storage.
+
+pub mod events;
+mod media;
+mod migrations;
+mod model;
+mod objects;
+
+pub use media::MediaStore;
+pub use migrations::{MIGRATOR, migrate};
+pub use model::{Applied, Media, MediaStatus, NewMedia, Outcome, Variant};
+pub use objects::original_key;

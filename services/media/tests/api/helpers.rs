@@ -1,0 +1,296 @@
+//! `spawn_media()`: the media service over its own database, broker and object store, and
+//! what tests need around it: an upload call, a fake worker, a topic reader, polling.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use media_service::data::MIGRATOR;
+use platform_grpc::{GrpcChannel, GrpcClientSettings};
+use platform_kafka::{
+    EMBEDDED_PARTITIONS, EmbeddedKafka, EventProducer, KafkaSettings, OutboxEvent,
+};
+use platform_proto::events::v1::MediaProcessed;
+use platform_proto::media::v1::media_service_client::MediaServiceClient;
+use platform_proto::media::v1::{
+    GetContentRequest, GetMediaRequest, Media, UploadMetadata, UploadRequest, Variant,
+    content_chunk, upload_request,
+};
+use platform_storage::{ObjectStorage, StorageSettings};
+use platform_testkit::{TestDatabase, unique};
+use prost::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::message::OwnedMessage;
+use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// How long any awaited condition may take before the test fails. A consumer group's first
+/// assignment on the embedded broker alone takes about 3 s.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The first bytes of a PNG; the service checks magic numbers, not whole images.
+pub const PNG_HEAD: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+pub struct TestMedia {
+    pub grpc: SocketAddr,
+    pub ops: SocketAddr,
+    pub db: TestDatabase,
+    pub kafka: EmbeddedKafka,
+    /// The object store's directory, removed when the test ends.
+    pub storage_root: PathBuf,
+}
+
+pub async fn spawn_media_with(tweak: impl FnOnce(&mut media_service::Settings)) -> TestMedia {
+    let db = TestDatabase::create(&MIGRATOR).await;
+    let kafka = EmbeddedKafka::start(&["media.uploaded", "media.processed"])
+        .expect("the embedded broker starts");
+    let storage_root = std::env::temp_dir().join(unique("media-test-"));
+    let mut settings =
+        media_service::Settings::for_tests(db.url(), kafka.bootstrap_servers(), &storage_root);
+    tweak(&mut settings);
+    let app = media_service::App::build(settings)
+        .await
+        .expect("media starts");
+    let (grpc, ops) = (app.grpc_addr(), app.ops_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    TestMedia {
+        grpc,
+        ops,
+        db,
+        kafka,
+        storage_root,
+    }
+}
+
+pub async fn spawn_media() -> TestMedia {
+    spawn_media_with(|_| {}).await
+}
+
+impl Drop for TestMedia {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.storage_root);
+    }
+}
+
+/// A PNG-looking body of `len` bytes (`len` ≥ the PNG head), varied so that misplaced
+/// chunks would show.
+pub fn png(len: usize) -> Vec<u8> {
+    let mut body = PNG_HEAD.to_vec();
+    body.extend((0..len - PNG_HEAD.len()).map(|i| (i % 251) as u8));
+    body
+}
+
+pub fn metadata(owner_id: &str, content_type: &str) -> UploadRequest {
+    UploadRequest {
+        part: Some(upload_request::Part::Metadata(UploadMetadata {
+            owner_id: owner_id.to_owned(),
+            content_type: content_type.to_owned(),
+        })),
+    }
+}
+
+pub fn chunk(bytes: &[u8]) -> UploadRequest {
+    UploadRequest {
+        part: Some(upload_request::Part::Chunk(bytes.to_vec())),
+    }
+}
+
+/// The metadata, then `body` in chunks of `chunk_len`.
+pub fn upload_of(
+    owner_id: &str,
+    content_type: &str,
+    body: &[u8],
+    chunk_len: usize,
+) -> Vec<UploadRequest> {
+    std::iter::once(metadata(owner_id, content_type))
+        .chain(body.chunks(chunk_len).map(chunk))
+        .collect()
+}
+
+impl TestMedia {
+    pub fn client(&self) -> MediaServiceClient<GrpcChannel> {
+        let mut settings = GrpcClientSettings::for_tests("media", self.grpc);
+        settings.request_timeout = Duration::from_secs(10);
+        MediaServiceClient::new(platform_grpc::connect(&settings).unwrap())
+    }
+
+    pub async fn upload(&self, messages: Vec<UploadRequest>) -> Result<Media, tonic::Status> {
+        self.client()
+            .upload(futures::stream::iter(messages))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Uploads a valid PNG of `len` bytes for `owner_id`.
+    pub async fn upload_png(&self, owner_id: &str, len: usize) -> Media {
+        self.upload(upload_of(owner_id, "image/png", &png(len), 64 * 1024))
+            .await
+            .expect("the upload is accepted")
+    }
+
+    pub async fn get_media(&self, id: &str) -> Result<Media, tonic::Status> {
+        self.client()
+            .get_media(GetMediaRequest {
+                media_id: id.to_owned(),
+            })
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// The variant's description and its bytes, as `GetContent` streams them.
+    pub async fn get_content(
+        &self,
+        id: &str,
+        variant: &str,
+    ) -> Result<(Variant, Vec<u8>), tonic::Status> {
+        let mut stream = self
+            .client()
+            .get_content(GetContentRequest {
+                media_id: id.to_owned(),
+                variant: variant.to_owned(),
+            })
+            .await?
+            .into_inner();
+        let Some(content_chunk::Part::Variant(description)) =
+            stream.message().await?.and_then(|first| first.part)
+        else {
+            panic!("the first message describes the variant");
+        };
+        let mut bytes = Vec::new();
+        while let Some(message) = stream.message().await? {
+            match message.part {
+                Some(content_chunk::Part::Chunk(chunk)) => bytes.extend(chunk),
+                other => panic!("only chunks follow the description, got {other:?}"),
+            }
+        }
+        Ok((description, bytes))
+    }
+
+    pub async fn pool(&self) -> PgPool {
+        PgPool::connect(self.db.url()).await.unwrap()
+    }
+
+    /// The object store as the worker sees it: the same directory.
+    pub fn storage(&self) -> ObjectStorage {
+        ObjectStorage::connect(&StorageSettings::local(&self.storage_root)).unwrap()
+    }
+
+    /// Every file under the object store's directory, staging files included.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, found);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(&self.storage_root, &mut found);
+        found
+    }
+
+    /// Publishes `media.processed` as the worker does.
+    pub async fn publish_processed(&self, event_id: Uuid, processed: &MediaProcessed) {
+        let settings = KafkaSettings::for_tests(self.kafka.bootstrap_servers(), "test-worker");
+        let event = OutboxEvent {
+            topic: "media.processed".to_owned(),
+            key: processed.owner_id.clone(),
+            event_type: "media.processed.v1".to_owned(),
+            payload: processed.encode_to_vec(),
+        };
+        EventProducer::new(&settings)
+            .unwrap()
+            .publish_event(event_id, &event)
+            .await
+            .expect("the broker takes the event");
+    }
+
+    /// Whether `consumer` has recorded `event_id` as handled.
+    pub async fn processed(&self, event_id: Uuid) -> bool {
+        sqlx::query_scalar("select exists (select 1 from processed_events where event_id = $1)")
+            .bind(event_id)
+            .fetch_one(&self.pool().await)
+            .await
+            .unwrap()
+    }
+
+    /// Every record on `topic`, read from the beginning up to the current end.
+    pub async fn read_topic(&self, topic: &str) -> Vec<OwnedMessage> {
+        read_topic(self.kafka.bootstrap_servers().to_owned(), topic.to_owned()).await
+    }
+}
+
+/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !condition().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Reads every partition of `topic` from the beginning up to its high watermark, with a
+/// plain assigned consumer (no group, so no wait for an assignment).
+async fn read_topic(bootstrap: String, topic: String) -> Vec<OwnedMessage> {
+    tokio::task::spawn_blocking(move || {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .set("group.id", unique("reader-"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("the reader is created");
+        let mut ends = Vec::new();
+        let mut assignment = TopicPartitionList::new();
+        for partition in 0..EMBEDDED_PARTITIONS {
+            let (_, high) = consumer
+                .fetch_watermarks(&topic, partition, Duration::from_secs(5))
+                .expect("the broker reports watermarks");
+            ends.push(high);
+            assignment
+                .add_partition_offset(&topic, partition, Offset::Beginning)
+                .unwrap();
+        }
+        consumer.assign(&assignment).expect("assigning partitions");
+        // A partition list alive while the consumer drops makes the drop hang.
+        drop(assignment);
+        let mut next = vec![0i64; ends.len()];
+        let mut messages = Vec::new();
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while next.iter().zip(&ends).any(|(next, end)| next < end) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out reading {topic}"
+            );
+            if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+                let message = message.expect("reading a record").detach();
+                next[message.partition() as usize] = message.offset() + 1;
+                messages.push(message);
+            }
+        }
+        messages
+    })
+    .await
+    .expect("the reader did not panic")
+}
+
+/// The `event-id` header of a record.
+pub fn event_id(record: &OwnedMessage) -> Option<Uuid> {
+    use rdkafka::message::Headers as _;
+    record
+        .headers()?
+        .iter()
+        .find(|header| header.key == platform_kafka::wire::EVENT_ID)
+        .and_then(|header| std::str::from_utf8(header.value?).ok()?.parse().ok())
+}

@@ -1,0 +1,8 @@
+//! The media service's integration tests: a fresh Postgres database, an embedded Kafka
+//! broker and a temporary object store per test, the service on port 0.
+
+mod events;
+mod faults;
+mod helpers;
+mod reads;
+mod uploads;

@@ -1,0 +1,232 @@
+//! Uploads: streamed into storage whole, recorded as pending, announced on `media.uploaded`;
+//! refused, with nothing kept, when they are too large or not what they claim to be.
+
+use platform_proto::events::v1::MediaUploaded;
+use platform_proto::media::v1::MediaStatus;
+use prost::Message as _;
+use rdkafka::Message as _;
+use tonic::Code;
+use tonic_types::StatusExt as _;
+
+use crate::helpers::{
+    PNG_HEAD, chunk, eventually, metadata, png, spawn_media, spawn_media_with, upload_of,
+};
+
+/// The field violations of a refusal, as (field, description).
+fn violations(status: &tonic::Status) -> Vec<(String, String)> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .iter()
+                .map(|v| (v.field.clone(), v.description.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn assert_invalid(status: &tonic::Status, field: &str, says: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    let violations = violations(status);
+    assert!(
+        violations
+            .iter()
+            .any(|(f, description)| f == field && description.contains(says)),
+        "expected {field} to say {says:?}: {violations:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_multi_chunk_upload_is_stored_whole_recorded_pending_and_announced() {
+    let media = spawn_media().await;
+    let body = png(300_000);
+    let uploaded = media
+        .upload(upload_of("eu_owner", "image/png", &body, 64 * 1024))
+        .await
+        .unwrap();
+
+    assert_eq!(uploaded.status(), MediaStatus::Pending);
+    assert_eq!(
+        (uploaded.owner_id.as_str(), uploaded.content_type.as_str()),
+        ("eu_owner", "image/png")
+    );
+    assert_eq!(uploaded.size_bytes, 300_000);
+    let id: uuid::Uuid = uploaded.id.parse().unwrap();
+    assert_eq!(id.get_version_num(), 7);
+    assert_eq!(uploaded.id, id.hyphenated().to_string());
+    let stored = media
+        .storage()
+        .get(&format!("originals/{}", uploaded.id))
+        .await
+        .unwrap();
+    assert_eq!(stored, body, "the original is stored whole, in order");
+    assert_eq!(media.get_media(&uploaded.id).await.unwrap(), uploaded);
+
+    let pool = media.pool().await;
+    eventually("the outbox to be relayed", || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from outbox where sent_at is null")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            == 0
+    })
+    .await;
+    let records = media.read_topic("media.uploaded").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key(), Some("eu_owner".as_bytes()));
+    let event = MediaUploaded::decode(records[0].payload().unwrap()).unwrap();
+    assert_eq!(event.media_id, uploaded.id);
+    assert_eq!(event.owner_id, "eu_owner");
+    assert_eq!(event.content_type, "image/png");
+    assert_eq!(event.object_key, format!("originals/{}", uploaded.id));
+    assert_eq!(event.size_bytes, 300_000);
+    assert!(event.uploaded_at.is_some());
+}
+
+#[tokio::test]
+async fn a_first_chunk_shorter_than_the_magic_number_is_checked_with_the_next() {
+    let media = spawn_media().await;
+    let mut messages = vec![metadata("eu_owner", "image/png")];
+    messages.extend(PNG_HEAD.chunks(3).map(chunk));
+    messages.push(chunk(b"the rest"));
+    let uploaded = media.upload(messages).await.unwrap();
+    assert_eq!(uploaded.size_bytes, (PNG_HEAD.len() + 8) as u64);
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
+    let media = spawn_media_with(|settings| settings.max_upload_bytes = 100_000).await;
+    let status = media
+        .upload(upload_of("eu_owner", "image/png", &png(200_000), 32 * 1024))
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    let details = status.get_error_details();
+    assert_eq!(details.error_info().unwrap().reason, "UPLOAD_TOO_LARGE");
+    let rows: i64 = sqlx::query_scalar("select count(*) from media")
+        .fetch_one(&media.pool().await)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+}
+
+#[tokio::test]
+async fn an_upload_exactly_at_the_limit_is_accepted() {
+    let media = spawn_media_with(|settings| settings.max_upload_bytes = 100_000).await;
+    let uploaded = media
+        .upload(upload_of("eu_owner", "image/png", &png(100_000), 32 * 1024))
+        .await
+        .unwrap();
+    assert_eq!(uploaded.size_bytes, 100_000);
+}
+
+#[tokio::test]
+async fn an_upload_that_does_not_start_with_metadata_is_invalid() {
+    let media = spawn_media().await;
+    let status = media.upload(vec![chunk(&png(100))]).await.unwrap_err();
+    assert_invalid(
+        &status,
+        "metadata",
+        "the first message must be the metadata",
+    );
+    let status = media.upload(Vec::new()).await.unwrap_err();
+    assert_invalid(
+        &status,
+        "metadata",
+        "the first message must be the metadata",
+    );
+}
+
+#[tokio::test]
+async fn a_second_metadata_message_is_invalid() {
+    let media = spawn_media().await;
+    let messages = vec![
+        metadata("eu_owner", "image/png"),
+        chunk(&png(100)),
+        metadata("eu_owner", "image/png"),
+    ];
+    let status = media.upload(messages).await.unwrap_err();
+    assert_invalid(&status, "metadata", "must be sent once");
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+}
+
+#[tokio::test]
+async fn content_that_is_not_the_declared_type_is_invalid_and_not_stored() {
+    let media = spawn_media().await;
+    let status = media
+        .upload(upload_of("eu_owner", "image/jpeg", &png(1000), 100))
+        .await
+        .unwrap_err();
+    assert_invalid(
+        &status,
+        "chunk",
+        "the content is image/png, not the declared image/jpeg",
+    );
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+}
+
+#[tokio::test]
+async fn text_declared_as_text_plain_is_invalid() {
+    let media = spawn_media().await;
+    let status = media
+        .upload(upload_of("eu_owner", "text/plain", b"hello, world", 100))
+        .await
+        .unwrap_err();
+    assert_invalid(
+        &status,
+        "metadata.content_type",
+        "\"text/plain\" is not accepted",
+    );
+}
+
+#[tokio::test]
+async fn text_declared_as_an_image_is_invalid() {
+    let media = spawn_media().await;
+    let status = media
+        .upload(upload_of(
+            "eu_owner",
+            "image/png",
+            b"hello, world, not a png",
+            100,
+        ))
+        .await
+        .unwrap_err();
+    assert_invalid(&status, "chunk", "the content is not an image");
+}
+
+#[tokio::test]
+async fn an_empty_upload_is_invalid() {
+    let media = spawn_media().await;
+    let messages = vec![metadata("eu_owner", "image/png"), chunk(b"")];
+    let status = media.upload(messages).await.unwrap_err();
+    assert_invalid(&status, "chunk", "the upload is empty");
+}
+
+#[tokio::test]
+async fn an_upload_without_an_owner_is_invalid() {
+    let media = spawn_media().await;
+    let status = media
+        .upload(upload_of("  ", "image/png", &png(100), 100))
+        .await
+        .unwrap_err();
+    assert_invalid(&status, "metadata.owner_id", "must not be empty");
+}
+
+#[tokio::test]
+async fn when_the_database_refuses_the_record_the_stored_original_is_removed() {
+    let media = spawn_media().await;
+    sqlx::query("alter table media rename to media_elsewhere")
+        .execute(&media.pool().await)
+        .await
+        .unwrap();
+    let status = media
+        .upload(upload_of("eu_owner", "image/png", &png(10_000), 4096))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert_eq!(status.message(), "internal error", "nothing internal leaks");
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+}
