@@ -1,6 +1,22 @@
-//! Why an image could not be processed, in words for people and a stable code for machines.
+//! The worker's two kinds of failure: [`ProcessError`], why an image could not be processed
+//! (a result, published as the media's failure), and [`WorkerError`], why a job could not be
+//! finished now (retried, then dead-lettered).
 
 use image::ImageError;
+use platform_kafka::PublishError;
+use platform_storage::StorageError;
+
+/// Why a job stopped before its outcome was published. Every variant is a peer that failed
+/// or did not answer in time, so the job is retried as a whole: the variant keys and the
+/// event id are deterministic, so a retry rewrites the same objects and republishes the same
+/// event.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
 
 /// Why [`process`](crate::process) refused or failed an image.
 ///

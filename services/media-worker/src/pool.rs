@@ -6,6 +6,9 @@
 //! more wait in the queue. A caller beyond that waits, asynchronously, in [`CpuPool::run`]
 //! before its job is even queued: the Kafka consumer awaiting `run` stops pulling messages
 //! while the pool is full, which is the backpressure that bounds the worker's memory.
+//!
+//! The gauge `media_worker_pool_in_flight` follows [`CpuPool::in_flight`] as jobs are admitted
+//! and end.
 
 use std::num::NonZeroUsize;
 use std::panic::{self, AssertUnwindSafe};
@@ -89,11 +92,14 @@ impl CpuPool {
             .acquire_owned()
             .await
             .expect("the pool never closes its semaphore");
+        report_in_flight(&self.slots, self.capacity);
+        let (slots, capacity) = (Arc::clone(&self.slots), self.capacity);
         let span = tracing::Span::current();
         let (done, result) = oneshot::channel();
         let task: Job = Box::new(move || {
             let outcome = span.in_scope(|| panic::catch_unwind(AssertUnwindSafe(job)));
             drop(slot);
+            report_in_flight(&slots, capacity);
             // An error means the caller stopped waiting; nobody wants the result.
             let _ = done.send(outcome);
         });
@@ -105,6 +111,11 @@ impl CpuPool {
             Err(panic) => panic::resume_unwind(panic),
         }
     }
+}
+
+fn report_in_flight(slots: &Semaphore, capacity: usize) {
+    let in_flight = capacity - slots.available_permits();
+    metrics::gauge!("media_worker_pool_in_flight").set(in_flight as f64);
 }
 
 /// A worker: take the next job, run it, until the pool is dropped and the queue drained.

@@ -17,10 +17,16 @@ const JPEG_QUALITY: u8 = 82;
 pub struct VariantSpec {
     /// The name in URLs (`/v1/media/{id}/{name}`) and in `media.processed`.
     pub name: &'static str,
+    /// [`u32::MAX`] keeps the image at its own size, since a variant is never enlarged.
     pub max_long_side: u32,
 }
 
-/// The variants every image gets: a list thumbnail, a card-sized and a full-screen picture.
+/// The variants every image gets: a list thumbnail, a card-sized and a full-screen picture,
+/// and the `original` at full size.
+///
+/// The `original` is re-encoded like the others, never the uploaded bytes: its URL is public,
+/// and only re-encoded pixels are guaranteed to carry no EXIF (GPS position, camera serial),
+/// and to be shown the right way up in every viewer.
 pub const DEFAULT_VARIANTS: &[VariantSpec] = &[
     VariantSpec {
         name: "thumb",
@@ -33,6 +39,10 @@ pub const DEFAULT_VARIANTS: &[VariantSpec] = &[
     VariantSpec {
         name: "large",
         max_long_side: 1600,
+    },
+    VariantSpec {
+        name: "original",
+        max_long_side: u32::MAX,
     },
 ];
 
@@ -113,6 +123,12 @@ mod tests {
     fn a_small_image_is_never_enlarged() {
         assert_eq!(fit(300, 200, 512), (300, 200));
         assert_eq!(fit(128, 50, 128), (128, 50));
+    }
+
+    #[test]
+    fn the_full_size_spec_keeps_any_image_as_it_is() {
+        assert_eq!(fit(10_000, 10_000, u32::MAX), (10_000, 10_000));
+        assert_eq!(fit(1, u32::MAX, u32::MAX), (1, u32::MAX));
     }
 
     #[test]

@@ -82,3 +82,44 @@ pub fn with_sof_dimensions(jpeg: &[u8], width: u16, height: u16) -> Vec<u8> {
     out[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
     out
 }
+
+/// A valid PNG header for an 8-bit RGBA image of `width`×`height`, one tiny IDAT (an empty
+/// zlib stream) and IEND: enough for any decoder to read the dimensions.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut ihdr = Vec::with_capacity(13);
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]); // depth 8, RGBA, deflate, no filter, no interlace
+
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [
+        (b"IHDR", ihdr.as_slice()),
+        (b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]),
+        (b"IEND", &[]),
+    ] {
+        png.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320) over a chunk's type and data, as
+/// PNG requires (<https://www.w3.org/TR/png-3/#5CRC-algorithm>). Bitwise: the inputs are tiny.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

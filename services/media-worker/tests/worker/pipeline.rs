@@ -39,7 +39,8 @@ fn a_photo_gets_every_variant_at_its_aspect_ratio() {
         [
             ("thumb", 128, 85),
             ("small", 512, 341),
-            ("large", 1600, 1067)
+            ("large", 1600, 1067),
+            ("original", 2400, 1600)
         ]
     );
     for variant in &processed.variants {
@@ -58,7 +59,12 @@ fn a_small_png_is_never_enlarged() {
 
     assert_eq!(
         sizes(&processed),
-        [("thumb", 128, 85), ("small", 300, 200), ("large", 300, 200)]
+        [
+            ("thumb", 128, 85),
+            ("small", 300, 200),
+            ("large", 300, 200),
+            ("original", 300, 200)
+        ]
     );
 }
 
@@ -82,6 +88,9 @@ fn exif_orientation_is_applied_and_no_exif_reaches_the_variants() {
     assert_eq!((processed.width, processed.height), (400, 600));
     let thumb = &processed.variants[0];
     assert_eq!((thumb.width, thumb.height), (85, 128));
+    let original = processed.variants.last().unwrap();
+    assert_eq!(original.name, "original");
+    assert_eq!(decode(original).dimensions(), (400, 600));
     let pixels = decode(thumb).to_rgb8();
     assert!(
         pixels.get_pixel(42, 10)[0] > 180,

@@ -1,0 +1,105 @@
+//! Builds the media worker from its settings: object storage, the CPU pool, the
+//! `media.processed` publisher, one `media.uploaded` consumer per pool thread and the ops
+//! listener, all started before `build` returns.
+//!
+//! # Concurrency and backpressure
+//!
+//! An [`EventConsumer`] handles one message at a time, and a job awaits
+//! [`CpuPool::run`](crate::CpuPool::run) for its CPU work. So the worker runs `threads`
+//! consumers in the same consumer group, one per pool thread:
+//!
+//! - every pool thread has a consumer to feed it, so all cores are used (as long as the topic
+//!   has at least `replicas × threads` partitions: a consumer without a partition idles);
+//! - at most `threads` jobs exist at once, each holding one message, so the pool's queue
+//!   stays empty and nothing piles up in memory;
+//! - a consumer whose job is running does not take the next message, so while the pool is
+//!   busy the worker stops taking work from Kafka and the backlog waits there, in the
+//!   topic, where another replica can take it. (librdkafka fetches a little ahead, but those
+//!   are event records of a few hundred bytes, uncommitted; the images stay in storage.)
+//!
+//! A job's I/O (reading the original, storing variants, publishing) runs on the async runtime
+//! and leaves its pool thread idle meanwhile; the images dominate, so one consumer per thread
+//! keeps the pool close to busy without ever queueing.
+//!
+//! Metrics: `media_worker_pool_in_flight` (gauge), `media_worker_jobs_total{outcome}` and
+//! `media_worker_job_seconds{outcome}` with `outcome` = `ready` or `failed`, besides the
+//! consumer's `kafka_consumer_*`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use platform_kafka::{EventConsumer, EventProducer};
+use platform_runtime::{Readiness, ServiceHost};
+use platform_storage::ObjectStorage;
+
+use crate::controller::{MEDIA_UPLOADED, UploadHandler};
+use crate::data::{MediaObjects, ProcessedEvents};
+use crate::service::Jobs;
+use crate::{CpuPool, Settings};
+
+pub struct App {
+    host: ServiceHost,
+    pool: CpuPool,
+}
+
+impl App {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let readiness = Readiness::new();
+        let storage = ObjectStorage::connect(&settings.storage)?;
+        {
+            let storage = storage.clone();
+            readiness.add_check("object-storage", move || {
+                let storage = storage.clone();
+                async move { storage.check().await }
+            });
+        }
+        let pool = CpuPool::new(settings.threads);
+        let producer =
+            EventProducer::new(&settings.kafka).context("creating the Kafka producer")?;
+        let jobs = Arc::new(Jobs::new(
+            pool.clone(),
+            settings.limits,
+            MediaObjects::new(storage),
+            ProcessedEvents::new(producer),
+        ));
+        let handler = Arc::new(UploadHandler::new(jobs));
+        let consumers = (0..pool.threads())
+            .map(|_| EventConsumer::new(&settings.kafka, &[MEDIA_UPLOADED]))
+            .collect::<anyhow::Result<Vec<_>>>()
+            .context("creating the Kafka consumers")?;
+
+        let host = ServiceHost::start(&settings.runtime, readiness).await?;
+        for consumer in consumers {
+            let handler = Arc::clone(&handler);
+            host.lifecycle()
+                .spawn("media.uploaded consumer", move |stop| {
+                    consumer.run(handler, stop)
+                });
+        }
+        tracing::info!(
+            ops_addr = %host.ops_addr(),
+            threads = pool.threads(),
+            "media worker consuming {MEDIA_UPLOADED}"
+        );
+        Ok(Self { host, pool })
+    }
+
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.host.ops_addr()
+    }
+
+    /// The pool the jobs run on, to watch how busy it is (`in_flight`).
+    pub fn pool(&self) -> &CpuPool {
+        &self.pool
+    }
+
+    /// Consumes until `signal`, then drains: each consumer finishes the job in hand (see
+    /// `platform_runtime::Lifecycle`).
+    pub async fn run_until(
+        self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> anyhow::Result<()> {
+        self.host.run_until(signal).await
+    }
+}

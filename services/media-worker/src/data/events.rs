@@ -1,0 +1,119 @@
+//! The `media.processed` publisher: the worker's one effect besides the stored variants.
+//!
+//! The worker has no database, so there is no outbox: the event is published, and
+//! acknowledged, before the offset of the `media.uploaded` event that caused it is committed.
+//! Its id is derived from that event's id, so a job redone after a crash publishes the *same*
+//! event again and the media service applies it once.
+
+use platform_kafka::{EventProducer, OutboxEvent, PublishError};
+use platform_proto::events::v1::{
+    MediaFailed, MediaProcessed, MediaReady, StoredVariant as WireVariant, media_processed,
+};
+use prost::Message as _;
+use uuid::Uuid;
+
+use super::StoredVariant;
+
+pub const MEDIA_PROCESSED: &str = "media.processed";
+const MEDIA_PROCESSED_V1: &str = "media.processed.v1";
+
+/// Which media an outcome is about, and which event caused the job.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaRef<'a> {
+    pub media_id: &'a str,
+    /// The record key, so one user's events stay in order.
+    pub owner_id: &'a str,
+    /// The id of the `media.uploaded` event.
+    pub cause: Uuid,
+}
+
+/// How a job ended: both are results, published for the media service to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The variants are stored; `width`×`height` is the original as displayed.
+    Ready {
+        width: u32,
+        height: u32,
+        variants: Vec<StoredVariant>,
+    },
+    /// The media will never be ready: `reason` is a stable code, `message` is for people.
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
+}
+
+impl Outcome {
+    /// `ready` or `failed`, for metrics and logs.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Ready { .. } => "ready",
+            Self::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// Publishes outcomes to `media.processed`. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ProcessedEvents {
+    producer: EventProducer,
+}
+
+impl ProcessedEvents {
+    pub fn new(producer: EventProducer) -> Self {
+        Self { producer }
+    }
+
+    /// Publishes `outcome` and waits for Kafka's acknowledgement, within the delivery
+    /// timeout.
+    pub async fn publish(
+        &self,
+        media: MediaRef<'_>,
+        outcome: &Outcome,
+    ) -> Result<(), PublishError> {
+        let event = OutboxEvent {
+            topic: MEDIA_PROCESSED.to_owned(),
+            key: media.owner_id.to_owned(),
+            event_type: MEDIA_PROCESSED_V1.to_owned(),
+            payload: payload(media, outcome).encode_to_vec(),
+        };
+        self.producer
+            .publish_event(Uuid::new_v5(&media.cause, b"media.processed"), &event)
+            .await
+    }
+}
+
+fn payload(media: MediaRef<'_>, outcome: &Outcome) -> MediaProcessed {
+    let outcome = match outcome {
+        Outcome::Ready {
+            width,
+            height,
+            variants,
+        } => media_processed::Outcome::Ready(MediaReady {
+            width: *width,
+            height: *height,
+            variants: variants.iter().map(wire_variant).collect(),
+        }),
+        Outcome::Failed { reason, message } => media_processed::Outcome::Failed(MediaFailed {
+            reason: (*reason).to_owned(),
+            message: message.clone(),
+        }),
+    };
+    MediaProcessed {
+        media_id: media.media_id.to_owned(),
+        owner_id: media.owner_id.to_owned(),
+        outcome: Some(outcome),
+    }
+}
+
+fn wire_variant(variant: &StoredVariant) -> WireVariant {
+    WireVariant {
+        name: variant.name.to_owned(),
+        width: variant.width,
+        height: variant.height,
+        content_type: variant.content_type.to_owned(),
+        object_key: variant.object_key.clone(),
+        size_bytes: variant.size_bytes,
+        etag: variant.etag.clone(),
+    }
+}

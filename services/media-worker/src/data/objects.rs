@@ -1,0 +1,102 @@
+//! Originals and variants in the shared object store.
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt as _;
+use platform_storage::{ObjectStorage, StorageError};
+
+use crate::EncodedVariant;
+
+/// Where a media's variant is stored: `variants/<media_id>/<name>.jpg`. Deterministic, so a
+/// job redone after a crash overwrites its own objects instead of adding new ones.
+pub fn variant_key(media_id: &str, name: &str) -> String {
+    format!("variants/{media_id}/{name}.jpg")
+}
+
+/// An original, as found in storage.
+#[derive(Debug)]
+pub enum Original {
+    Found(Bytes),
+    /// Nothing at the key: the upload was deleted, or never finished.
+    Missing,
+    /// Larger than the worker accepts; none of it was read.
+    TooLarge {
+        size: u64,
+    },
+}
+
+/// A variant as stored, with what consumers need to serve and cache it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVariant {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub content_type: &'static str,
+    pub object_key: String,
+    pub size_bytes: u64,
+    /// Hex SHA-256 of the bytes.
+    pub etag: String,
+}
+
+/// The media objects in the store. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct MediaObjects {
+    storage: ObjectStorage,
+}
+
+impl MediaObjects {
+    pub fn new(storage: ObjectStorage) -> Self {
+        Self { storage }
+    }
+
+    /// Reads the original at `key` unless it is over `limit` bytes. The size is known before
+    /// the first byte is read, so an oversized object costs nothing; each chunk is read under
+    /// the storage deadline.
+    #[tracing::instrument(skip(self))]
+    pub async fn original(&self, key: &str, limit: u64) -> Result<Original, StorageError> {
+        let (size, mut chunks) = match self.storage.get_stream(key).await {
+            Ok(found) => found,
+            Err(StorageError::NotFound { .. }) => return Ok(Original::Missing),
+            Err(e) => return Err(e),
+        };
+        if size > limit {
+            return Ok(Original::TooLarge { size });
+        }
+        // `size` is at most `limit`, so this allocation is bounded too.
+        let mut bytes = BytesMut::with_capacity(usize::try_from(size).unwrap_or_default());
+        while let Some(chunk) = chunks.next().await {
+            bytes.extend_from_slice(&chunk?);
+            // The store said how large the object was; one that grows while read is still
+            // held to the limit.
+            if bytes.len() as u64 > limit {
+                return Ok(Original::TooLarge {
+                    size: bytes.len() as u64,
+                });
+            }
+        }
+        Ok(Original::Found(bytes.freeze()))
+    }
+
+    /// Stores `variant` of `media_id` at its [`variant_key`], replacing what a previous
+    /// attempt stored there.
+    pub async fn put_variant(
+        &self,
+        media_id: &str,
+        variant: EncodedVariant,
+        etag: String,
+    ) -> Result<StoredVariant, StorageError> {
+        let object_key = variant_key(media_id, variant.name);
+        let size_bytes = variant.bytes.len() as u64;
+        self.storage
+            .put(&object_key, Bytes::from(variant.bytes))
+            .await?;
+        Ok(StoredVariant {
+            name: variant.name,
+            width: variant.width,
+            height: variant.height,
+            content_type: variant.content_type,
+            object_key,
+            size_bytes,
+            etag,
+        })
+    }
+}

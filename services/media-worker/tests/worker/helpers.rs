@@ -1,0 +1,277 @@
+//! The harness: an embedded broker, a store in a fresh directory, the worker on port 0, and
+//! helpers to upload an original and read what the worker published.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use media_worker::{App, Settings};
+use platform_kafka::{EMBEDDED_PARTITIONS, EmbeddedKafka, EventProducer, KafkaSettings};
+use platform_kafka::{OutboxEvent, wire};
+use platform_proto::events::v1::{MediaProcessed, MediaUploaded, media_processed};
+use platform_storage::{ObjectStorage, StorageSettings};
+use platform_testkit::unique;
+use prost::Message as _;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::message::{Headers as _, OwnedMessage};
+use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
+use uuid::Uuid;
+
+pub const MEDIA_UPLOADED: &str = "media.uploaded";
+pub const MEDIA_PROCESSED: &str = "media.processed";
+
+/// How long any awaited condition may take before the test fails: a consumer group's first
+/// assignment, a session timeout after a kill, and images processed by an unoptimised build.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// What the worker runs against: a broker with both topics and a store in a temporary
+/// directory, removed on drop.
+pub struct Harness {
+    pub kafka: EmbeddedKafka,
+    pub storage: ObjectStorage,
+    producer: EventProducer,
+    root: PathBuf,
+}
+
+/// A worker started by [`Harness::spawn_worker`].
+pub struct TestWorker {
+    pub ops: std::net::SocketAddr,
+}
+
+/// An original in storage and the `media.uploaded` event announcing it.
+pub struct Upload {
+    pub event_id: Uuid,
+    pub media_id: String,
+    pub owner_id: String,
+}
+
+/// A record of `media.processed`, decoded.
+#[derive(Debug)]
+pub struct Published {
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub key: String,
+    pub event: MediaProcessed,
+}
+
+impl Published {
+    pub fn outcome(&self) -> &media_processed::Outcome {
+        self.event.outcome.as_ref().expect("every outcome is set")
+    }
+}
+
+impl Harness {
+    pub fn start() -> Self {
+        let kafka = EmbeddedKafka::start(&[MEDIA_UPLOADED, MEDIA_PROCESSED])
+            .expect("the embedded broker starts");
+        let root = std::env::temp_dir().join(unique("media-worker-test-"));
+        let storage =
+            ObjectStorage::connect(&StorageSettings::local(&root)).expect("the local store opens");
+        let producer = EventProducer::new(&KafkaSettings::for_tests(
+            kafka.bootstrap_servers(),
+            "test-media-service",
+        ))
+        .expect("the producer is created");
+        Self {
+            kafka,
+            storage,
+            producer,
+            root,
+        }
+    }
+
+    /// The worker's test settings against this broker and store.
+    pub fn settings(&self) -> Settings {
+        Settings::for_tests(self.kafka.bootstrap_servers(), &self.root)
+    }
+
+    pub async fn spawn_worker(&self) -> TestWorker {
+        spawn_worker_with(self.settings()).await
+    }
+
+    /// Stores `bytes` as a new original and publishes its `media.uploaded`, as the media
+    /// service does.
+    pub async fn upload(&self, bytes: &[u8], content_type: &str) -> Upload {
+        let upload = self.announce(content_type).await;
+        self.storage
+            .put(&original_key(&upload.media_id), bytes.to_vec().into())
+            .await
+            .expect("the original is stored");
+        upload
+    }
+
+    /// Publishes a `media.uploaded` for an original that was never stored.
+    pub async fn announce(&self, content_type: &str) -> Upload {
+        let upload = Upload {
+            event_id: Uuid::now_v7(),
+            media_id: Uuid::now_v7().to_string(),
+            owner_id: format!("eu_{}", Uuid::now_v7().simple()),
+        };
+        let payload = MediaUploaded {
+            media_id: upload.media_id.clone(),
+            owner_id: upload.owner_id.clone(),
+            content_type: content_type.to_owned(),
+            object_key: original_key(&upload.media_id),
+            ..MediaUploaded::default()
+        };
+        let event = OutboxEvent {
+            topic: MEDIA_UPLOADED.to_owned(),
+            key: upload.owner_id.clone(),
+            event_type: "media.uploaded.v1".to_owned(),
+            payload: payload.encode_to_vec(),
+        };
+        self.producer
+            .publish_event(upload.event_id, &event)
+            .await
+            .expect("the broker takes the upload");
+        upload
+    }
+
+    /// Every `media.processed` record about `media_id` so far.
+    pub async fn published(&self, media_id: &str) -> Vec<Published> {
+        read_topic(self.kafka.bootstrap_servers(), MEDIA_PROCESSED)
+            .await
+            .iter()
+            .map(decode_published)
+            .filter(|published| published.event.media_id == media_id)
+            .collect()
+    }
+
+    /// Waits for the worker's outcome for `media_id`; fails the test after [`PATIENCE`].
+    pub async fn outcome_of(&self, media_id: &str) -> Published {
+        until_some(&format!("media.processed for {media_id}"), || async {
+            self.published(media_id).await.into_iter().next()
+        })
+        .await
+    }
+
+    /// The dead-lettered `media.uploaded` records of the event `event_id`.
+    pub async fn dead_letters(&self, event_id: Uuid) -> Vec<OwnedMessage> {
+        read_topic(self.kafka.bootstrap_servers(), "media.uploaded.dlq")
+            .await
+            .into_iter()
+            .filter(|message| header(message, wire::EVENT_ID) == Some(event_id.to_string()))
+            .collect()
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Starts the worker with `settings` on the test's runtime, running until the test ends.
+pub async fn spawn_worker_with(settings: Settings) -> TestWorker {
+    let app = App::build(settings).await.expect("the worker starts");
+    let worker = TestWorker {
+        ops: app.ops_addr(),
+    };
+    tokio::spawn(app.run_until(std::future::pending()));
+    worker
+}
+
+/// Where [`Harness::upload`] stores an original, as the media service names it.
+pub fn original_key(media_id: &str) -> String {
+    format!("originals/{media_id}")
+}
+
+/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    until_some(what, || {
+        let holds = condition();
+        async move { holds.await.then_some(()) }
+    })
+    .await;
+}
+
+/// Polls `probe` until it finds something; fails the test after [`PATIENCE`].
+pub async fn until_some<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of header `name`, as text.
+pub fn header(message: &OwnedMessage, name: &str) -> Option<String> {
+    message
+        .headers()?
+        .iter()
+        .find(|h| h.key == name)
+        .and_then(|h| Some(String::from_utf8_lossy(h.value?).into_owned()))
+}
+
+fn decode_published(message: &OwnedMessage) -> Published {
+    Published {
+        event_id: header(message, wire::EVENT_ID)
+            .and_then(|id| id.parse().ok())
+            .expect("every event has an event-id"),
+        event_type: header(message, wire::EVENT_TYPE).expect("every event has an event-type"),
+        key: String::from_utf8_lossy(message.key().expect("events are keyed")).into_owned(),
+        event: MediaProcessed::decode(message.payload().unwrap_or_default())
+            .expect("the payload is a MediaProcessed"),
+    }
+}
+
+/// Every record of `topic` from the beginning up to its current end, read with a plain
+/// assigned consumer (no group, so no wait for an assignment).
+async fn read_topic(bootstrap: &str, topic: &str) -> Vec<OwnedMessage> {
+    let (bootstrap, topic) = (bootstrap.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || read_topic_blocking(&bootstrap, &topic))
+        .await
+        .expect("the reader did not panic")
+}
+
+fn read_topic_blocking(bootstrap: &str, topic: &str) -> Vec<OwnedMessage> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique("reader-"))
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("the reader is created");
+    let mut ends = Vec::new();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..EMBEDDED_PARTITIONS {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition, Duration::from_secs(5))
+            .expect("the broker reports watermarks");
+        ends.push(high);
+        assignment
+            .add_partition_offset(topic, partition, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&assignment).expect("assigning partitions");
+    // A partition list alive while the consumer drops makes the drop hang.
+    drop(assignment);
+    let mut next = vec![0i64; ends.len()];
+    let mut messages = Vec::new();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while next.iter().zip(&ends).any(|(next, end)| next < end) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out reading {topic}"
+        );
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message.expect("reading a record").detach();
+            next[message.partition() as usize] = message.offset() + 1;
+            messages.push(message);
+        }
+    }
+    messages
+}

@@ -1,0 +1,40 @@
+//! The ops port: readiness checks the store; metrics count jobs and show the pool.
+
+use crate::helpers::Harness;
+use crate::images;
+
+#[tokio::test]
+async fn the_ops_port_reports_the_store_ready_and_counts_jobs_by_outcome() {
+    let harness = Harness::start();
+    let worker = harness.spawn_worker().await;
+    let upload = harness
+        .upload(&images::jpeg(&images::photo(64, 48)), "image/jpeg")
+        .await;
+    harness.outcome_of(&upload.media_id).await;
+
+    let readiness = reqwest::get(format!("http://{}/readyz", worker.ops))
+        .await
+        .unwrap();
+    assert_eq!(readiness.status(), 200);
+    assert!(
+        readiness
+            .text()
+            .await
+            .unwrap()
+            .contains(r#""object-storage":"ok""#)
+    );
+
+    let metrics = reqwest::get(format!("http://{}/metrics", worker.ops))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        r#"media_worker_jobs_total{outcome="ready"}"#,
+        r#"media_worker_job_seconds_count{outcome="ready"}"#,
+        "media_worker_pool_in_flight 0",
+    ] {
+        assert!(metrics.contains(line), "no {line} in\n{metrics}");
+    }
+}
