@@ -98,6 +98,23 @@ impl Env {
         self
     }
 
+    /// This environment with `overrides` set whatever it said, for a tool that runs several
+    /// services in one process and must give each its own value of a shared name.
+    ///
+    /// ```
+    /// use platform_config::Env;
+    /// let env = Env::from_pairs([("DATABASE_URL", "postgres://db/auth")]);
+    /// let media = env.clone().with_overrides(&[("DATABASE_URL", "postgres://db/media")]);
+    /// assert_eq!(media.raw("DATABASE_URL"), Some("postgres://db/media"));
+    /// assert_eq!(env.raw("DATABASE_URL"), Some("postgres://db/auth"));
+    /// ```
+    pub fn with_overrides(mut self, overrides: &[(&str, &str)]) -> Self {
+        for (name, value) in overrides {
+            self.vars.insert((*name).to_owned(), (*value).to_owned());
+        }
+        self
+    }
+
     /// The raw value, treating an empty string as unset (as shells and compose files do).
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.vars

@@ -79,13 +79,37 @@ pub struct GrpcServerSettings {
 }
 
 impl GrpcServerSettings {
+    /// Reads `BIND_ADDRESS`, `GRPC_PORT` (default `default_port`) and `GRPC_REQUEST_TIMEOUT`
+    /// (default `10s`).
     pub fn from_env(env: &Env, default_port: u16) -> Result<Self, ConfigError> {
+        Self::from_env_with_timeout(env, default_port, Duration::from_secs(10))
+    }
+
+    /// As [`from_env`](Self::from_env), for a service whose calls may run longer by nature
+    /// (a streamed upload): `GRPC_REQUEST_TIMEOUT` defaults to `default_timeout`. A caller's
+    /// shorter `grpc-timeout` still wins.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_config::Env;
+    /// use platform_grpc::GrpcServerSettings;
+    ///
+    /// let env = Env::from_pairs::<&str, &str>([]);
+    /// let settings = GrpcServerSettings::from_env_with_timeout(&env, 50053, Duration::from_secs(65))?;
+    /// assert_eq!(settings.request_timeout, Duration::from_secs(65));
+    /// # Ok::<(), platform_config::ConfigError>(())
+    /// ```
+    pub fn from_env_with_timeout(
+        env: &Env,
+        default_port: u16,
+        default_timeout: Duration,
+    ) -> Result<Self, ConfigError> {
         Ok(Self {
             addr: SocketAddr::new(
                 env.or("BIND_ADDRESS", IpAddr::V4(Ipv4Addr::UNSPECIFIED))?,
                 env.or("GRPC_PORT", default_port)?,
             ),
-            request_timeout: env.duration_or("GRPC_REQUEST_TIMEOUT", Duration::from_secs(10))?,
+            request_timeout: env.duration_or("GRPC_REQUEST_TIMEOUT", default_timeout)?,
         })
     }
 

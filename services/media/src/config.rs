@@ -3,7 +3,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `GRPC_PORT` | `50053` | gRPC listener |
-//! | `GRPC_REQUEST_TIMEOUT` | `10s` | longest call, an upload's whole stream included |
+//! | `GRPC_REQUEST_TIMEOUT` | `65s` | longest call, an upload's whole stream included (a little over the gateway's `MEDIA_UPLOAD_TIMEOUT`, so the caller's deadline is the one that fires) |
 //! | `OPS_PORT` | `9103` | `/healthz`, `/readyz`, `/metrics` |
 //! | `BIND_ADDRESS` | `0.0.0.0` | address of both listeners |
 //! | `SHUTDOWN_DRAIN_DEADLINE` | `20s` | how long calls in flight may take after SIGTERM |
@@ -39,6 +39,10 @@ use platform_telemetry::TelemetrySettings;
 /// whatever is accepted here can be processed there.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 
+/// The default server-side bound of one call. Uploads stream for as long as the client sends,
+/// so this is longer than the usual 10 s: a little over the gateway's upload deadline.
+pub const UPLOAD_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
+
 /// Everything the media service needs to start.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -66,7 +70,7 @@ impl Settings {
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "media")?,
             runtime: RuntimeSettings::from_env(env, 9103)?,
-            grpc: GrpcServerSettings::from_env(env, 50053)?,
+            grpc: GrpcServerSettings::from_env_with_timeout(env, 50053, UPLOAD_CALL_TIMEOUT)?,
             database_url: env.secret("DATABASE_URL")?,
             database: PoolSettings::from_env(env)?,
             kafka: KafkaSettings::from_env(env, "media")?,
