@@ -28,6 +28,30 @@ impl<S> Outbound<S> {
             deadline,
         }
     }
+
+    /// The same channel with another per-call deadline, for calls that legitimately need
+    /// more (or less) time than the peer's default: a streamed upload, say. Per-call
+    /// timeouts set with `Request::set_timeout` are still capped at this deadline, so a call
+    /// can never ask for more than the channel it goes through allows.
+    ///
+    /// ```no_run
+    /// # fn demo(channel: platform_grpc::GrpcChannel) {
+    /// use std::time::Duration;
+    /// // Reads keep the default deadline; uploads go through a channel that allows a minute.
+    /// let uploads = channel.with_deadline(Duration::from_secs(60));
+    /// // let client = MediaServiceClient::new(uploads);
+    /// # }
+    /// ```
+    pub fn with_deadline(&self, deadline: Duration) -> Self
+    where
+        S: Clone,
+    {
+        Self {
+            inner: self.inner.clone(),
+            peer: self.peer.clone(),
+            deadline,
+        }
+    }
 }
 
 impl<S, B, RB> tower::Service<http::Request<B>> for Outbound<S>
@@ -104,5 +128,22 @@ mod tests {
         assert_eq!(parse_grpc_timeout("2S"), Some(Duration::from_secs(2)));
         assert_eq!(parse_grpc_timeout("2x"), None);
         assert_eq!(parse_grpc_timeout(""), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn with_deadline_replaces_the_channel_deadline() {
+        use tower::{Service as _, ServiceExt as _};
+        // A peer that never answers, behind a channel that would wait ten seconds.
+        let silent = tower::service_fn(|_: http::Request<()>| {
+            std::future::pending::<Result<http::Response<()>, BoxError>>()
+        });
+        let mut shorter = Outbound::new(silent, "peer", Duration::from_secs(10))
+            .with_deadline(Duration::from_secs(1));
+        let started = tokio::time::Instant::now();
+        let call = shorter.ready().await.unwrap().call(http::Request::new(()));
+        let error = call.await.unwrap_err();
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        let status = error.downcast::<Status>().unwrap();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
     }
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use platform_runtime::{Readiness, ServiceHost, bind, serve_http};
 
-use crate::data::{AuthClient, JwksCache, UserClient};
+use crate::controller::media::MediaLinks;
+use crate::data::{AuthClient, JwksCache, MediaClient, UserClient};
 use crate::service::TokenVerifier;
 use crate::{AppState, Settings, routes};
 
@@ -19,6 +20,11 @@ impl App {
         let readiness = Readiness::new();
         let auth = AuthClient::new(platform_grpc::connect(&settings.auth)?);
         let users = UserClient::new(platform_grpc::connect(&settings.users)?);
+        let media = MediaClient::new(
+            platform_grpc::connect(&settings.media)?,
+            settings.media.request_timeout,
+            settings.uploads.timeout,
+        );
         {
             let auth = auth.clone();
             readiness.add_check("auth", move || {
@@ -30,16 +36,26 @@ impl App {
                 let users = users.clone();
                 async move { users.check().await }
             });
+            // Without media only image routes fail, and another replica would fare no
+            // better: report it, but stay in rotation.
+            let media = media.clone();
+            readiness.add_degrading_check("media", move || {
+                let media = media.clone();
+                async move { media.check().await }
+            });
         }
         let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
         let state = AppState {
             verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
             auth,
             users,
+            media,
+            links: MediaLinks::new(&settings.public_url),
+            max_upload_bytes: settings.uploads.max_bytes,
             jwks,
             trust_forwarded_for: settings.http.trust_forwarded_for,
         };
-        let router = routes::router(state, &settings.http);
+        let router = routes::router(state, &settings.http, &settings.uploads);
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
         let listener = bind(settings.http_addr, "the HTTP port").await?;

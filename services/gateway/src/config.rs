@@ -10,8 +10,12 @@
 //! | `AUTH_GRPC_TIMEOUT` | `3s` | deadline of one call to auth (sent as `grpc-timeout`) |
 //! | `AUTH_GRPC_RESOLVE_INTERVAL` | `10s` | how often the auth replica set is looked up again |
 //! | `USER_GRPC_URL` | `http://127.0.0.1:50052` | the user service (and `USER_GRPC_CONNECT_TIMEOUT`, `USER_GRPC_TIMEOUT`, `USER_GRPC_RESOLVE_INTERVAL`, defaults as for auth) |
-//! | `GATEWAY_REQUEST_TIMEOUT` | `10s` | a whole request; past it the answer is 504 |
+//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service (and `MEDIA_GRPC_CONNECT_TIMEOUT`, `MEDIA_GRPC_TIMEOUT`, `MEDIA_GRPC_RESOLVE_INTERVAL`, defaults as for auth); `MEDIA_GRPC_TIMEOUT` also bounds each wait for the next piece of an image being served |
+//! | `MEDIA_UPLOAD_TIMEOUT` | `60s` | a whole upload (`POST /v1/media`), sent as the Upload call's deadline |
+//! | `GATEWAY_REQUEST_TIMEOUT` | `10s` | a whole request other than an upload; past it the answer is 504 |
 //! | `GATEWAY_MAX_BODY_BYTES` | `65536` | JSON request bodies; larger is 413 |
+//! | `GATEWAY_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | an uploaded image; larger is 413, as soon as it is known |
+//! | `GATEWAY_PUBLIC_URL` | empty (relative links) | the gateway's public origin, e.g. `https://api.example.com`, put in front of image links |
 //! | `GATEWAY_MAX_CONCURRENT_REQUESTS` | `1024` | requests in progress; more are shed with 503 |
 //! | `GATEWAY_CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated origins, or `*` |
 //! | `GATEWAY_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (behind an ingress) |
@@ -35,8 +39,21 @@ pub struct Settings {
     pub http_addr: SocketAddr,
     pub auth: GrpcClientSettings,
     pub users: GrpcClientSettings,
+    pub media: GrpcClientSettings,
     pub http: HttpSettings,
+    pub uploads: UploadSettings,
     pub tokens: TokenSettings,
+    /// Prefixed to the links the API hands out (`{public_url}/v1/media/{id}/{variant}`);
+    /// empty for relative links. Never ends with `/`.
+    pub public_url: String,
+}
+
+/// Image uploads: streamed to the media service, so they have their own size limit and
+/// deadline instead of the JSON body limit and the request timeout.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    pub max_bytes: u64,
+    pub timeout: Duration,
 }
 
 /// Limits and policies of the public HTTP listener.
@@ -67,6 +84,13 @@ impl Settings {
                 "must be at least 1",
             ));
         }
+        let max_upload_bytes = env.or("GATEWAY_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)?;
+        if max_upload_bytes == 0 {
+            return Err(ConfigError::invalid(
+                "GATEWAY_MAX_UPLOAD_BYTES",
+                "must be at least 1",
+            ));
+        }
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "gateway")?,
             runtime: RuntimeSettings::from_env(env, 9100)?,
@@ -76,6 +100,7 @@ impl Settings {
             ),
             auth: GrpcClientSettings::from_env(env, "AUTH_GRPC", "http://127.0.0.1:50051")?,
             users: GrpcClientSettings::from_env(env, "USER_GRPC", "http://127.0.0.1:50052")?,
+            media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
             http: HttpSettings {
                 request_timeout: env
                     .duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
@@ -84,6 +109,11 @@ impl Settings {
                 cors_allowed_origins: env.list_or("GATEWAY_CORS_ALLOWED_ORIGINS", &[]),
                 trust_forwarded_for: env.flag_or("GATEWAY_TRUST_FORWARDED_FOR", false)?,
             },
+            uploads: UploadSettings {
+                max_bytes: max_upload_bytes,
+                timeout: env.duration_or("MEDIA_UPLOAD_TIMEOUT", Duration::from_secs(60))?,
+            },
+            public_url: public_url(env.raw("GATEWAY_PUBLIC_URL").unwrap_or_default())?,
             tokens: TokenSettings {
                 issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
                 audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,
@@ -95,14 +125,43 @@ impl Settings {
         })
     }
 
-    /// Settings for tests: port 0, auth and user at the given addresses, short deadlines.
+    /// Settings for tests: port 0, auth and user at the given addresses, short deadlines,
+    /// and no media service (port 1, where nothing listens) until [`Settings::with_media`].
     pub fn for_tests(auth_addr: SocketAddr, user_addr: SocketAddr) -> Self {
         let mut settings = Self::from_env(&Env::default()).expect("defaults are valid");
         settings.runtime = RuntimeSettings::for_tests();
         settings.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         settings.auth = GrpcClientSettings::for_tests("auth", auth_addr);
         settings.users = GrpcClientSettings::for_tests("user", user_addr);
-        settings
+        settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
+    }
+
+    /// The same settings, with the media service at `addr` and test deadlines.
+    pub fn with_media(mut self, addr: SocketAddr) -> Self {
+        self.media = GrpcClientSettings::for_tests("media", addr);
+        self
+    }
+}
+
+/// `GATEWAY_PUBLIC_URL`: empty, or an absolute `http(s)://host[:port][/path]`, kept without a
+/// trailing `/` so links can be appended.
+fn public_url(raw: &str) -> Result<String, ConfigError> {
+    let url = raw.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = url.parse::<http::Uri>().is_ok_and(|uri| {
+        matches!(uri.scheme_str(), Some("http" | "https"))
+            && uri.authority().is_some()
+            && uri.query().is_none()
+    });
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err(ConfigError::invalid(
+            "GATEWAY_PUBLIC_URL",
+            "must be empty or an absolute http(s) URL without a query, like https://api.example.com",
+        ))
     }
 }
 
@@ -115,6 +174,21 @@ mod tests {
         let env = Env::from_pairs([("AUTH_GRPC_URL", "http://auth")]);
         let err = Settings::from_env(&env).unwrap_err().to_string();
         assert!(err.contains("AUTH_GRPC_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_public_url_is_kept_without_a_trailing_slash() {
+        let env = Env::from_pairs([("GATEWAY_PUBLIC_URL", "https://api.example.com/")]);
+        let settings = Settings::from_env(&env).unwrap();
+        assert_eq!(settings.public_url, "https://api.example.com");
+        assert_eq!(Settings::from_env(&Env::default()).unwrap().public_url, "");
+    }
+
+    #[test]
+    fn a_relative_public_url_is_refused() {
+        let env = Env::from_pairs([("GATEWAY_PUBLIC_URL", "api.example.com")]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("GATEWAY_PUBLIC_URL"), "{err}");
     }
 
     #[test]

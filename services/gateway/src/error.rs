@@ -3,7 +3,8 @@
 //!
 //! Upstream gRPC statuses map here and only here (`From<tonic::Status>`): the `code` is the
 //! upstream's `ErrorInfo.reason`, field violations become `errors`, `RetryInfo` becomes
-//! `Retry-After`. 5xx bodies say nothing internal; the cause is logged once by middleware.
+//! `Retry-After`. A failed upload maps here too (`From<UploadError>`). 5xx bodies say
+//! nothing internal; the cause is logged once by middleware.
 
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use serde::Serialize;
 use tonic::Code;
 use tonic_types::StatusExt as _;
 use utoipa::ToSchema;
+
+use crate::data::UploadError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -77,6 +80,18 @@ impl ApiError {
 
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such resource")
+    }
+
+    pub fn payload_too_large(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", detail)
+    }
+
+    pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            detail,
+        )
     }
 
     /// A 5xx whose `cause` is logged but not shown.
@@ -211,6 +226,21 @@ impl From<tonic::Status> for ApiError {
     }
 }
 
+/// An upload that failed: the body's own error as it was, the media service's size refusal
+/// as 413 (its RESOURCE_EXHAUSTED means "too large" on Upload, not "slow down"), and any
+/// other status as usual.
+impl From<UploadError<ApiError>> for ApiError {
+    fn from(error: UploadError<ApiError>) -> Self {
+        match error {
+            UploadError::Body(error) => error,
+            UploadError::TooLarge => {
+                Self::payload_too_large("the image is larger than the media service accepts")
+            }
+            UploadError::Upstream(status) => status.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +266,18 @@ mod tests {
             !error.detail.contains("refused"),
             "internal details stay out of 5xx bodies"
         );
+    }
+
+    #[test]
+    fn a_media_service_size_refusal_on_upload_is_413_not_429() {
+        let status = tonic::Status::resource_exhausted("too large");
+        assert_eq!(
+            ApiError::from(status.clone()).status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let error = ApiError::from(UploadError::<ApiError>::from(status));
+        assert_eq!(error.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(error.code, "PAYLOAD_TOO_LARGE");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Builds the user service from its settings: a pool per regional shard, the cache, the
-//! `user.registered` consumer, the gRPC server and the ops listener, all bound before `build`
-//! returns.
+//! media service's client, the `user.registered` consumer, the gRPC server and the ops
+//! listener, all bound before `build` returns.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,8 +10,8 @@ use platform_kafka::EventConsumer;
 use platform_runtime::{Readiness, ServiceHost};
 
 use crate::controller::RegistrationHandler;
-use crate::data::{ProfileCache, ProfileStore, Shards};
-use crate::service::Profiles;
+use crate::data::{MediaClient, ProfileCache, ProfileStore, Shards};
+use crate::service::{Avatars, Profiles};
 use crate::{Settings, routes};
 
 /// The topic whose events create profiles.
@@ -43,12 +43,18 @@ impl App {
             ProfileStore::new(shards),
             ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
         ));
+        // Only picking an avatar asks the media service, so it is not a readiness check:
+        // while it is down every other call still works.
+        let avatars = Arc::new(Avatars::new(
+            MediaClient::new(platform_grpc::connect(&settings.media)?),
+            profiles.clone(),
+        ));
         let consumer = EventConsumer::new(&settings.kafka, &[USER_REGISTERED])
             .context("creating the Kafka consumer")?;
         let registrations = Arc::new(RegistrationHandler::new(profiles.clone()));
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
-        let grpc_addr = routes::grpc_server(profiles)
+        let grpc_addr = routes::grpc_server(profiles, avatars)
             .start(settings.grpc, &host)
             .await?;
         host.lifecycle()

@@ -9,14 +9,16 @@
 //! | `USER_SHARDS` | required (secret) | the shard map: `eu=postgres://…/users_eu,us=postgres://…/users_us` |
 //! | `USER_CACHE_TTL` | `5m` | how long a cached profile is served |
 //! | `USER_CACHE_ABSENT_TTL` | `30s` | how long "no such user" is cached |
+//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service, asked when a user picks an avatar (and `MEDIA_GRPC_CONNECT_TIMEOUT` `1s`, `MEDIA_GRPC_TIMEOUT` `3s`, `MEDIA_GRPC_RESOLVE_INTERVAL` `10s`) |
 //!
 //! Events are consumed as configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS` is
 //! required to run; the native run and the tests start an embedded broker).
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
-use platform_grpc::GrpcServerSettings;
+use platform_grpc::{GrpcClientSettings, GrpcServerSettings};
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
 use platform_redis::RedisSettings;
@@ -34,6 +36,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub kafka: KafkaSettings,
     pub cache: CacheSettings,
+    /// The media service, asked whether a media may become an avatar.
+    pub media: GrpcClientSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -56,10 +60,12 @@ impl Settings {
                 ttl: env.duration_or("USER_CACHE_TTL", Duration::from_secs(300))?,
                 absent_ttl: env.duration_or("USER_CACHE_ABSENT_TTL", Duration::from_secs(30))?,
             },
+            media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
         })
     }
 
-    /// Settings for tests: ports 0, the given shards, Redis and Kafka, a fresh Redis namespace.
+    /// Settings for tests: ports 0, the given shards, Redis and Kafka, a fresh Redis namespace,
+    /// and no media service (port 1, where nothing listens) until [`Settings::with_media`].
     pub fn for_tests(
         shards: &[(&str, &str)],
         redis_url: &str,
@@ -80,7 +86,13 @@ impl Settings {
         settings.runtime = RuntimeSettings::for_tests();
         settings.grpc = GrpcServerSettings::for_tests();
         settings.kafka = KafkaSettings::for_tests(kafka_brokers, "user");
-        settings
+        settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
+    }
+
+    /// The same settings, with the media service at `addr` and test deadlines.
+    pub fn with_media(mut self, addr: SocketAddr) -> Self {
+        self.media = GrpcClientSettings::for_tests("media", addr);
+        self
     }
 }
 

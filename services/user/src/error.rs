@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tonic::{Code, Status};
 
-use crate::data::ShardError;
+use crate::data::{MediaError, ShardError};
 
 pub use platform_grpc::FieldViolation;
 
@@ -23,6 +23,16 @@ pub enum UserError {
     ShardUnavailable(String),
     #[error("the database of region {0} did not answer in time")]
     ShardTimeout(String),
+    #[error("no such media")]
+    MediaNotFound,
+    #[error("the media belongs to another user")]
+    MediaNotYours,
+    #[error("the media is not ready")]
+    MediaNotReady,
+    #[error("the media service is unavailable")]
+    MediaUnavailable,
+    #[error("the media service did not answer in time")]
+    MediaTimeout,
     #[error(transparent)]
     Unexpected(Arc<anyhow::Error>),
 }
@@ -52,6 +62,24 @@ impl From<ShardError> for UserError {
     }
 }
 
+impl From<MediaError> for UserError {
+    fn from(e: MediaError) -> Self {
+        match e {
+            MediaError::Timeout(message) => {
+                tracing::warn!(error = %message, "media service timed out");
+                Self::MediaTimeout
+            }
+            MediaError::Unavailable(message) => {
+                tracing::warn!(error = %message, "media service unavailable");
+                Self::MediaUnavailable
+            }
+            MediaError::Failed(status) => {
+                Self::from(anyhow::Error::new(status).context("asking the media service"))
+            }
+        }
+    }
+}
+
 impl From<UserError> for Status {
     fn from(error: UserError) -> Self {
         let (code, reason, message) = match &error {
@@ -71,14 +99,38 @@ impl From<UserError> for Status {
                 "REGION_TIMEOUT",
                 "the user's region did not answer in time",
             ),
+            UserError::MediaNotFound => (Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
+            UserError::MediaNotYours => (
+                Code::FailedPrecondition,
+                "MEDIA_NOT_YOURS",
+                "the media belongs to another user",
+            ),
+            UserError::MediaNotReady => (
+                Code::FailedPrecondition,
+                "MEDIA_NOT_READY",
+                "the media is not processed yet (or its processing failed); only a ready media can be an avatar",
+            ),
+            UserError::MediaUnavailable => (
+                Code::Unavailable,
+                "MEDIA_UNAVAILABLE",
+                "the media service is unavailable; retry later",
+            ),
+            UserError::MediaTimeout => (
+                Code::DeadlineExceeded,
+                "MEDIA_TIMEOUT",
+                "the media service did not answer in time",
+            ),
             UserError::Unexpected(cause) => {
                 // The only place an unexpected error is logged; the caller learns nothing internal.
                 tracing::error!(error = ?cause, "unexpected error");
                 (Code::Internal, "INTERNAL", "internal error")
             }
         };
-        let retry_after =
-            matches!(error, UserError::ShardUnavailable(_)).then_some(Duration::from_secs(1));
+        let retry_after = matches!(
+            error,
+            UserError::ShardUnavailable(_) | UserError::MediaUnavailable
+        )
+        .then_some(Duration::from_secs(1));
         let violations = match error {
             UserError::InvalidInput(violations) => violations,
             _ => Vec::new(),

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod docs;
+pub mod media;
 pub mod users;
 
 use crate::ApiError;

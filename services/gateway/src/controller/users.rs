@@ -1,4 +1,4 @@
-//! `/v1/users/*`: the caller's own profile, and other users' public profiles.
+//! `/v1/users/*`: the caller's own profile and avatar, and other users' public profiles.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use crate::controller::media::{ImageVariant, MediaLinks};
 use crate::error::Problem;
 use crate::extract::{AuthUser, ValidJson};
 use crate::{ApiError, AppState};
@@ -20,8 +21,7 @@ pub struct Profile {
     pub bio: String,
     pub region: String,
     /// The profile picture; `null` until one is set.
-    #[schema(value_type = Option<Object>)]
-    pub avatar: Option<serde_json::Value>,
+    pub avatar: Option<Avatar>,
     /// RFC 3339.
     pub created_at: String,
     pub updated_at: String,
@@ -34,10 +34,38 @@ pub struct PublicProfile {
     pub display_name: String,
     pub bio: String,
     pub region: String,
-    #[schema(value_type = Option<Object>)]
-    pub avatar: Option<serde_json::Value>,
+    pub avatar: Option<Avatar>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// A profile picture: an uploaded image and the sizes it is served in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Avatar {
+    pub media_id: String,
+    pub variants: Vec<ImageVariant>,
+}
+
+impl Avatar {
+    fn new(avatar: pb::Avatar, links: &MediaLinks) -> Self {
+        let variants = avatar
+            .variants
+            .into_iter()
+            .map(|v| ImageVariant::new(&avatar.media_id, v.name, v.width, v.height, links))
+            .collect();
+        Self {
+            media_id: avatar.media_id,
+            variants,
+        }
+    }
+}
+
+/// The image to show as the caller's avatar.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarChoice {
+    /// A ready image of the caller's own, from `POST /v1/media`.
+    pub media_id: String,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -57,23 +85,24 @@ fn rfc3339(at: Option<prost_types::Timestamp>) -> String {
     .unwrap_or_default()
 }
 
-impl From<pb::Profile> for Profile {
-    fn from(p: pb::Profile) -> Self {
+impl Profile {
+    /// The wire profile, with its avatar's links made from `links`.
+    pub fn new(p: pb::Profile, links: &MediaLinks) -> Self {
         Self {
             created_at: rfc3339(p.created_at),
             updated_at: rfc3339(p.updated_at),
+            avatar: p.avatar.map(|avatar| Avatar::new(avatar, links)),
             id: p.id,
             email: p.email,
             display_name: p.display_name,
             bio: p.bio,
             region: p.region,
-            avatar: None,
         }
     }
 }
 
-impl From<pb::Profile> for PublicProfile {
-    fn from(p: pb::Profile) -> Self {
+impl PublicProfile {
+    pub fn new(p: pb::Profile, links: &MediaLinks) -> Self {
         let Profile {
             id,
             display_name,
@@ -83,7 +112,7 @@ impl From<pb::Profile> for PublicProfile {
             created_at,
             updated_at,
             ..
-        } = p.into();
+        } = Profile::new(p, links);
         Self {
             id,
             display_name,
@@ -107,7 +136,8 @@ pub async fn me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<Json<Profile>, ApiError> {
-    Ok(Json(state.users.get(&caller.user_id).await?.into()))
+    let profile = state.users.get(&caller.user_id).await?;
+    Ok(Json(Profile::new(profile, &state.links)))
 }
 
 /// Change the caller's display name or bio.
@@ -128,7 +158,31 @@ pub async fn update_me(
         display_name: patch.display_name,
         bio: patch.bio,
     };
-    Ok(Json(state.users.update(request).await?.into()))
+    let profile = state.users.update(request).await?;
+    Ok(Json(Profile::new(profile, &state.links)))
+}
+
+/// Make one of the caller's ready images their avatar.
+#[utoipa::path(put, path = "/v1/users/me/avatar", tag = "users", security(("bearer" = [])), request_body = AvatarChoice,
+    responses(
+        (status = 200, body = Profile),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such media (`MEDIA_NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the media is not ready (`MEDIA_NOT_READY`) or not the caller's (`MEDIA_NOT_YOURS`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn set_avatar(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    ValidJson(choice): ValidJson<AvatarChoice>,
+) -> Result<Json<Profile>, ApiError> {
+    let request = pb::SetAvatarRequest {
+        user_id: caller.user_id,
+        media_id: choice.media_id,
+    };
+    let profile = state.users.set_avatar(request).await?;
+    Ok(Json(Profile::new(profile, &state.links)))
 }
 
 /// Another user's public profile.
@@ -145,5 +199,8 @@ pub async fn get(
     AuthUser(_): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<PublicProfile>, ApiError> {
-    Ok(Json(state.users.get(&id).await?.into()))
+    Ok(Json(PublicProfile::new(
+        state.users.get(&id).await?,
+        &state.links,
+    )))
 }

@@ -2,8 +2,10 @@
 
 mod auth;
 pub mod jwks;
+mod media;
 mod users;
 
 pub use auth::AuthClient;
 pub use jwks::JwksCache;
+pub use media::{Content, MediaClient, UploadError};
 pub use users::UserClient;

@@ -42,6 +42,13 @@ impl UserClient {
             .into_inner())
     }
 
+    pub async fn set_avatar(
+        &self,
+        request: pb::SetAvatarRequest,
+    ) -> Result<pb::Profile, tonic::Status> {
+        Ok(self.inner.clone().set_avatar(request).await?.into_inner())
+    }
+
     /// Readiness: does the user service report itself serving?
     pub async fn check(&self) -> Result<(), String> {
         platform_grpc::health_check(self.channel.clone(), "user.v1.UserService").await

@@ -1,6 +1,9 @@
-//! `spawn_app()`: auth and gateway started for one test.
+//! `spawn_app()`: the whole platform started for one test: auth, user, media and the media
+//! worker behind the gateway, each with its own databases, one embedded Kafka, and one
+//! object-storage directory shared by media and the worker.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use auth_service::data::MIGRATOR;
@@ -20,8 +23,27 @@ pub struct TestApp {
     /// The user service's regional shards.
     pub users_eu: TestDatabase,
     pub users_us: TestDatabase,
-    /// The broker auth publishes to and user consumes from.
+    /// The media service's database.
+    pub _media_db: TestDatabase,
+    /// The object store media writes and the worker reads.
+    pub _storage: TempDir,
+    /// The broker every service publishes to and consumes from.
     pub _kafka: EmbeddedKafka,
+}
+
+/// A directory under the system's temporary directory, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        Self(std::env::temp_dir().join(unique(prefix)))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// An Ed25519 key pair as the PEMs auth reads.
@@ -62,7 +84,25 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     let db = TestDatabase::create(&MIGRATOR).await;
     let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
     let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let media_db = TestDatabase::create(&media_service::data::MIGRATOR).await;
+    let kafka = EmbeddedKafka::start(&["user.registered", "media.uploaded", "media.processed"])
+        .expect("the embedded broker starts");
+    let storage = TempDir::new("gateway-test-objects-");
+
+    // Media and the worker first: user and gateway are pointed at media before the tweak, so a
+    // test may aim them elsewhere.
+    let media =
+        media_service::Settings::for_tests(media_db.url(), kafka.bootstrap_servers(), &storage.0);
+    let media_app = media_service::App::build(media)
+        .await
+        .expect("media starts");
+    let media_addr = media_app.grpc_addr();
+    tokio::spawn(media_app.run_until(std::future::pending()));
+    let worker = media_worker::Settings::for_tests(kafka.bootstrap_servers(), &storage.0);
+    let worker_app = media_worker::App::build(worker)
+        .await
+        .expect("the media worker starts");
+    tokio::spawn(worker_app.run_until(std::future::pending()));
     let mut auth = auth_service::Settings::for_tests(
         db.url(),
         &redis_url(),
@@ -74,9 +114,10 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
         &redis_url(),
         &unique("test:"),
         kafka.bootstrap_servers(),
-    );
+    )
+    .with_media(media_addr);
     let unset: SocketAddr = "127.0.0.1:1".parse().unwrap();
-    let mut gateway = gateway_service::Settings::for_tests(unset, unset);
+    let mut gateway = gateway_service::Settings::for_tests(unset, unset).with_media(media_addr);
     let (default_auth_url, default_user_url) =
         (gateway.auth.url.clone(), gateway.users.url.clone());
     tweak(&mut auth, &mut user, &mut gateway);
@@ -113,6 +154,8 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
         db,
         users_eu,
         users_us,
+        _media_db: media_db,
+        _storage: storage,
         _kafka: kafka,
     }
 }
@@ -306,4 +349,119 @@ pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
         platform_runtime::CancellationToken::new(),
     ));
     (addr, handle)
+}
+
+/// A media service stand-in: `Upload` drains the stream, recording what it saw, and answers
+/// a pending media, or RESOURCE_EXHAUSTED past `max_bytes` as the real one does;
+/// `GetMedia` and `GetContent` know of no media.
+#[derive(Clone)]
+pub struct StubMedia {
+    pub uploads: std::sync::Arc<std::sync::Mutex<Vec<SeenUpload>>>,
+    max_bytes: u64,
+}
+
+/// One upload as the stub saw it.
+#[derive(Debug, Clone, Default)]
+pub struct SeenUpload {
+    pub metadata: Option<platform_proto::media::v1::UploadMetadata>,
+    pub bytes: u64,
+    /// The `complete` message arrived.
+    pub completed: bool,
+}
+
+impl StubMedia {
+    fn record(&self, index: usize, update: impl FnOnce(&mut SeenUpload)) {
+        update(&mut self.uploads.lock().unwrap()[index]);
+    }
+}
+
+#[tonic::async_trait]
+impl platform_proto::media::v1::media_service_server::MediaService for StubMedia {
+    async fn upload(
+        &self,
+        request: tonic::Request<tonic::Streaming<platform_proto::media::v1::UploadRequest>>,
+    ) -> Result<tonic::Response<platform_proto::media::v1::Media>, tonic::Status> {
+        use platform_proto::media::v1::upload_request::Part;
+        let index = {
+            let mut uploads = self.uploads.lock().unwrap();
+            uploads.push(SeenUpload::default());
+            uploads.len() - 1
+        };
+        let mut stream = request.into_inner();
+        loop {
+            match stream.message().await {
+                Ok(Some(message)) => match message.part {
+                    Some(Part::Metadata(metadata)) => {
+                        self.record(index, |seen| seen.metadata = Some(metadata));
+                    }
+                    Some(Part::Chunk(chunk)) => {
+                        self.record(index, |seen| seen.bytes += chunk.len() as u64);
+                    }
+                    Some(Part::Complete(_)) => {
+                        self.record(index, |seen| seen.completed = true);
+                        break;
+                    }
+                    None => {}
+                },
+                // Without `complete`, the upload was cut short: nothing would be kept.
+                Ok(None) => {
+                    return Err(tonic::Status::cancelled(
+                        "the upload ended without complete",
+                    ));
+                }
+                Err(status) => return Err(status),
+            }
+        }
+        let seen = self.uploads.lock().unwrap()[index].clone();
+        if seen.bytes > self.max_bytes {
+            return Err(tonic::Status::resource_exhausted("the upload is too large"));
+        }
+        let metadata = seen.metadata.unwrap_or_default();
+        Ok(tonic::Response::new(platform_proto::media::v1::Media {
+            id: uuid::Uuid::now_v7().to_string(),
+            owner_id: metadata.owner_id,
+            status: platform_proto::media::v1::MediaStatus::Pending.into(),
+            content_type: metadata.content_type,
+            size_bytes: seen.bytes,
+            ..Default::default()
+        }))
+    }
+
+    async fn get_media(
+        &self,
+        _: tonic::Request<platform_proto::media::v1::GetMediaRequest>,
+    ) -> Result<tonic::Response<platform_proto::media::v1::Media>, tonic::Status> {
+        Err(tonic::Status::not_found("no such media"))
+    }
+
+    type GetContentStream =
+        futures::stream::Empty<Result<platform_proto::media::v1::ContentChunk, tonic::Status>>;
+
+    async fn get_content(
+        &self,
+        _: tonic::Request<platform_proto::media::v1::GetContentRequest>,
+    ) -> Result<tonic::Response<Self::GetContentStream>, tonic::Status> {
+        Err(tonic::Status::not_found("no such media"))
+    }
+}
+
+/// Starts a [`StubMedia`] that refuses uploads over `max_bytes`; returns its address and a
+/// handle on what it sees.
+pub async fn spawn_stub_media(max_bytes: u64) -> (SocketAddr, StubMedia) {
+    use platform_proto::media::v1::media_service_server::MediaServiceServer;
+    let stub = StubMedia {
+        uploads: Default::default(),
+        max_bytes,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server =
+        platform_grpc::GrpcServer::new().add_service(MediaServiceServer::new(stub.clone()));
+    tokio::spawn(server.serve(
+        listener,
+        platform_grpc::GrpcServerSettings::for_tests(),
+        platform_runtime::Readiness::new(),
+        platform_runtime::CancellationToken::new(),
+    ));
+    (addr, stub)
 }

@@ -74,9 +74,17 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
         "/v1/auth/refresh",
         "/v1/auth/logout",
         "/.well-known/jwks.json",
+        "/v1/users/me",
+        "/v1/users/me/avatar",
+        "/v1/users/{id}",
+        "/v1/media",
+        "/v1/media/{id}",
+        "/v1/media/{id}/{variant}",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
+    let avatar = &doc["components"]["schemas"]["Avatar"];
+    assert!(avatar["properties"]["variants"].is_object(), "{avatar}");
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
 

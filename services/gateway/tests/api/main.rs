@@ -1,11 +1,15 @@
-//! The gateway's integration tests: the real gateway and the real auth service on port 0,
-//! each test with its own Postgres database and Redis namespace.
+//! The gateway's integration tests: the real gateway and the real auth, user, media and
+//! media-worker services on port 0, each test with its own Postgres databases, Redis
+//! namespace, Kafka broker and object store; stubs only where a test needs a peer to
+//! misbehave.
 
 mod auth_flow;
 mod binary;
 mod deadlines;
 mod helpers;
 mod http_behaviour;
+mod media;
 mod propagation;
 mod tokens;
+mod uploads;
 mod users;

@@ -11,7 +11,8 @@ use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gateway_service::AppState;
-use gateway_service::data::{AuthClient, JwksCache, UserClient};
+use gateway_service::controller::media::MediaLinks;
+use gateway_service::data::{AuthClient, JwksCache, MediaClient, UserClient};
 use gateway_service::extract::AuthUser;
 use gateway_service::service::TokenVerifier;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -32,11 +33,19 @@ fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
     let settings = gateway_service::Settings::for_tests(auth_addr, auth_addr);
     let auth = AuthClient::new(platform_grpc::connect(&settings.auth).unwrap());
     let users = UserClient::new(platform_grpc::connect(&settings.users).unwrap());
+    let media = MediaClient::new(
+        platform_grpc::connect(&settings.media).unwrap(),
+        settings.media.request_timeout,
+        settings.uploads.timeout,
+    );
     let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
     let state = AppState {
         verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
         auth,
         users,
+        media,
+        links: MediaLinks::new(&settings.public_url),
+        max_upload_bytes: settings.uploads.max_bytes,
         jwks,
         trust_forwarded_for: false,
     };

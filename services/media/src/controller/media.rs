@@ -54,7 +54,7 @@ impl pb::media_service_server::MediaService for MediaController {
             }
         };
         let upload = new_upload(metadata)?;
-        let media = self.uploads.upload(upload, messages.map(chunk)).await?;
+        let media = self.uploads.upload(upload, chunks(messages)).await?;
         Ok(Response::new(to_wire(media)))
     }
 
@@ -132,19 +132,45 @@ fn new_upload(metadata: pb::UploadMetadata) -> Result<NewUpload, MediaError> {
     }
 }
 
-/// Every message after the metadata must be a chunk.
-fn chunk(message: Result<pb::UploadRequest, Status>) -> Result<Bytes, MediaError> {
-    match message.map_err(interrupted)?.part {
-        Some(UploadPart::Chunk(bytes)) => Ok(Bytes::from(bytes)),
-        Some(UploadPart::Metadata(_)) => Err(MediaError::invalid(
-            "metadata",
-            "must be sent once, as the first message",
-        )),
-        None => Err(MediaError::invalid(
-            "part",
-            "every message must be the metadata or a chunk",
-        )),
-    }
+/// The bytes of an upload: every message after the metadata, up to `complete`. The stream
+/// fails if the messages end without `complete` (an upload cut short must not be stored) or
+/// if `complete` names another size than the chunks held.
+fn chunks(
+    messages: Streaming<pb::UploadRequest>,
+) -> impl futures::Stream<Item = Result<Bytes, MediaError>> + Send {
+    stream::try_unfold((messages, 0u64), |(mut messages, received)| async move {
+        let message = messages
+            .next()
+            .await
+            .ok_or_else(|| {
+                MediaError::UploadInterrupted(
+                    "the stream ended without the complete message".to_owned(),
+                )
+            })?
+            .map_err(interrupted)?;
+        match message.part {
+            Some(UploadPart::Chunk(bytes)) => {
+                let received = received + bytes.len() as u64;
+                Ok(Some((Bytes::from(bytes), (messages, received))))
+            }
+            Some(UploadPart::Complete(complete)) if complete.size_bytes == received => Ok(None),
+            Some(UploadPart::Complete(complete)) => Err(MediaError::invalid(
+                "complete.size_bytes",
+                format!(
+                    "says {} bytes, but the chunks held {received}",
+                    complete.size_bytes
+                ),
+            )),
+            Some(UploadPart::Metadata(_)) => Err(MediaError::invalid(
+                "metadata",
+                "must be sent once, as the first message",
+            )),
+            None => Err(MediaError::invalid(
+                "part",
+                "every message must be the metadata, a chunk or complete",
+            )),
+        }
+    })
 }
 
 /// The client's stream failed (it cancelled, or sent what does not decode).

@@ -14,8 +14,8 @@ use platform_kafka::{
 use platform_proto::events::v1::MediaProcessed;
 use platform_proto::media::v1::media_service_client::MediaServiceClient;
 use platform_proto::media::v1::{
-    GetContentRequest, GetMediaRequest, Media, UploadMetadata, UploadRequest, Variant,
-    content_chunk, upload_request,
+    GetContentRequest, GetMediaRequest, Media, UploadComplete, UploadMetadata, UploadRequest,
+    Variant, content_chunk, upload_request,
 };
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::{TestDatabase, unique};
@@ -97,7 +97,16 @@ pub fn chunk(bytes: &[u8]) -> UploadRequest {
     }
 }
 
-/// The metadata, then `body` in chunks of `chunk_len`.
+/// The message that ends an upload of `size_bytes` bytes.
+pub fn complete(size_bytes: usize) -> UploadRequest {
+    UploadRequest {
+        part: Some(upload_request::Part::Complete(UploadComplete {
+            size_bytes: size_bytes as u64,
+        })),
+    }
+}
+
+/// The metadata, then `body` in chunks of `chunk_len`, then the completion.
 pub fn upload_of(
     owner_id: &str,
     content_type: &str,
@@ -106,6 +115,7 @@ pub fn upload_of(
 ) -> Vec<UploadRequest> {
     std::iter::once(metadata(owner_id, content_type))
         .chain(body.chunks(chunk_len).map(chunk))
+        .chain(std::iter::once(complete(body.len())))
         .collect()
 }
 
@@ -170,6 +180,14 @@ impl TestMedia {
 
     pub async fn pool(&self) -> PgPool {
         PgPool::connect(self.db.url()).await.unwrap()
+    }
+
+    /// How many media are recorded.
+    pub async fn media_rows(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from media")
+            .fetch_one(&self.pool().await)
+            .await
+            .unwrap()
     }
 
     /// The object store as the worker sees it: the same directory.

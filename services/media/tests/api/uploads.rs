@@ -9,7 +9,7 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 
 use crate::helpers::{
-    PNG_HEAD, chunk, eventually, metadata, png, spawn_media, spawn_media_with, upload_of,
+    PNG_HEAD, chunk, complete, eventually, metadata, png, spawn_media, spawn_media_with, upload_of,
 };
 
 /// The field violations of a refusal, as (field, description).
@@ -90,6 +90,7 @@ async fn a_first_chunk_shorter_than_the_magic_number_is_checked_with_the_next() 
     let mut messages = vec![metadata("eu_owner", "image/png")];
     messages.extend(PNG_HEAD.chunks(3).map(chunk));
     messages.push(chunk(b"the rest"));
+    messages.push(complete(PNG_HEAD.len() + 8));
     let uploaded = media.upload(messages).await.unwrap();
     assert_eq!(uploaded.size_bytes, (PNG_HEAD.len() + 8) as u64);
 }
@@ -105,11 +106,7 @@ async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     let details = status.get_error_details();
     assert_eq!(details.error_info().unwrap().reason, "UPLOAD_TOO_LARGE");
-    let rows: i64 = sqlx::query_scalar("select count(*) from media")
-        .fetch_one(&media.pool().await)
-        .await
-        .unwrap();
-    assert_eq!(rows, 0);
+    assert_eq!(media.media_rows().await, 0);
     assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
 }
 
@@ -200,9 +197,36 @@ async fn text_declared_as_an_image_is_invalid() {
 #[tokio::test]
 async fn an_empty_upload_is_invalid() {
     let media = spawn_media().await;
-    let messages = vec![metadata("eu_owner", "image/png"), chunk(b"")];
+    let messages = vec![metadata("eu_owner", "image/png"), chunk(b""), complete(0)];
     let status = media.upload(messages).await.unwrap_err();
     assert_invalid(&status, "chunk", "the upload is empty");
+}
+
+#[tokio::test]
+async fn an_upload_cut_short_before_the_complete_message_keeps_nothing() {
+    let media = spawn_media().await;
+    let mut messages = upload_of("eu_owner", "image/png", &png(200_000), 32 * 1024);
+    messages.pop(); // the client gave up before the end: no `complete`
+    let status = media.upload(messages).await.unwrap_err();
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(media.media_rows().await, 0, "no media recorded");
+}
+
+#[tokio::test]
+async fn a_complete_message_naming_another_size_is_invalid_and_keeps_nothing() {
+    let media = spawn_media().await;
+    let mut messages = upload_of("eu_owner", "image/png", &png(10_000), 4096);
+    messages.pop();
+    messages.push(complete(12_000));
+    let status = media.upload(messages).await.unwrap_err();
+    assert_invalid(
+        &status,
+        "complete.size_bytes",
+        "says 12000 bytes, but the chunks held 10000",
+    );
+    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(media.media_rows().await, 0, "no media recorded");
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! `user.v1.UserService`: validates each RPC and calls [`Profiles`].
+//! `user.v1.UserService`: validates each RPC and calls [`Profiles`] or [`Avatars`].
 
 use std::sync::Arc;
 
@@ -6,22 +6,25 @@ use platform_proto::user::v1 as pb;
 use tonic::{Request, Response, Status};
 
 use crate::UserError;
-use crate::data::Profile;
+use crate::data::{Avatar, Profile};
 use crate::error::FieldViolation;
-use crate::service::{ProfilePatch, Profiles};
+use crate::service::{Avatars, ProfilePatch, Profiles};
 
 pub const DISPLAY_NAME_MAX_CHARS: usize = 64;
 pub const BIO_MAX_CHARS: usize = 500;
 /// A batch is for one page of a list view; more is a client bug or abuse.
 pub const BATCH_MAX_IDS: usize = 100;
+/// Media ids are UUIDs; anything much longer is not one, and is not sent on.
+pub const MEDIA_ID_MAX_CHARS: usize = 64;
 
 pub struct UserController {
     profiles: Arc<Profiles>,
+    avatars: Arc<Avatars>,
 }
 
 impl UserController {
-    pub fn new(profiles: Arc<Profiles>) -> Self {
-        Self { profiles }
+    pub fn new(profiles: Arc<Profiles>, avatars: Arc<Avatars>) -> Self {
+        Self { profiles, avatars }
     }
 }
 
@@ -41,8 +44,37 @@ fn to_wire(profile: Profile) -> pb::Profile {
         display_name: profile.display_name,
         bio: profile.bio,
         region: profile.region,
-        avatar: None,
+        avatar: profile.avatar.map(avatar_to_wire),
     }
+}
+
+fn avatar_to_wire(avatar: Avatar) -> pb::Avatar {
+    pb::Avatar {
+        media_id: avatar.media_id,
+        variants: avatar
+            .variants
+            .into_iter()
+            .map(|v| pb::AvatarVariant {
+                name: v.name,
+                width: v.width,
+                height: v.height,
+            })
+            .collect(),
+    }
+}
+
+fn media_id(raw: &str) -> Result<&str, UserError> {
+    let description = if raw.is_empty() {
+        "is required"
+    } else if raw.chars().count() > MEDIA_ID_MAX_CHARS || raw.chars().any(char::is_control) {
+        "is not a media id"
+    } else {
+        return Ok(raw);
+    };
+    Err(UserError::InvalidInput(vec![FieldViolation {
+        field: "media_id",
+        description: description.to_owned(),
+    }]))
 }
 
 fn patch(request: pb::UpdateProfileRequest) -> Result<ProfilePatch, UserError> {
@@ -129,8 +161,11 @@ impl pb::user_service_server::UserService for UserController {
     #[tracing::instrument(skip_all)]
     async fn set_avatar(
         &self,
-        _request: Request<pb::SetAvatarRequest>,
+        request: Request<pb::SetAvatarRequest>,
     ) -> Result<Response<pb::Profile>, Status> {
-        Err(Status::unimplemented("avatars are being built"))
+        let request = request.into_inner();
+        let media_id = media_id(&request.media_id)?;
+        let profile = self.avatars.set(&request.user_id, media_id).await?;
+        Ok(Response::new(to_wire(profile)))
     }
 }

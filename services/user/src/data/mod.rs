@@ -1,11 +1,14 @@
-//! Data access of the user service: the regional shards, the profiles in them, the cache.
+//! Data access of the user service: the regional shards, the profiles in them, the cache,
+//! and the media service's client.
 
 mod cache;
+mod media;
 mod profiles;
 mod shards;
 mod single_flight;
 
 pub use cache::{Cached, ProfileCache};
-pub use profiles::{NewProfile, Profile, ProfileStore};
+pub use media::{Media, MediaClient, MediaError};
+pub use profiles::{Avatar, AvatarVariant, NewProfile, Profile, ProfileStore};
 pub use shards::{MIGRATOR, ShardError, Shards};
 pub use single_flight::SingleFlight;

@@ -14,10 +14,31 @@ pub struct Profile {
     pub display_name: String,
     pub bio: String,
     pub region: String,
+    // No `#[serde(default)]`: a cache entry written before avatars existed must read as a
+    // miss (and be reloaded from Postgres), not as a profile without an avatar.
+    #[sqlx(json(nullable))]
+    pub avatar: Option<Avatar>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+}
+
+/// A profile picture: the media it shows and the sizes it comes in, copied from the media
+/// service when the user picked it, so reading a profile never asks the media service.
+/// Stored as `jsonb` in `profiles.avatar`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Avatar {
+    pub media_id: String,
+    pub variants: Vec<AvatarVariant>,
+}
+
+/// One size of an avatar, served at `/v1/media/{media_id}/{name}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvatarVariant {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// A profile to create, from the registration that announced the user.
@@ -29,7 +50,7 @@ pub struct NewProfile {
     pub region: String,
 }
 
-const COLUMNS: &str = "id, email, display_name, bio, region, created_at, updated_at";
+const COLUMNS: &str = "id, email, display_name, bio, region, avatar, created_at, updated_at";
 
 #[derive(Clone)]
 pub struct ProfileStore {
@@ -91,6 +112,24 @@ impl ProfileStore {
         .bind(id)
         .bind(display_name)
         .bind(bio)
+        .fetch_optional(pool)
+        .await
+        .map_err(|source| shard_error(region, source))
+    }
+
+    /// Makes `avatar` the user's profile picture. `None` back if no such user.
+    pub async fn set_avatar(
+        &self,
+        region: &str,
+        id: &str,
+        avatar: &Avatar,
+    ) -> Result<Option<Profile>, ShardError> {
+        let pool = self.pool(region)?;
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "update profiles set avatar = $2, updated_at = now() where id = $1 returning {COLUMNS}"
+        )))
+        .bind(id)
+        .bind(sqlx::types::Json(avatar))
         .fetch_optional(pool)
         .await
         .map_err(|source| shard_error(region, source))

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::UserError;
-use crate::data::{Cached, NewProfile, Profile, ProfileCache, ProfileStore, SingleFlight};
+use crate::data::{Avatar, Cached, NewProfile, Profile, ProfileCache, ProfileStore, SingleFlight};
 use crate::service::home_region;
 
 /// A partial update; `None` leaves the field unchanged.
@@ -112,6 +112,16 @@ impl Profiles {
             )
             .await?;
         // Invalidate even when nothing matched: a stale "absent" must not hide a new user.
+        self.cache.invalidate(id).await;
+        updated.ok_or(UserError::NotFound)
+    }
+
+    /// Stores `avatar` as the user's profile picture. Whether it may be is the caller's
+    /// question (see `Avatars`); this is the write, and the invalidation every write makes.
+    #[tracing::instrument(skip_all, fields(user_id = id))]
+    pub async fn set_avatar(&self, id: &str, avatar: &Avatar) -> Result<Profile, UserError> {
+        let region = self.region_of(id)?;
+        let updated = self.store.set_avatar(region, id, avatar).await?;
         self.cache.invalidate(id).await;
         updated.ok_or(UserError::NotFound)
     }

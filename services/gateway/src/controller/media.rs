@@ -1,0 +1,291 @@
+//! `/v1/media/*`: uploading images, following their processing, and serving their bytes
+//! (publicly, so a CDN can cache them).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use platform_proto::media::v1 as pb;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::Problem;
+use crate::extract::{AuthUser, ImageUpload};
+use crate::{ApiError, AppState};
+
+/// A variant's bytes never change (a new image is a new media), so caches may keep them.
+const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+
+/// Builds the links the API hands out to images: `{GATEWAY_PUBLIC_URL}/v1/media/…`.
+#[derive(Debug, Clone)]
+pub struct MediaLinks {
+    base: Arc<str>,
+}
+
+impl MediaLinks {
+    /// `public_url` is empty (relative links) or an origin without a trailing `/`.
+    pub fn new(public_url: &str) -> Self {
+        Self {
+            base: public_url.into(),
+        }
+    }
+
+    pub fn media(&self, media_id: &str) -> String {
+        format!("{}/v1/media/{media_id}", self.base)
+    }
+
+    pub fn variant(&self, media_id: &str, name: &str) -> String {
+        format!("{}/v1/media/{media_id}/{name}", self.base)
+    }
+}
+
+/// Where an image is in its processing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaStatus {
+    /// Stored, waiting to be processed.
+    Pending,
+    Processing,
+    /// Its variants can be fetched.
+    Ready,
+    /// It could not be processed; `error` says why.
+    Failed,
+}
+
+impl From<pb::MediaStatus> for MediaStatus {
+    fn from(status: pb::MediaStatus) -> Self {
+        match status {
+            // Unspecified only from a media service that predates a status: not ready.
+            pb::MediaStatus::Unspecified | pb::MediaStatus::Pending => Self::Pending,
+            pb::MediaStatus::Processing => Self::Processing,
+            pb::MediaStatus::Ready => Self::Ready,
+            pb::MediaStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+/// One size an image is served in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImageVariant {
+    /// `original` (full size, metadata stripped) or a size such as `thumb`.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    /// Where its bytes are served, without authentication.
+    pub url: String,
+}
+
+impl ImageVariant {
+    pub fn new(media_id: &str, name: String, width: u32, height: u32, links: &MediaLinks) -> Self {
+        Self {
+            url: links.variant(media_id, &name),
+            name,
+            width,
+            height,
+        }
+    }
+}
+
+/// An uploaded image and where it is in its processing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Media {
+    pub id: String,
+    pub owner_id: String,
+    pub status: MediaStatus,
+    /// The content type of the upload, e.g. `image/png`.
+    pub content_type: String,
+    /// Of the original as displayed; `null` until ready.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    /// Empty until ready.
+    pub variants: Vec<ImageVariant>,
+    /// Why processing failed (a stable code, a colon, the reason); `null` unless failed.
+    pub error: Option<String>,
+}
+
+impl Media {
+    fn new(media: pb::Media, links: &MediaLinks) -> Self {
+        let status = media.status().into();
+        let known = |n: u32| (n > 0).then_some(n);
+        Self {
+            status,
+            width: known(media.width),
+            height: known(media.height),
+            variants: media
+                .variants
+                .into_iter()
+                .map(|v| ImageVariant::new(&media.id, v.name, v.width, v.height, links))
+                .collect(),
+            error: (status == MediaStatus::Failed).then_some(media.error),
+            id: media.id,
+            owner_id: media.owner_id,
+            content_type: media.content_type,
+        }
+    }
+}
+
+/// The answer to an upload: the image is stored and waits to be processed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadAccepted {
+    pub id: String,
+    /// `pending`.
+    pub status: MediaStatus,
+}
+
+/// Upload an image; it is processed in the background (poll `GET /v1/media/{id}`).
+#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])),
+    request_body(description = "the image's bytes, streamed; `Content-Type` names its type",
+        content(("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif"))),
+    responses(
+        (status = 202, body = UploadAccepted, headers(("location" = String, description = "the media's URL"))),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "larger than the upload limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "not an accepted image type, or the bytes are not the declared type", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all, fields(content_type = upload.content_type))]
+pub async fn upload(
+    State(state): State<AppState>,
+    AuthUser(caller): AuthUser,
+    upload: ImageUpload,
+) -> Result<impl IntoResponse, ApiError> {
+    let media = state
+        .media
+        .upload(caller.user_id, upload.content_type.to_owned(), upload.body)
+        .await?;
+    let location = state.links.media(&media.id);
+    let accepted = UploadAccepted {
+        status: media.status().into(),
+        id: media.id,
+    };
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(accepted),
+    ))
+}
+
+/// An image's processing state and, once ready, its variants.
+#[utoipa::path(get, path = "/v1/media/{id}", tag = "media", security(("bearer" = [])),
+    params(("id" = String, Path, description = "a media id, from the upload")),
+    responses(
+        (status = 200, body = Media),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn get(
+    State(state): State<AppState>,
+    AuthUser(_): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Media>, ApiError> {
+    Ok(Json(Media::new(state.media.get(&id).await?, &state.links)))
+}
+
+/// One variant's bytes. Public, so a CDN can cache them; they never change.
+#[utoipa::path(get, path = "/v1/media/{id}/{variant}", tag = "media",
+    params(
+        ("id" = String, Path, description = "a media id"),
+        ("variant" = String, Path, description = "`original` or a size name from the media's `variants`"),
+        ("if-none-match" = Option<String>, Header, description = "an ETag from an earlier answer"),
+    ),
+    responses(
+        (status = 200, description = "the image's bytes", content_type = "image/jpeg", body = Vec<u8>,
+            headers(("etag" = String), ("cache-control" = String))),
+        (status = 304, description = "the ETag matches; no body", headers(("etag" = String))),
+        (status = 404, description = "no such media or variant, or the media is not ready", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn content(
+    State(state): State<AppState>,
+    Path((id, variant)): Path<(String, String)>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    // Opening the content gives the ETag; a 304 drops the stream unread.
+    let content = state.media.content(&id, &variant).await?;
+    let etag = HeaderValue::try_from(format!("\"{}\"", content.variant.etag))
+        .map_err(|_| ApiError::internal("the media service sent an ETag unfit for a header"))?;
+    let validators = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, IMMUTABLE),
+    ];
+    if none_match(&request_headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, validators).into_response());
+    }
+    let content_type = HeaderValue::try_from(content.variant.content_type).map_err(|_| {
+        ApiError::internal("the media service sent a content type unfit for a header")
+    })?;
+    let headers = [
+        (header::CONTENT_TYPE, content_type),
+        (header::CONTENT_LENGTH, content.variant.size_bytes.into()),
+        // User-supplied bytes: browsers must not guess another type for them.
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+    ];
+    Ok((validators, headers, Body::from_stream(content.bytes)).into_response())
+}
+
+/// `If-None-Match` (RFC 9110 §13.1.2): `*` or any listed tag equal to `etag` under weak
+/// comparison.
+fn none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
+    let etag = etag.as_bytes();
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").as_bytes() == etag)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn if_none_match(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_NONE_MATCH, value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn if_none_match_uses_weak_comparison_over_a_list() {
+        let etag = HeaderValue::from_static("\"abc\"");
+        assert!(none_match(&if_none_match("\"abc\""), &etag));
+        assert!(none_match(&if_none_match("\"x\", W/\"abc\""), &etag));
+        assert!(none_match(&if_none_match("*"), &etag));
+        assert!(!none_match(&if_none_match("\"abcd\""), &etag));
+        assert!(!none_match(&HeaderMap::new(), &etag));
+    }
+
+    #[test]
+    fn links_are_relative_without_a_public_url() {
+        assert_eq!(
+            MediaLinks::new("").variant("m1", "thumb"),
+            "/v1/media/m1/thumb"
+        );
+        assert_eq!(
+            MediaLinks::new("https://api.example.com").media("m1"),
+            "https://api.example.com/v1/media/m1"
+        );
+    }
+
+    #[test]
+    fn only_a_failed_media_has_an_error() {
+        let links = MediaLinks::new("");
+        let media = |status: pb::MediaStatus| pb::Media {
+            id: "m1".into(),
+            status: status.into(),
+            error: "DECODE: truncated".into(),
+            ..Default::default()
+        };
+        let failed = Media::new(media(pb::MediaStatus::Failed), &links);
+        assert_eq!(failed.error.as_deref(), Some("DECODE: truncated"));
+        let pending = Media::new(media(pb::MediaStatus::Pending), &links);
+        assert_eq!((pending.error, pending.width), (None, None));
+    }
+}

@@ -1,0 +1,182 @@
+//! Picking an avatar: only a ready media of one's own, as the media service says within its
+//! deadline; the new avatar shows at once, cache or not.
+
+use std::time::{Duration, Instant};
+
+use platform_grpc::GrpcClientSettings;
+use platform_proto::media::v1::MediaStatus;
+use platform_proto::user::v1::{GetUserRequest, SetAvatarRequest};
+use platform_testkit::black_hole;
+use tonic::Code;
+use tonic_types::StatusExt as _;
+
+use crate::helpers::{StubMedia, TestUser, new_id, spawn_user_with};
+
+async fn spawn_with_media() -> (TestUser, StubMedia) {
+    let (addr, media) = StubMedia::spawn().await;
+    let user = spawn_user_with(|settings| {
+        settings.media = GrpcClientSettings::for_tests("media", addr);
+    })
+    .await;
+    (user, media)
+}
+
+fn set(user_id: &str, media_id: &str) -> SetAvatarRequest {
+    SetAvatarRequest {
+        user_id: user_id.to_owned(),
+        media_id: media_id.to_owned(),
+    }
+}
+
+/// Asserts a failed call with `code` and the machine `reason`.
+fn assert_status(status: &tonic::Status, code: Code, reason: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    let info = status.get_error_details().error_info().cloned();
+    assert_eq!(
+        info.map(|i| i.reason).as_deref(),
+        Some(reason),
+        "{status:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_ready_media_of_ones_own_becomes_the_avatar() {
+    let (user, media) = spawn_with_media().await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let media_id = media.add(&id, MediaStatus::Ready);
+
+    let profile = user
+        .client()
+        .set_avatar(set(&id, &media_id))
+        .await
+        .unwrap()
+        .into_inner();
+
+    let avatar = profile.avatar.expect("the profile carries the avatar");
+    assert_eq!(avatar.media_id, media_id);
+    let sizes: Vec<_> = avatar
+        .variants
+        .iter()
+        .map(|v| (v.name.as_str(), v.width, v.height))
+        .collect();
+    assert_eq!(sizes, [("original", 2400, 1600), ("thumb", 192, 128)]);
+}
+
+#[tokio::test]
+async fn the_cached_profile_shows_the_new_avatar_at_once() {
+    let (user, media) = spawn_with_media().await;
+    let id = new_id("us");
+    user.seed(&id, "Grace").await;
+    let mut client = user.client();
+    let get = GetUserRequest {
+        user_id: id.clone(),
+    };
+    let before = client.get_user(get.clone()).await.unwrap().into_inner();
+    assert!(before.avatar.is_none()); // and now cached without one
+
+    let media_id = media.add(&id, MediaStatus::Ready);
+    client.set_avatar(set(&id, &media_id)).await.unwrap();
+
+    let after = client.get_user(get).await.unwrap().into_inner();
+    assert_eq!(after.avatar.map(|a| a.media_id), Some(media_id));
+}
+
+#[tokio::test]
+async fn someone_elses_media_is_refused_as_not_yours() {
+    let (user, media) = spawn_with_media().await;
+    let (ada, grace) = (new_id("eu"), new_id("eu"));
+    user.seed(&ada, "Ada").await;
+    let graces = media.add(&grace, MediaStatus::Ready);
+    let status = user
+        .client()
+        .set_avatar(set(&ada, &graces))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::FailedPrecondition, "MEDIA_NOT_YOURS");
+}
+
+#[tokio::test]
+async fn a_media_that_is_not_ready_is_refused() {
+    let (user, media) = spawn_with_media().await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    for status in [
+        MediaStatus::Pending,
+        MediaStatus::Processing,
+        MediaStatus::Failed,
+    ] {
+        let media_id = media.add(&id, status);
+        let refused = user
+            .client()
+            .set_avatar(set(&id, &media_id))
+            .await
+            .unwrap_err();
+        assert_status(&refused, Code::FailedPrecondition, "MEDIA_NOT_READY");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_media_is_not_found() {
+    let (user, _media) = spawn_with_media().await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let status = user
+        .client()
+        .set_avatar(set(&id, &unknown))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::NotFound, "MEDIA_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn an_unknown_user_is_not_found() {
+    let (user, media) = spawn_with_media().await;
+    let nobody = new_id("eu");
+    let media_id = media.add(&nobody, MediaStatus::Ready);
+    let status = user
+        .client()
+        .set_avatar(set(&nobody, &media_id))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::NotFound, "USER_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_missing_media_id_is_invalid_input_naming_the_field() {
+    let (user, _media) = spawn_with_media().await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let status = user.client().set_avatar(set(&id, "")).await.unwrap_err();
+    assert_status(&status, Code::InvalidArgument, "INVALID_INPUT");
+    let bad = status.get_error_details().bad_request().cloned().unwrap();
+    assert_eq!(bad.field_violations[0].field, "media_id");
+}
+
+#[tokio::test]
+async fn a_silent_media_service_is_a_deadline_exceeded_within_its_deadline() {
+    let silent = black_hole().await;
+    let deadline = Duration::from_millis(300);
+    let user = spawn_user_with(move |settings| {
+        settings.media = GrpcClientSettings::for_tests("media", silent);
+        settings.media.request_timeout = deadline;
+    })
+    .await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+
+    let started = Instant::now();
+    let media_id = uuid::Uuid::now_v7().to_string();
+    let status = user
+        .client()
+        .set_avatar(set(&id, &media_id))
+        .await
+        .unwrap_err();
+    assert_status(&status, Code::DeadlineExceeded, "MEDIA_TIMEOUT");
+    assert!(
+        started.elapsed() < deadline + Duration::from_secs(1),
+        "answered after {:?}",
+        started.elapsed()
+    );
+}
