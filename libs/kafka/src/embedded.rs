@@ -3,9 +3,14 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use std::time::{Duration, Instant};
+
 use anyhow::Context as _;
+use rdkafka::consumer::{BaseConsumer, Consumer as _};
 use rdkafka::error::KafkaError;
+use rdkafka::message::OwnedMessage;
 use rdkafka::mocking::MockCluster;
+use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 
 use crate::wire::dead_letter_topic;
 
@@ -107,6 +112,71 @@ impl EmbeddedKafka {
             .context("the embedded Kafka thread is gone")?
             .with_context(|| format!("creating topic {name}"))
     }
+}
+
+/// How long [`EmbeddedKafka::records`] may take before it reports the topic unreadable.
+const READ_DEADLINE: Duration = Duration::from_secs(30);
+
+impl EmbeddedKafka {
+    /// Every record of `topic` so far, partition by partition from the beginning up to the
+    /// end each had when called: what a test asserts was published. Read with a plain
+    /// assigned consumer (no group, so no wait for an assignment), on a blocking thread.
+    ///
+    /// ```no_run
+    /// # async fn t(kafka: platform_kafka::EmbeddedKafka) -> anyhow::Result<()> {
+    /// let dead = kafka.records("user.registered.dlq").await?;
+    /// assert!(dead.is_empty());
+    /// # Ok(()) }
+    /// ```
+    pub async fn records(&self, topic: &str) -> anyhow::Result<Vec<OwnedMessage>> {
+        let (bootstrap, topic) = (self.bootstrap_servers.clone(), topic.to_owned());
+        tokio::task::spawn_blocking(move || read_all(&bootstrap, &topic))
+            .await
+            .context("the topic reader panicked")?
+    }
+}
+
+fn read_all(bootstrap: &str, topic: &str) -> anyhow::Result<Vec<OwnedMessage>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("reader-{}", uuid::Uuid::new_v4().simple()),
+        )
+        .set("enable.auto.commit", "false")
+        .create()
+        .context("creating a topic reader")?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), READ_DEADLINE)
+        .with_context(|| format!("reading the metadata of {topic}"))?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len() as i32);
+    let mut ends = Vec::new();
+    let mut assignment = TopicPartitionList::new();
+    for partition in 0..partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, partition, READ_DEADLINE)
+            .with_context(|| format!("reading the end of {topic}/{partition}"))?;
+        ends.push(high);
+        assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    }
+    consumer.assign(&assignment)?;
+    // A partition list alive while the consumer drops makes the drop hang.
+    drop(assignment);
+    let mut next = vec![0i64; ends.len()];
+    let mut records = Vec::new();
+    let deadline = Instant::now() + READ_DEADLINE;
+    while next.iter().zip(&ends).any(|(next, end)| next < end) {
+        anyhow::ensure!(Instant::now() < deadline, "timed out reading {topic}");
+        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
+            let message = message.context("reading a record")?.detach();
+            next[message.partition() as usize] = message.offset() + 1;
+            records.push(message);
+        }
+    }
+    Ok(records)
 }
 
 /// Runs on the owner thread: holds the cluster until every command sender is dropped.

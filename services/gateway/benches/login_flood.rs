@@ -11,15 +11,17 @@
 //! (default 20000).
 #![allow(clippy::print_stdout)] // printing the table is this program's job
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::{LIGHT_LOOPS, Phase, light_load};
 use futures::future::join_all;
 use platform_kafka::EmbeddedKafka;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::json;
 
-const LIGHT_LOOPS: usize = 8;
 const LOGIN_LOOPS: usize = 32;
 const PASSWORD: &str = "correct horse battery";
 
@@ -110,8 +112,9 @@ async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
 
     // Warm the JWKS cache and open the light loops' connections.
     let jwks = format!("{base}/.well-known/jwks.json");
-    light_load(&client, &jwks, LIGHT_LOOPS * 10).await;
-    let baseline = light_load(&client, &jwks, light_requests).await;
+    let never = AtomicBool::new(false);
+    light_load(&client, &jwks, LIGHT_LOOPS * 10, &never).await;
+    let baseline = light_load(&client, &jwks, light_requests, &never).await;
 
     let stop = AtomicBool::new(false);
     let logins = AtomicU64::new(0);
@@ -140,7 +143,7 @@ async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let (before, started) = (logins.load(Ordering::Relaxed), Instant::now());
-        let phase = light_load(&client, &jwks, light_requests).await;
+        let phase = light_load(&client, &jwks, light_requests, &never).await;
         let done = logins.load(Ordering::Relaxed) - before;
         stop.store(true, Ordering::Relaxed);
         (phase, done as f64 / started.elapsed().as_secs_f64())
@@ -149,51 +152,8 @@ async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
     (baseline, flooded, logins_per_sec)
 }
 
-/// The light requests of one phase.
-struct Phase {
-    /// Each request's latency, sorted.
-    latencies: Vec<Duration>,
-    elapsed: Duration,
-}
-
-/// `total` GETs of `url` from `LIGHT_LOOPS` concurrent loops, each timed on its own.
-async fn light_load(client: &reqwest::Client, url: &str, total: usize) -> Phase {
-    let started = Instant::now();
-    let loops = (0..LIGHT_LOOPS).map(|i| async move {
-        // Spread the remainder so exactly `total` requests are made.
-        let count = total / LIGHT_LOOPS + usize::from(i < total % LIGHT_LOOPS);
-        let mut latencies = Vec::with_capacity(count);
-        for _ in 0..count {
-            let sent = Instant::now();
-            let response = client.get(url).send().await.expect("the gateway answers");
-            assert!(
-                response.status().is_success(),
-                "JWKS failed: {}",
-                response.status()
-            );
-            response.bytes().await.expect("a JWKS body");
-            latencies.push(sent.elapsed());
-        }
-        latencies
-    });
-    let mut latencies: Vec<Duration> = join_all(loops).await.into_iter().flatten().collect();
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    Phase { latencies, elapsed }
-}
-
-/// One Markdown table row; percentiles by nearest rank.
+/// One Markdown table row.
 fn row(name: &str, phase: &Phase, logins_per_sec: Option<f64>) -> String {
-    let n = phase.latencies.len();
-    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1000.0);
-    let pct = |p: usize| ms(phase.latencies[(n * p).div_ceil(100).max(1) - 1]);
-    let rate = n as f64 / phase.elapsed.as_secs_f64();
     let logins = logins_per_sec.map_or("–".to_owned(), |r| format!("{r:.1}"));
-    format!(
-        "| {name} | {n} | {} | {} | {} | {} | {rate:.0} | {logins} |",
-        pct(50),
-        pct(90),
-        pct(99),
-        ms(phase.latencies[n - 1]),
-    )
+    format!("| {name} | {} | {logins} |", phase.cells())
 }

@@ -6,14 +6,11 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use platform_kafka::outbox::{OutboxEvent, enqueue};
-use platform_kafka::{
-    EMBEDDED_PARTITIONS, EmbeddedKafka, EventProducer, KafkaSettings, OutboxRelay,
-};
+use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings, OutboxRelay};
 use platform_telemetry::{LogFormat, SdkTracerProvider, TelemetryGuard, TelemetrySettings};
 use platform_testkit::{TestDatabase, unique};
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::Message as _;
 use rdkafka::message::{Headers as _, OwnedMessage};
-use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -95,7 +92,10 @@ impl Harness {
 
     /// Every record on `topic`, read from the beginning up to the current end.
     pub async fn read_topic(&self, topic: &str) -> Vec<OwnedMessage> {
-        read_topic(self.kafka.bootstrap_servers().to_owned(), topic.to_owned()).await
+        self.kafka
+            .records(topic)
+            .await
+            .expect("the topic is readable")
     }
 }
 
@@ -172,48 +172,4 @@ pub fn event_id(message: &OwnedMessage) -> Uuid {
     header(message, "event-id")
         .and_then(|id| id.parse().ok())
         .expect("every published record has an event-id")
-}
-
-/// Reads every partition of `topic` from the beginning up to its high watermark, with a
-/// plain assigned consumer (no group, so no wait for an assignment).
-async fn read_topic(bootstrap: String, topic: String) -> Vec<OwnedMessage> {
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("group.id", unique("reader-"))
-            .set("enable.auto.commit", "false")
-            .create()
-            .expect("the reader is created");
-        let mut ends = Vec::new();
-        let mut assignment = TopicPartitionList::new();
-        for partition in 0..EMBEDDED_PARTITIONS {
-            let (_, high) = consumer
-                .fetch_watermarks(&topic, partition, Duration::from_secs(5))
-                .expect("the broker reports watermarks");
-            ends.push(high);
-            assignment
-                .add_partition_offset(&topic, partition, Offset::Beginning)
-                .unwrap();
-        }
-        consumer.assign(&assignment).expect("assigning partitions");
-        // A partition list alive while the consumer drops makes the drop hang.
-        drop(assignment);
-        let mut next = vec![0i64; ends.len()];
-        let mut messages = Vec::new();
-        let deadline = std::time::Instant::now() + PATIENCE;
-        while next.iter().zip(&ends).any(|(next, end)| next < end) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out reading {topic}"
-            );
-            if let Some(message) = consumer.poll(Duration::from_millis(100)) {
-                let message = message.expect("reading a record").detach();
-                next[message.partition() as usize] = message.offset() + 1;
-                messages.push(message);
-            }
-        }
-        messages
-    })
-    .await
-    .expect("the reader did not panic")
 }

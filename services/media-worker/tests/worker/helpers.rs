@@ -6,15 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use media_worker::{App, Settings};
-use platform_kafka::{EMBEDDED_PARTITIONS, EmbeddedKafka, EventProducer, KafkaSettings};
+use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings};
 use platform_kafka::{OutboxEvent, wire};
 use platform_proto::events::v1::{MediaProcessed, MediaUploaded, media_processed};
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::unique;
 use prost::Message as _;
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::Message as _;
 use rdkafka::message::{Headers as _, OwnedMessage};
-use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use uuid::Uuid;
 
 pub const MEDIA_UPLOADED: &str = "media.uploaded";
@@ -129,8 +128,10 @@ impl Harness {
 
     /// Every `media.processed` record about `media_id` so far.
     pub async fn published(&self, media_id: &str) -> Vec<Published> {
-        read_topic(self.kafka.bootstrap_servers(), MEDIA_PROCESSED)
+        self.kafka
+            .records(MEDIA_PROCESSED)
             .await
+            .expect("the topic is readable")
             .iter()
             .map(decode_published)
             .filter(|published| published.event.media_id == media_id)
@@ -147,8 +148,10 @@ impl Harness {
 
     /// The dead-lettered `media.uploaded` records of the event `event_id`.
     pub async fn dead_letters(&self, event_id: Uuid) -> Vec<OwnedMessage> {
-        read_topic(self.kafka.bootstrap_servers(), "media.uploaded.dlq")
+        self.kafka
+            .records("media.uploaded.dlq")
             .await
+            .expect("the topic is readable")
             .into_iter()
             .filter(|message| header(message, wire::EVENT_ID) == Some(event_id.to_string()))
             .collect()
@@ -227,51 +230,4 @@ fn decode_published(message: &OwnedMessage) -> Published {
         event: MediaProcessed::decode(message.payload().unwrap_or_default())
             .expect("the payload is a MediaProcessed"),
     }
-}
-
-/// Every record of `topic` from the beginning up to its current end, read with a plain
-/// assigned consumer (no group, so no wait for an assignment).
-async fn read_topic(bootstrap: &str, topic: &str) -> Vec<OwnedMessage> {
-    let (bootstrap, topic) = (bootstrap.to_owned(), topic.to_owned());
-    tokio::task::spawn_blocking(move || read_topic_blocking(&bootstrap, &topic))
-        .await
-        .expect("the reader did not panic")
-}
-
-fn read_topic_blocking(bootstrap: &str, topic: &str) -> Vec<OwnedMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", unique("reader-"))
-        .set("enable.auto.commit", "false")
-        .create()
-        .expect("the reader is created");
-    let mut ends = Vec::new();
-    let mut assignment = TopicPartitionList::new();
-    for partition in 0..EMBEDDED_PARTITIONS {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, partition, Duration::from_secs(5))
-            .expect("the broker reports watermarks");
-        ends.push(high);
-        assignment
-            .add_partition_offset(topic, partition, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&assignment).expect("assigning partitions");
-    // A partition list alive while the consumer drops makes the drop hang.
-    drop(assignment);
-    let mut next = vec![0i64; ends.len()];
-    let mut messages = Vec::new();
-    let deadline = std::time::Instant::now() + PATIENCE;
-    while next.iter().zip(&ends).any(|(next, end)| next < end) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out reading {topic}"
-        );
-        if let Some(message) = consumer.poll(Duration::from_millis(100)) {
-            let message = message.expect("reading a record").detach();
-            next[message.partition() as usize] = message.offset() + 1;
-            messages.push(message);
-        }
-    }
-    messages
 }

@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use media_service::data::MIGRATOR;
 use platform_grpc::{GrpcChannel, GrpcClientSettings};
-use platform_kafka::{
-    EMBEDDED_PARTITIONS, EmbeddedKafka, EventProducer, KafkaSettings, OutboxEvent,
-};
+use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings, OutboxEvent};
 use platform_proto::events::v1::MediaProcessed;
 use platform_proto::media::v1::media_service_client::MediaServiceClient;
 use platform_proto::media::v1::{
@@ -20,9 +18,8 @@ use platform_proto::media::v1::{
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::{TestDatabase, unique};
 use prost::Message as _;
-use rdkafka::consumer::{BaseConsumer, Consumer as _};
+use rdkafka::Message as _;
 use rdkafka::message::OwnedMessage;
-use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -239,7 +236,10 @@ impl TestMedia {
 
     /// Every record on `topic`, read from the beginning up to the current end.
     pub async fn read_topic(&self, topic: &str) -> Vec<OwnedMessage> {
-        read_topic(self.kafka.bootstrap_servers().to_owned(), topic.to_owned()).await
+        self.kafka
+            .records(topic)
+            .await
+            .expect("the topic is readable")
     }
 }
 
@@ -257,50 +257,6 @@ where
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// Reads every partition of `topic` from the beginning up to its high watermark, with a
-/// plain assigned consumer (no group, so no wait for an assignment).
-async fn read_topic(bootstrap: String, topic: String) -> Vec<OwnedMessage> {
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .set("group.id", unique("reader-"))
-            .set("enable.auto.commit", "false")
-            .create()
-            .expect("the reader is created");
-        let mut ends = Vec::new();
-        let mut assignment = TopicPartitionList::new();
-        for partition in 0..EMBEDDED_PARTITIONS {
-            let (_, high) = consumer
-                .fetch_watermarks(&topic, partition, Duration::from_secs(5))
-                .expect("the broker reports watermarks");
-            ends.push(high);
-            assignment
-                .add_partition_offset(&topic, partition, Offset::Beginning)
-                .unwrap();
-        }
-        consumer.assign(&assignment).expect("assigning partitions");
-        // A partition list alive while the consumer drops makes the drop hang.
-        drop(assignment);
-        let mut next = vec![0i64; ends.len()];
-        let mut messages = Vec::new();
-        let deadline = std::time::Instant::now() + PATIENCE;
-        while next.iter().zip(&ends).any(|(next, end)| next < end) {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "timed out reading {topic}"
-            );
-            if let Some(message) = consumer.poll(Duration::from_millis(100)) {
-                let message = message.expect("reading a record").detach();
-                next[message.partition() as usize] = message.offset() + 1;
-                messages.push(message);
-            }
-        }
-        messages
-    })
-    .await
-    .expect("the reader did not panic")
 }
 
 /// The `event-id` header of a record.
