@@ -47,5 +47,6 @@ COPY --from=builder /out/service /app/service
 ENV LOG_FORMAT=json
 # 65532 is distroless's `nonroot`; numeric so Kubernetes' runAsNonRoot can check it.
 USER 65532:65532
-# No HEALTHCHECK: orchestrators probe the ops port (/healthz, /readyz) or gRPC health.
+# No HEALTHCHECK: health is the orchestrator's job (Kubernetes probes the ops port; compose
+# runs `/app/service health`, which asks the process's own /healthz).
 ENTRYPOINT ["/app/service"]
