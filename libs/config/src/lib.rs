@@ -15,10 +15,14 @@
 //! assert!(env.required::<u16>("MISSING").unwrap_err().to_string().contains("MISSING"));
 //! # Ok::<(), platform_config::ConfigError>(())
 //! ```
+//!
+//! An `Env` also records the name of every variable asked for, set or not
+//! ([`Env::names_read`]), so a tool can list what a service reads without a hand-kept list.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Display;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 pub use secrecy::{ExposeSecret, SecretString};
@@ -45,9 +49,12 @@ impl ConfigError {
 /// A snapshot of environment variables to read typed settings from.
 ///
 /// Tests build one from pairs instead of touching the process environment.
+///
+/// Clones share one record of the names read (see [`Env::names_read`]).
 #[derive(Clone, Default)]
 pub struct Env {
     vars: HashMap<String, String>,
+    names_read: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl std::fmt::Debug for Env {
@@ -71,7 +78,7 @@ impl Env {
                 (k.to_string_lossy().into_owned(), value)
             })
             .collect();
-        Self { vars }
+        Self::with_vars(vars)
     }
 
     /// A fixed set of variables, for tests and tools.
@@ -84,14 +91,22 @@ impl Env {
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
-        Self { vars }
+        Self::with_vars(vars)
+    }
+
+    fn with_vars(vars: HashMap<String, String>) -> Self {
+        Self {
+            vars,
+            names_read: Arc::default(),
+        }
     }
 
     /// This environment with `defaults` filled in for the variables it does not set, so a
     /// tool can supply local defaults while every explicit setting still wins.
     pub fn with_defaults(mut self, defaults: &[(&str, &str)]) -> Self {
         for (name, value) in defaults {
-            if self.raw(name).is_none() {
+            // `lookup`, not `raw`: filling in a default is not the service reading it.
+            if self.lookup(name).is_none() {
                 self.vars.insert((*name).to_owned(), (*value).to_owned());
             }
         }
@@ -115,8 +130,44 @@ impl Env {
         self
     }
 
+    /// The names of every variable asked for so far through this `Env` or a clone of it, by
+    /// any accessor and whether or not it was set, sorted. Tools use it to list the variables
+    /// a service reads (`cargo run -p platform-devstack --bin env-vars`), so deployment files
+    /// can be checked against the code instead of against a hand-kept list.
+    ///
+    /// ```
+    /// use platform_config::Env;
+    /// use std::time::Duration;
+    ///
+    /// let env = Env::from_pairs([("HTTP_PORT", "8080")]);
+    /// let settings = env.clone(); // a clone records into the same list
+    /// settings.required::<u16>("HTTP_PORT")?;
+    /// settings.duration_or("TIMEOUT", Duration::from_secs(1))?; // unset, but still read
+    /// assert_eq!(env.names_read(), ["HTTP_PORT", "TIMEOUT"]);
+    /// # Ok::<(), platform_config::ConfigError>(())
+    /// ```
+    pub fn names_read(&self) -> Vec<String> {
+        self.names_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// The raw value, treating an empty string as unset (as shells and compose files do).
+    ///
+    /// Every other accessor reads through this one, so this is where names are recorded.
     pub fn raw(&self, name: &str) -> Option<&str> {
+        self.names_read
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned());
+        self.lookup(name)
+    }
+
+    /// The value without recording the read.
+    fn lookup(&self, name: &str) -> Option<&str> {
         self.vars
             .get(name)
             .map(String::as_str)
@@ -256,6 +307,49 @@ mod tests {
             Env::from_pairs([("A", "set")]).with_defaults(&[("A", "default"), ("B", "default")]);
         assert_eq!(env.raw("A"), Some("set"));
         assert_eq!(env.raw("B"), Some("default"));
+    }
+
+    #[test]
+    fn every_accessor_records_the_name_it_reads_set_or_not() {
+        let env = Env::from_pairs([("PORT", "80"), ("KEY", "k")]);
+        let _ = env.raw("RAW");
+        let _ = env.required::<u16>("PORT");
+        let _ = env.required::<u16>("REQUIRED");
+        let _ = env.optional::<u16>("OPTIONAL");
+        let _ = env.or("OR", 1u8);
+        let _ = env.duration_or("DURATION", Duration::ZERO);
+        let _ = env.flag_or("FLAG", false);
+        let _ = env.list_or("LIST", &[]);
+        let _ = env.secret("KEY");
+        let _ = env.secret_opt("SECRET_OPT");
+        assert_eq!(
+            env.names_read(),
+            [
+                "DURATION",
+                "FLAG",
+                "KEY",
+                "LIST",
+                "OPTIONAL",
+                "OR",
+                "PORT",
+                "RAW",
+                "REQUIRED",
+                "SECRET_OPT"
+            ]
+        );
+    }
+
+    #[test]
+    fn clones_share_the_record_and_defaults_are_not_reads() {
+        let env = Env::from_pairs([("A", "1")]).with_defaults(&[("B", "2")]);
+        assert!(
+            env.names_read().is_empty(),
+            "filling in a default reads nothing"
+        );
+        let clone = env.clone().with_overrides(&[("A", "3")]);
+        let _ = clone.raw("B");
+        assert_eq!(env.names_read(), ["B"]);
+        assert!(Env::from_pairs([("B", "2")]).names_read().is_empty());
     }
 
     #[test]

@@ -15,7 +15,12 @@
 //! lifecycle.run_until(shutdown_signal()).await
 //! # }
 //! ```
+//!
+//! Every binary also answers `<service> health` ([`health_command`]), the container
+//! healthcheck of images that have no shell or curl.
 
+mod cli;
+mod health;
 mod host;
 mod lifecycle;
 pub mod metrics;
@@ -23,6 +28,8 @@ pub mod ops;
 mod readiness;
 mod settings;
 
+pub use cli::{HEALTH_COMMAND, exit_on_config_error};
+pub use health::{PROBE_DEADLINE, health_command, probe_health};
 pub use host::{ServiceHost, bind};
 pub use lifecycle::{Lifecycle, serve_http, shutdown_signal};
 pub use readiness::{CheckFuture, Readiness};

@@ -4,7 +4,7 @@
 //! - `SHUTDOWN_DELAY`: how long to keep serving while reporting not-ready after SIGTERM, so load
 //!   balancers stop sending new work first (default `0s`; a few seconds on Kubernetes).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env};
@@ -13,6 +13,19 @@ use platform_config::{ConfigError, Env};
 #[derive(Debug, Clone)]
 pub struct OpsSettings {
     pub addr: SocketAddr,
+}
+
+impl OpsSettings {
+    /// Where a probe on the same host (or in the same container) reaches the listener:
+    /// loopback when it binds every interface (`BIND_ADDRESS` unset), else the address it binds.
+    pub fn local_addr(&self) -> SocketAddr {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        SocketAddr::new(ip, self.addr.port())
+    }
 }
 
 /// How the process stops.
@@ -48,5 +61,20 @@ impl RuntimeSettings {
             drain_deadline: Duration::from_secs(5),
             shutdown_delay: Duration::ZERO,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_probe_reaches_a_listener_on_every_interface_through_loopback() {
+        let env = Env::from_pairs([("OPS_PORT", "9200")]);
+        let settings = RuntimeSettings::from_env(&env, 9100).unwrap();
+        assert_eq!(settings.ops.local_addr(), "127.0.0.1:9200".parse().unwrap());
+        let env = Env::from_pairs([("BIND_ADDRESS", "10.0.0.7")]);
+        let settings = RuntimeSettings::from_env(&env, 9100).unwrap();
+        assert_eq!(settings.ops.local_addr(), "10.0.0.7:9100".parse().unwrap());
     }
 }

@@ -1,17 +1,20 @@
 //! The user service binary: `user` serves; `user migrate` applies the migrations to every
-//! regional shard and exits.
+//! regional shard and exits; `user health` probes a running replica's ops listener and exits
+//! 0 or 1 (the container healthcheck).
 
 use platform_config::Env;
 use user_service::{App, Settings, data};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let settings = Settings::from_env(&Env::from_process()).unwrap_or_else(|e| {
-        eprintln!("user: configuration error: {e}");
-        std::process::exit(2);
-    });
+    let command = std::env::args().nth(1);
+    let settings = Settings::from_env(&Env::from_process())
+        .unwrap_or_else(|e| platform_runtime::exit_on_config_error("user", command.as_deref(), &e));
+    if command.as_deref() == Some(platform_runtime::HEALTH_COMMAND) {
+        std::process::exit(platform_runtime::health_command("user", &settings.runtime.ops).await);
+    }
     let _telemetry = platform_telemetry::init(&settings.telemetry)?;
-    match std::env::args().nth(1).as_deref() {
+    match command.as_deref() {
         Some("migrate") => {
             data::Shards::connect(&settings.shards, &settings.database)?
                 .migrate_all()
@@ -22,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until(platform_runtime::shutdown_signal()).await
         }
         Some(other) => {
-            eprintln!("user: unknown command {other:?}; usage: user [migrate]");
+            eprintln!("user: unknown command {other:?}; usage: user [migrate|health]");
             std::process::exit(2);
         }
     }
