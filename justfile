@@ -23,6 +23,15 @@ lint:
 fmt:
     cargo fmt
 
+# The offline checks of the deployment files: compose, Dockerfile, Prometheus rules and
+# dashboards, every Kubernetes overlay, and configuration parity (needs docker-compose,
+# promtool, hadolint and kubernetes-validate: `.ci/run` installs them).
+validate:
+    bash deploy/validate.sh
+    bash k8s/validate.sh
+    cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
+    python3 .ci/parity.py target/env-vars.json
+
 # What CI runs.
 ci:
     bash .ci/run
