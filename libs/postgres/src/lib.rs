@@ -2,6 +2,9 @@
 //! bounded by `DATABASE_ACQUIRE_TIMEOUT`, and every statement by Postgres's own
 //! `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT`), set on each connection.
 //!
+//! Metrics ([`report_pool_metrics`]): `db_pool_connections{database, state="in_use"|"idle"}`
+//! and `db_pool_max_connections{database}`, sampled every 5 s.
+//!
 //! Variables read by [`PoolSettings::from_env`]: `DATABASE_MAX_CONNECTIONS` (default 10),
 //! `DATABASE_ACQUIRE_TIMEOUT` (default `2s`), `DATABASE_STATEMENT_TIMEOUT` (default `5s`).
 //! The URL is the service's own business (`DATABASE_URL`, or one per shard).
@@ -58,6 +61,46 @@ pub fn connect(url: &SecretString, settings: &PoolSettings) -> anyhow::Result<Pg
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
         .connect_lazy_with(options))
+}
+
+/// How often [`report_pool_metrics`] samples a pool.
+const POOL_SAMPLE_EVERY: Duration = Duration::from_secs(5);
+
+/// Keeps the pool gauges of `database` current until `stop`: connections in use, idle, and
+/// the most the pool may open. A pool whose `in_use` stays at its maximum makes callers
+/// wait, and then fail with `DATABASE_ACQUIRE_TIMEOUT`: that is what the dashboard shows.
+///
+/// ```no_run
+/// # fn run(pool: sqlx::PgPool, lifecycle: &platform_runtime::Lifecycle) {
+/// lifecycle.spawn("postgres pool metrics", move |stop| {
+///     platform_postgres::report_pool_metrics(pool, "auth".to_owned(), stop)
+/// });
+/// # }
+/// ```
+pub async fn report_pool_metrics(
+    pool: PgPool,
+    database: String,
+    stop: tokio_util::sync::CancellationToken,
+) -> anyhow::Result<()> {
+    let in_use =
+        metrics::gauge!("db_pool_connections", "database" => database.clone(), "state" => "in_use");
+    let idle =
+        metrics::gauge!("db_pool_connections", "database" => database.clone(), "state" => "idle");
+    metrics::gauge!("db_pool_max_connections", "database" => database)
+        .set(f64::from(pool.options().get_max_connections()));
+    let mut every = tokio::time::interval(POOL_SAMPLE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            _ = every.tick() => {
+                let open = pool.size();
+                let idle_now = u32::try_from(pool.num_idle()).unwrap_or(open);
+                in_use.set(f64::from(open.saturating_sub(idle_now)));
+                idle.set(f64::from(idle_now));
+            }
+        }
+    }
 }
 
 /// Applies `migrator` to the database behind `pool`.

@@ -21,6 +21,7 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
+        let pool_for_metrics = db.clone();
         let redis = platform_redis::connect(&settings.redis)?;
         {
             let db = db.clone();
@@ -50,6 +51,10 @@ impl App {
             .await?;
         host.lifecycle()
             .spawn("outbox-relay", move |stop| relay.run(stop));
+        host.lifecycle()
+            .spawn("postgres pool metrics", move |stop| {
+                platform_postgres::report_pool_metrics(pool_for_metrics, "auth".to_owned(), stop)
+            });
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "auth service listening");
         Ok(Self { host, grpc_addr })
     }

@@ -25,6 +25,7 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
+        let pool_for_metrics = db.clone();
         let storage =
             ObjectStorage::connect(&settings.storage).context("opening the object store")?;
         {
@@ -60,6 +61,10 @@ impl App {
             .await?;
         host.lifecycle()
             .spawn("outbox-relay", move |stop| relay.run(stop));
+        host.lifecycle()
+            .spawn("postgres pool metrics", move |stop| {
+                platform_postgres::report_pool_metrics(pool_for_metrics, "media".to_owned(), stop)
+            });
         host.lifecycle()
             .spawn("media.processed consumer", move |stop| {
                 consumer.run(processed, stop)

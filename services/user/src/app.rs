@@ -26,6 +26,10 @@ impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let shards = Shards::connect(&settings.shards, &settings.database)?;
+        let pools_for_metrics: Vec<(String, sqlx::PgPool)> = shards
+            .iter()
+            .map(|(region, pool)| (region.to_owned(), pool.clone()))
+            .collect();
         // A region that is down fails only its own users, so it degrades readiness but does
         // not take the replica out of rotation; same for Redis, which reads bypass.
         for (region, pool) in shards.iter() {
@@ -61,6 +65,12 @@ impl App {
             .spawn("user.registered consumer", move |stop| {
                 consumer.run(registrations, stop)
             });
+        for (region, pool) in pools_for_metrics {
+            host.lifecycle()
+                .spawn("postgres pool metrics", move |stop| {
+                    platform_postgres::report_pool_metrics(pool, format!("user_{region}"), stop)
+                });
+        }
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "user service listening");
         Ok(Self { host, grpc_addr })
     }

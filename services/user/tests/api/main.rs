@@ -5,4 +5,5 @@ mod avatars;
 mod events;
 mod faults;
 mod helpers;
+mod ops;
 mod profiles;
