@@ -54,7 +54,7 @@ const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 /// # Ok(()) }
 /// ```
 pub struct EventConsumer {
-    consumer: StreamConsumer<ConsumerMetrics>,
+    consumer: DropOffThread<StreamConsumer<ConsumerMetrics>>,
     dead_letters: EventProducer,
     settings: KafkaSettings,
 }
@@ -94,7 +94,7 @@ impl EventConsumer {
             .subscribe(topics)
             .with_context(|| format!("subscribing to {topics:?}"))?;
         Ok(Self {
-            consumer,
+            consumer: DropOffThread(Some(consumer)),
             dead_letters: EventProducer::new(settings)?,
             settings: settings.clone(),
         })
@@ -257,6 +257,7 @@ impl EventConsumer {
             dead_letters,
             ..
         } = self;
+        let consumer = consumer.into_inner();
         let spawned = std::thread::Builder::new()
             .name("kafka-consumer-close".to_owned())
             .spawn(move || {
@@ -271,6 +272,44 @@ impl EventConsumer {
         match tokio::time::timeout(CLOSE_DEADLINE, done).await {
             Ok(_) => tracing::info!("Kafka consumer closed"),
             Err(_) => tracing::warn!("the Kafka consumer did not close within {CLOSE_DEADLINE:?}"),
+        }
+    }
+}
+
+/// Owns a librdkafka client whose destructor may block without a bound (destroying a
+/// consumer waits for the group protocol with no timeout; seen to hang when the consumer is
+/// dropped mid-join). [`EventConsumer::close`] takes the client out and closes it with a
+/// deadline; on any other path (the consuming future dropped by a runtime that shuts down,
+/// a panic) this drops it on a detached thread, so the caller's thread never blocks.
+struct DropOffThread<T: Send + 'static>(Option<T>);
+
+impl<T: Send + 'static> DropOffThread<T> {
+    fn into_inner(mut self) -> T {
+        self.0
+            .take()
+            .expect("the client is present until taken once")
+    }
+}
+
+impl<T: Send + 'static> std::ops::Deref for DropOffThread<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0
+            .as_ref()
+            .expect("the client is present until taken once")
+    }
+}
+
+impl<T: Send + 'static> Drop for DropOffThread<T> {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            let spawned = std::thread::Builder::new()
+                .name("kafka-client-drop".to_owned())
+                .spawn(move || drop(client));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start a thread to drop a Kafka client; it was dropped here");
+            }
         }
     }
 }
