@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load};
+use common::{LIGHT_LOOPS, Phase, light_load, login_flood};
 use futures::future::join_all;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
@@ -211,24 +211,7 @@ async fn run(base: &str, light_requests: usize, corpus: Vec<Vec<u8>>) -> Report 
     let done = AtomicBool::new(false);
     let logins = AtomicU64::new(0);
     let login = json!({"email": email, "password": PASSWORD});
-    let login_url = format!("{base}/v1/auth/login");
-    let login_loops = join_all((0..LOGIN_LOOPS).map(|_| async {
-        while !done.load(Ordering::Relaxed) {
-            let response = client
-                .post(&login_url)
-                .json(&login)
-                .send()
-                .await
-                .expect("the gateway answers");
-            assert!(
-                response.status().is_success(),
-                "login: {}",
-                response.status()
-            );
-            response.bytes().await.expect("a login body");
-            logins.fetch_add(1, Ordering::Relaxed);
-        }
-    }));
+    let login_loops = login_flood(&client, base, &login, LOGIN_LOOPS, &done, &logins);
     let images = corpus.len();
     let processing = async {
         let started = Instant::now();

@@ -16,8 +16,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load};
-use futures::future::join_all;
+use common::{LIGHT_LOOPS, Phase, light_load, login_flood};
 use platform_kafka::EmbeddedKafka;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::json;
@@ -119,24 +118,7 @@ async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
     let stop = AtomicBool::new(false);
     let logins = AtomicU64::new(0);
     let login = json!({"email": email, "password": PASSWORD});
-    let url = format!("{base}/v1/auth/login");
-    let flood = join_all((0..LOGIN_LOOPS).map(|_| async {
-        while !stop.load(Ordering::Relaxed) {
-            let response = client
-                .post(&url)
-                .json(&login)
-                .send()
-                .await
-                .expect("the gateway answers");
-            assert!(
-                response.status().is_success(),
-                "login failed: {}",
-                response.status()
-            );
-            response.bytes().await.expect("a login body");
-            logins.fetch_add(1, Ordering::Relaxed);
-        }
-    }));
+    let flood = login_flood(&client, base, &login, LOGIN_LOOPS, &stop, &logins);
     let measured = async {
         // Start measuring once logins complete, i.e. auth's hashing pool is busy.
         while logins.load(Ordering::Relaxed) < LOGIN_LOOPS as u64 {

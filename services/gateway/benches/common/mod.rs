@@ -1,6 +1,6 @@
 //! What the gateway's latency benchmarks share: the light-request loops and their statistics.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -64,4 +64,35 @@ pub async fn light_load(
     latencies.sort_unstable();
     assert!(!latencies.is_empty(), "the phase made light requests");
     Phase { latencies, elapsed }
+}
+
+/// `loops` loops that log in with `login` (a correct email and password, so the throttle
+/// never triggers) until `stop` is set, counting completed logins in `done`.
+pub async fn login_flood(
+    client: &reqwest::Client,
+    base: &str,
+    login: &serde_json::Value,
+    loops: usize,
+    stop: &AtomicBool,
+    done: &AtomicU64,
+) {
+    let url = format!("{base}/v1/auth/login");
+    join_all((0..loops).map(|_| async {
+        while !stop.load(Ordering::Relaxed) {
+            let response = client
+                .post(&url)
+                .json(login)
+                .send()
+                .await
+                .expect("the gateway answers");
+            assert!(
+                response.status().is_success(),
+                "login failed: {}",
+                response.status()
+            );
+            response.bytes().await.expect("a login body");
+            done.fetch_add(1, Ordering::Relaxed);
+        }
+    }))
+    .await;
 }
