@@ -13,7 +13,7 @@
 //! | `REDIS_CONNECT_TIMEOUT` | `1s` | opening a connection |
 //! | `REDIS_COMMAND_TIMEOUT` | `500ms` | one command's answer |
 //! | `REDIS_KEY_PREFIX` | empty | namespace for keys when environments share a Redis |
-//! | `AUTH_REGIONS` | `eu,us` | regions a user may choose; the first letter of a user id's home |
+//! | `AUTH_REGIONS` | `eu,us` | regions a user may choose; a user id starts with its home region and `_` (`eu_…`) |
 //! | `AUTH_ISSUER` | `platform-auth` | `iss` of access tokens |
 //! | `AUTH_AUDIENCE` | `platform` | `aud` of access tokens |
 //! | `AUTH_ACCESS_TOKEN_TTL` | `15m` | access-token lifetime |
