@@ -8,6 +8,8 @@
 #   docker build --build-arg SERVICE=media   -t platform/media .
 #   docker build --build-arg SERVICE=media-worker -t platform/media-worker .
 #
+# and the same for every service added with `just new-service NAME` (SERVICE=NAME).
+#
 # Needs BuildKit (the default builder of current Docker) for the cache mounts: the cargo
 # registry and the target directory survive between builds, so a code change recompiles only
 # the workspace crates, not every dependency.
@@ -24,20 +26,15 @@ WORKDIR /src
 COPY . .
 # The target directory is a cache mount and is not part of the image, so the binary is
 # copied out in the same step. `sharing=locked` serialises parallel builds (compose builds
-# every service at once) instead of letting them corrupt one target directory.
+# every service at once) instead of letting them corrupt one target directory. Every
+# service's binary is named after its directory (services/<SERVICE>), so `--bin` alone picks
+# the package; for an unknown SERVICE cargo lists the binaries there are.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/usr/local/cargo/git,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
     set -eu; \
-    case "${SERVICE:-}" in \
-      auth) package=auth-service ;; \
-      gateway) package=gateway-service ;; \
-      user) package=user-service ;; \
-      media) package=media-service ;; \
-      media-worker) package=media-worker ;; \
-      *) echo "build arg SERVICE must be auth, gateway, user, media or media-worker, got '${SERVICE:-}'" >&2; exit 1 ;; \
-    esac; \
-    cargo build --release --locked --package "$package" --bin "$SERVICE"; \
+    if [ -z "${SERVICE:-}" ]; then echo "build arg SERVICE is required, e.g. --build-arg SERVICE=auth" >&2; exit 1; fi; \
+    cargo build --release --locked --bin "$SERVICE"; \
     install -D -m 0755 "target/release/$SERVICE" /out/service
 
 # glibc and libgcc, CA certificates and tzdata; no shell, no package manager.

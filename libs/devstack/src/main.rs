@@ -1,7 +1,8 @@
 //! `cargo run -p platform-devstack`: the whole platform on this machine, in one process.
 //!
 //! It creates the services' databases on the local Postgres if they are missing (auth's,
-//! media's, and one per user region), applies their migrations, starts an embedded
+//! media's, one per user region, and one per service added with `just new-service`, named
+//! `platform_<service>`), applies their migrations, starts an embedded
 //! Kafka-protocol broker unless `KAFKA_BROKERS` points at a real one, and starts every service
 //! and the media worker on their usual ports, each configured from the environment exactly as
 //! in production (defaults point at localhost; objects go to `./data/objects`). Ctrl-C drains
@@ -96,6 +97,13 @@ async fn main() -> anyhow::Result<()> {
     let worker = media_worker::App::build(worker).await?;
     let user = user_service::App::build(user).await?;
     let gateway = gateway_service::App::build(gateway).await?;
+
+    // Services added with `just new-service`, each with a database of its own: the generator
+    // inserts one block per service above the marker line.
+    let stop = CancellationToken::new();
+    let added: Vec<Running> = vec![
+        // new-service: generated services are started above this line.
+    ];
     tracing::info!(
         gateway = %format!("http://{}", gateway.http_addr()),
         auth_grpc = %auth.grpc_addr(),
@@ -105,7 +113,6 @@ async fn main() -> anyhow::Result<()> {
         gateway.http_addr().port()
     );
 
-    let stop = CancellationToken::new();
     let signal = stop.clone();
     tokio::spawn(async move {
         platform_runtime::shutdown_signal().await;
@@ -114,19 +121,26 @@ async fn main() -> anyhow::Result<()> {
     // The gateway drains first so it stops sending work upstream before the upstreams go.
     let gateway_result = gateway.run_until(stop.clone().cancelled_owned()).await;
     stop.cancel();
-    let (auth_result, user_result, media_result, worker_result) = tokio::join!(
+    let (auth_result, user_result, media_result, worker_result, added_results) = tokio::join!(
         auth.run_until(stop.clone().cancelled_owned()),
         user.run_until(stop.clone().cancelled_owned()),
         media.run_until(stop.clone().cancelled_owned()),
         worker.run_until(stop.cancelled_owned()),
+        futures::future::join_all(added),
     );
     drop(kafka);
-    gateway_result
-        .and(auth_result)
-        .and(user_result)
-        .and(media_result)
-        .and(worker_result)
+    added_results.into_iter().fold(
+        gateway_result
+            .and(auth_result)
+            .and(user_result)
+            .and(media_result)
+            .and(worker_result),
+        anyhow::Result::and,
+    )
 }
+
+/// A built service serving until the stop token is cancelled.
+type Running = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
 
 /// Creates `name` on the server at `admin_url` unless it exists.
 async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {

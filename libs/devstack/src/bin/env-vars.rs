@@ -59,7 +59,7 @@ const READ_BY_LIBRARIES: &[&str] = &[
 type Load = fn(&Env) -> Result<(), ConfigError>;
 
 /// Every service binary, by the name compose and Kubernetes give it.
-const SERVICES: [(&str, Load); 5] = [
+const SERVICES: &[(&str, Load)] = &[
     ("gateway", load_gateway),
     ("auth", load_auth),
     ("user", load_user),
@@ -105,7 +105,7 @@ fn load_media_worker(env: &Env) -> Result<(), ConfigError> {
 
 fn main() -> anyhow::Result<()> {
     let mut report = Map::new();
-    for (name, load) in SERVICES {
+    for &(name, load) in SERVICES {
         let required = required(load).with_context(|| format!("service {name}"))?;
         let reads = reads(load, &required).with_context(|| format!("service {name}"))?;
         let required: Vec<_> = required.iter().map(|(variable, _)| *variable).collect();

@@ -1,0 +1,593 @@
+//! `scaffold new-service NAME`: a new gRPC service with its own database, wired into every
+//! place the platform lists its services, ready to build, lint and test without an edit.
+//!
+//! What it writes (see `docs/guides/forking.md` for the walk-through):
+//!
+//! - new files: `services/NAME` (routes, controller, service, data, config, error, tests),
+//!   `proto/NAME/v1`, `migrations/NAME`, `k8s/base/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
+//!   `docs/services/NAME.md`;
+//! - entries in: the workspace `Cargo.toml`, `libs/proto` (build list and module), devstack
+//!   (the native run and the `env-vars` list the parity check reads), `docker-compose.yml`
+//!   (database, migration one-shot, service, volume, memory totals), Prometheus' scrape list,
+//!   the Kubernetes base, dev and prod overlays and `k8s/live/prod`, the justfile and the
+//!   README.
+//!
+//! Everything is computed first; if any name is taken or any anchor is missing, nothing is
+//! written.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use crate::edits::{
+    append, append_to_yaml_block, insert_after_line, insert_before_block_end, insert_before_line,
+};
+use crate::names::ServiceName;
+use crate::templates::{self, render};
+use crate::{Changes, refuse};
+
+/// The marker line in devstack's `main.rs` that generated services are started above.
+pub const DEVSTACK_MARKER: &str = "// new-service: generated services are started above this line.";
+
+/// Generates the service `raw_name` under `root`; returns a summary for the terminal.
+pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
+    let name = ServiceName::parse(raw_name)?;
+    refuse_if_taken(root, &name)?;
+    let vars = vars(root, &name)?;
+    let mut changes = Changes::default();
+    for (path, template) in templates::SERVICE_FILES {
+        let path = path
+            .replace("NAME", name.kebab())
+            .replace("SNAKE", &name.snake());
+        changes.write(path, render(template, &vars));
+    }
+    wire_workspace(root, &name, &vars, &mut changes)?;
+    wire_deployment(root, &name, &vars, &mut changes)?;
+    let written = changes.apply(root)?;
+    let paths: Vec<_> = written.iter().map(|(path, _)| path.clone()).collect();
+    format_rust(root, &paths)?;
+
+    let grpc_port = &vars.iter().find(|(k, _)| *k == "grpc_port").expect("set").1;
+    let (created, edited): (Vec<_>, Vec<_>) = written.iter().partition(|(_, new)| *new);
+    let mut report = format!(
+        "created the {kebab} service: gRPC {}.v1.{}Service on port {grpc_port}, {} new files in \
+         services/{kebab}, proto/{kebab}, migrations/{kebab}, k8s/base/{kebab} and docs/services; \
+         added it to:\n",
+        name.snake(),
+        name.pascal(),
+        created.len(),
+        kebab = name.kebab(),
+    );
+    for (path, _) in &edited {
+        let _ = writeln!(report, "  {}", path.display());
+    }
+    let _ = write!(
+        report,
+        "next: cargo nextest run -p {0}-service; then make it yours, starting with \
+         docs/services/{0}.md",
+        name.kebab()
+    );
+    Ok(report)
+}
+
+/// A name is taken when anything the service would own already exists.
+fn refuse_if_taken(root: &Path, name: &ServiceName) -> anyhow::Result<()> {
+    let kebab = name.kebab();
+    let paths = [
+        format!("services/{kebab}"),
+        format!("proto/{kebab}"),
+        format!("proto/{}", name.snake()),
+        format!("migrations/{kebab}"),
+        format!("k8s/base/{kebab}"),
+    ];
+    if let Some(path) = paths.iter().find(|p| root.join(p).exists()) {
+        return refuse(format!(
+            "a service named {kebab:?} already exists ({path} is there); pick another name"
+        ));
+    }
+    let compose = std::fs::read_to_string(root.join("docker-compose.yml")).unwrap_or_default();
+    if compose
+        .lines()
+        .any(|l| l == format!("  {kebab}:") || l == format!("  {kebab}-migrate:"))
+    {
+        return refuse(format!(
+            "docker-compose.yml already has a service named {kebab:?}; pick another name"
+        ));
+    }
+    let workspace = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    if workspace.contains(&format!("\n{kebab}-service = ")) {
+        return refuse(format!(
+            "Cargo.toml already has a crate named {kebab}-service; pick another name"
+        ));
+    }
+    Ok(())
+}
+
+/// The placeholders' values; the ports are the next free ones after the existing services'.
+fn vars(root: &Path, name: &ServiceName) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let mut numbers = Vec::new();
+    for entry in std::fs::read_dir(root.join("services"))? {
+        let config = entry?.path().join("src/config.rs");
+        if let Ok(text) = std::fs::read_to_string(config) {
+            numbers.extend(integers(&text));
+        }
+    }
+    let next = |range: std::ops::RangeInclusive<u32>, first: u32| {
+        numbers
+            .iter()
+            .filter(|n| range.contains(n))
+            .max()
+            .map_or(first, |n| n + 1)
+    };
+    let grpc_port = next(50051..=50999, 50051);
+    let ops_port = next(9100..=9199, 9100);
+    let egress =
+        std::fs::read_to_string(root.join("k8s/overlays/prod/patches/network-egress.yaml"))
+            .unwrap_or_default();
+    let cidr_host = egress
+        .split("192.0.2.")
+        .skip(1)
+        .filter_map(|rest| integers(rest).next())
+        .max()
+        .map_or(100, |n| n + 1);
+    if cidr_host > 254 {
+        return refuse("no placeholder address left in 192.0.2.0/24 for the prod egress policy");
+    }
+    Ok(vec![
+        ("name", name.kebab().to_owned()),
+        ("snake", name.snake()),
+        ("Pascal", name.pascal()),
+        ("UPPER", name.upper()),
+        ("grpc_port", grpc_port.to_string()),
+        ("ops_port", ops_port.to_string()),
+        ("cidr_host", cidr_host.to_string()),
+    ])
+}
+
+/// The unsigned integers written in `text`, in order.
+fn integers(text: &str) -> impl Iterator<Item = u32> + '_ {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|word| word.parse().ok())
+}
+
+/// Edits `path` with `edit`, or refuses naming the file and the anchor it looked for.
+fn edit(
+    root: &Path,
+    changes: &mut Changes,
+    path: &str,
+    anchor: &str,
+    edit: impl FnOnce(&str) -> Option<String>,
+) -> anyhow::Result<()> {
+    let text = changes.read(root, path)?;
+    match edit(&text) {
+        Some(new) => {
+            changes.write(path, new);
+            Ok(())
+        }
+        None => refuse(format!(
+            "cannot find {anchor} in {path}; it is where the new service is added (restore it, \
+             or add the entry by hand following docs/guides/forking.md)"
+        )),
+    }
+}
+
+/// Cargo, protobuf, devstack, env-vars, justfile and README.
+fn wire_workspace(
+    root: &Path,
+    name: &ServiceName,
+    vars: &[(&str, String)],
+    changes: &mut Changes,
+) -> anyhow::Result<()> {
+    let (kebab, snake, pascal) = (name.kebab(), name.snake(), name.pascal());
+    edit(
+        root,
+        changes,
+        "Cargo.toml",
+        "the `# our own crates` block",
+        |text| {
+            let mut lines = text.lines().skip_while(|l| *l != "# our own crates");
+            lines.next()?;
+            let last = lines
+                .take_while(|l| !l.trim().is_empty())
+                .last()?
+                .to_owned();
+            insert_after_line(
+                text,
+                |l| l == last,
+                &format!("{kebab}-service = {{ path = \"services/{kebab}\" }}\n"),
+            )
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "libs/proto/build.rs",
+        "the `let files = [` list",
+        |text| {
+            insert_before_block_end(
+                text,
+                |l| l.trim_start().starts_with("let files = ["),
+                |l| l.trim_start().starts_with(']'),
+                &format!("        \"{kebab}/v1/{snake}.proto\",\n"),
+            )
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "libs/proto/src/lib.rs",
+        "the end of the file",
+        |text| {
+            Some(append(
+                text,
+                &format!(
+                    "\n/// Package `{snake}.v1`: the {kebab} service.\npub mod {snake} {{\n    pub mod v1 {{\n        tonic::include_proto!(\"{snake}.v1\");\n    }}\n}}\n"
+                ),
+            ))
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "libs/devstack/Cargo.toml",
+        "the `[dependencies]` line",
+        |text| {
+            insert_after_line(
+                text,
+                |l| l == "[dependencies]",
+                &format!("{kebab}-service.workspace = true\n"),
+            )
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "libs/devstack/src/main.rs",
+        "the new-service marker line",
+        |text| {
+            insert_before_line(
+                text,
+                |l| l.trim() == DEVSTACK_MARKER,
+                &render(DEVSTACK_BLOCK, vars),
+            )
+        },
+    )?;
+    let env_vars = "libs/devstack/src/bin/env-vars.rs";
+    edit(
+        root,
+        changes,
+        env_vars,
+        "the `const SERVICES` list",
+        |text| {
+            insert_before_block_end(
+                text,
+                |l| l.starts_with("const SERVICES"),
+                |l| l == "];",
+                &format!("    (\"{kebab}\", load_{snake}),\n"),
+            )
+        },
+    )?;
+    edit(root, changes, env_vars, "`fn main()`", |text| {
+        insert_before_line(
+            text,
+            |l| l.starts_with("fn main()"),
+            &render(ENV_VARS_LOAD, vars),
+        )
+    })?;
+    edit(root, changes, "justfile", "the end of the file", |text| {
+        Some(append(
+            text,
+            &format!(
+                "\n# Apply the {kebab} migrations to the database in DATABASE_URL (required).\nmigrate-{kebab}:\n    cargo run -p {kebab}-service --bin {kebab} -- migrate\n"
+            ),
+        ))
+    })?;
+    edit(
+        root,
+        changes,
+        "README.md",
+        "the `services/` rows of the table",
+        |text| {
+            let last = text
+                .lines()
+                .rfind(|l| l.starts_with("| `services/"))?
+                .to_owned();
+            insert_after_line(
+                text,
+                |l| l == last,
+                &format!(
+                    "| `services/{kebab}` | gRPC (`{snake}.v1.{pascal}Service`) with its own Postgres; generated by `just new-service {kebab}`: see [docs/services/{kebab}.md](docs/services/{kebab}.md) |\n"
+                ),
+            )
+        },
+    )?;
+    Ok(())
+}
+
+/// docker-compose.yml, Prometheus, and the Kubernetes base, overlays and live prod.
+fn wire_deployment(
+    root: &Path,
+    name: &ServiceName,
+    vars: &[(&str, String)],
+    changes: &mut Changes,
+) -> anyhow::Result<()> {
+    let kebab = name.kebab();
+    let compose = "docker-compose.yml";
+    edit(
+        root,
+        changes,
+        compose,
+        "the `  # --- Telemetry` line of `services:`",
+        |text| {
+            insert_before_line(
+                text,
+                |l| l.starts_with("  # --- Telemetry"),
+                &render(templates::COMPOSE, vars),
+            )
+        },
+    )?;
+    edit(root, changes, compose, "the top-level `volumes:`", |text| {
+        append_to_yaml_block(text, "volumes", &format!("  postgres-{kebab}-data:\n"))
+    })?;
+    edit(
+        root,
+        changes,
+        compose,
+        "the `# Memory limits (mem_limit), in MiB:` header line",
+        memory_header,
+    )?;
+    edit(
+        root,
+        changes,
+        "deploy/observability/prometheus/prometheus.yml",
+        "`scrape_configs:`",
+        |text| {
+            let ops_port = &vars.iter().find(|(k, _)| *k == "ops_port")?.1;
+            append_to_yaml_block(
+                text,
+                "scrape_configs",
+                &format!(
+                    "  - job_name: {kebab}\n    static_configs:\n      - targets: [\"{kebab}:{ops_port}\"]\n"
+                ),
+            )
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "k8s/base/kustomization.yaml",
+        "`resources:`",
+        |text| {
+            let files = [
+                "configmap",
+                "secret",
+                "service",
+                "deployment",
+                "hpa",
+                "pdb",
+                "migrate-job",
+                "network",
+            ];
+            let entries: String = files
+                .iter()
+                .map(|f| format!("  - {kebab}/{f}.yaml\n"))
+                .collect();
+            append_to_yaml_block(text, "resources", &entries)
+        },
+    )?;
+
+    let dev = "k8s/overlays/dev/kustomization.yaml";
+    edit(root, changes, dev, "`images:`", |text| {
+        append_to_yaml_block(
+            text,
+            "images",
+            &format!("  - name: platform/{kebab}\n    newTag: dev\n"),
+        )
+    })?;
+    edit(root, changes, dev, "`secretGenerator:`", |text| {
+        append_to_yaml_block(
+            text,
+            "secretGenerator",
+            &format!(
+                "  - name: {kebab}-secrets\n    behavior: replace\n    literals:\n      - DATABASE_URL=postgres://postgres:dev-only-password@postgres-{kebab}:5432/{}\n",
+                name.snake()
+            ),
+        )
+    })?;
+    edit(
+        root,
+        changes,
+        "k8s/overlays/dev/deps/postgres.yaml",
+        "the end of the file",
+        |text| Some(append(text, &render(templates::DEV_POSTGRES, vars))),
+    )?;
+    edit(
+        root,
+        changes,
+        "k8s/overlays/dev/deps/network.yaml",
+        "the end of the file",
+        |text| Some(append(text, &render(templates::DEV_NETWORK, vars))),
+    )?;
+    edit(
+        root,
+        changes,
+        "k8s/overlays/prod/kustomization.yaml",
+        "`images:`",
+        |text| {
+            append_to_yaml_block(
+                text,
+                "images",
+                &format!(
+                    "  - name: platform/{kebab}\n    newName: registry.example.com/platform/{kebab}\n    newTag: 0.1.0\n"
+                ),
+            )
+        },
+    )?;
+    edit(
+        root,
+        changes,
+        "k8s/overlays/prod/patches/network-egress.yaml",
+        "the end of the file",
+        |text| Some(append(text, &render(templates::PROD_NETWORK_EGRESS, vars))),
+    )?;
+    edit(
+        root,
+        changes,
+        "k8s/live/prod/kustomization.yaml",
+        "`secretGenerator:`",
+        |text| {
+            append_to_yaml_block(
+                text,
+                "secretGenerator",
+                &format!(
+                    "  - name: {kebab}-secrets\n    behavior: replace\n    envs:\n      - secrets/{kebab}.env\n"
+                ),
+            )
+        },
+    )?;
+    Ok(())
+}
+
+/// The header line of docker-compose.yml stating the memory totals, recomputed from every
+/// service's `mem_limit` (deploy/validate.sh checks them the same way).
+fn memory_header(text: &str) -> Option<String> {
+    const PREFIX: &str = "# Memory limits (mem_limit), in MiB:";
+    let (mut long_running, mut one_shots) = ((0u64, 0u32), (0u64, 0u32));
+    let mut in_services = false;
+    let mut current: Option<(u64, bool)> = None;
+    let mut finish = |current: &mut Option<(u64, bool)>| {
+        if let Some((mib, one_shot)) = current.take() {
+            let total = if one_shot {
+                &mut one_shots
+            } else {
+                &mut long_running
+            };
+            total.0 += mib;
+            total.1 += 1;
+        }
+    };
+    for line in text.lines() {
+        if !line.starts_with([' ', '#']) && !line.is_empty() {
+            in_services = line == "services:";
+            finish(&mut current);
+            continue;
+        }
+        if !in_services {
+            continue;
+        }
+        let is_service = line.len() > 2
+            && line.starts_with("  ")
+            && !line[2..].starts_with([' ', '#'])
+            && line.trim_end().ends_with(':');
+        if is_service {
+            finish(&mut current);
+            current = Some((0, false));
+        } else if let Some((mib, one_shot)) = current.as_mut() {
+            let setting = line.trim();
+            if let Some(limit) = setting.strip_prefix("mem_limit:") {
+                let limit = limit.trim().to_ascii_lowercase();
+                *mib = match limit.strip_suffix('g') {
+                    Some(g) => g.parse::<u64>().ok()? * 1024,
+                    None => limit.strip_suffix('m')?.parse().ok()?,
+                };
+            } else if setting == "restart: \"no\"" {
+                *one_shot = true;
+            }
+        }
+    }
+    finish(&mut current);
+    let all = long_running.0 + one_shots.0;
+    let line = format!(
+        "{PREFIX} {} for the {} long-running containers, {} with the {} one-shots ({}), which",
+        thousands(long_running.0),
+        long_running.1,
+        thousands(all),
+        one_shots.1,
+        thousands(one_shots.0),
+    );
+    let old = text.lines().find(|l| l.starts_with(PREFIX))?;
+    Some(text.replacen(old, &line, 1))
+}
+
+/// `5376` → `5,376`
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Formats the Rust files written, so the generated code passes `cargo fmt --check` whatever
+/// the name's length. rustfmt ships with every Rust toolchain.
+fn format_rust(root: &Path, written: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    let files: Vec<_> = written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| root.join(p))
+        .collect();
+    let status = Command::new("rustfmt")
+        .args(["--edition", "2024"])
+        .args(&files)
+        .status();
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => anyhow::bail!("rustfmt failed ({s}) on the generated files"),
+        Err(e) => anyhow::bail!("cannot run rustfmt ({e}); the files are written but unformatted"),
+    }
+}
+
+/// Devstack: the service's database, migrations and start, inserted above [`DEVSTACK_MARKER`].
+const DEVSTACK_BLOCK: &str = r#"        // {{name}}: generated by `just new-service {{name}}`.
+        {
+            let database = "platform_{{snake}}";
+            ensure_database(&admin_url, database).await?;
+            let url = platform_testkit::database_url(&admin_url, database);
+            let settings = {{snake}}_service::Settings::from_env(
+                &env.clone().with_overrides(&[("DATABASE_URL", &url)]),
+            )?;
+            {{snake}}_service::data::migrate(&settings.database_url, &settings.database).await?;
+            let app = {{snake}}_service::App::build(settings).await?;
+            tracing::info!(grpc = %app.grpc_addr(), "{{name}} is up");
+            Box::pin(app.run_until(stop.clone().cancelled_owned()))
+        },
+"#;
+
+/// env-vars: how the service's binary loads its settings.
+const ENV_VARS_LOAD: &str = r#"fn load_{{snake}}(env: &Env) -> Result<(), ConfigError> {
+    {{snake}}_service::Settings::from_env(env).map(drop)
+}
+
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_header_is_recomputed_from_the_limits() {
+        let compose = "# Memory limits (mem_limit), in MiB: 1 for the 1 long-running containers, 2 with the 1 one-shots (1), which\n\
+            # exit first.\n\nservices:\n  db:\n    image: postgres\n    mem_limit: 1g\n\n  \
+            migrate:\n    restart: \"no\"\n    mem_limit: 128m\n  app:\n    environment:\n      \
+            A: b\n    mem_limit: 256m\n\nvolumes:\n  data:\n";
+        let out = memory_header(compose).unwrap();
+        assert!(
+            out.starts_with(
+                "# Memory limits (mem_limit), in MiB: 1,280 for the 2 long-running containers, \
+                 1,408 with the 1 one-shots (128), which\n"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(6048), "6,048");
+        assert_eq!(thousands(512), "512");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+}

@@ -1,0 +1,188 @@
+//! The files a new service starts from, embedded in the binary, and the one way they are
+//! filled in: `{{name}}`, `{{snake}}`, `{{Pascal}}`, `{{UPPER}}`, `{{grpc_port}}`,
+//! `{{ops_port}}` and `{{cidr_host}}` are replaced; nothing else is interpreted.
+
+/// A new service's files: (path with `NAME`/`SNAKE` standing for the name's forms, template).
+pub const SERVICE_FILES: &[(&str, &str)] = &[
+    (
+        "services/NAME/Cargo.toml",
+        include_str!("../templates/service/Cargo.toml.tmpl"),
+    ),
+    (
+        "services/NAME/src/lib.rs",
+        include_str!("../templates/service/src/lib.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/main.rs",
+        include_str!("../templates/service/src/main.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/app.rs",
+        include_str!("../templates/service/src/app.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/routes.rs",
+        include_str!("../templates/service/src/routes.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/config.rs",
+        include_str!("../templates/service/src/config.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/error.rs",
+        include_str!("../templates/service/src/error.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/controller/mod.rs",
+        include_str!("../templates/service/src/controller/mod.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/controller/items.rs",
+        include_str!("../templates/service/src/controller/items.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/service/mod.rs",
+        include_str!("../templates/service/src/service/mod.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/service/items.rs",
+        include_str!("../templates/service/src/service/items.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/data/mod.rs",
+        include_str!("../templates/service/src/data/mod.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/data/migrations.rs",
+        include_str!("../templates/service/src/data/migrations.rs.tmpl"),
+    ),
+    (
+        "services/NAME/src/data/items.rs",
+        include_str!("../templates/service/src/data/items.rs.tmpl"),
+    ),
+    (
+        "services/NAME/tests/api/main.rs",
+        include_str!("../templates/service/tests/api/main.rs.tmpl"),
+    ),
+    (
+        "services/NAME/tests/api/helpers.rs",
+        include_str!("../templates/service/tests/api/helpers.rs.tmpl"),
+    ),
+    (
+        "services/NAME/tests/api/items.rs",
+        include_str!("../templates/service/tests/api/items.rs.tmpl"),
+    ),
+    (
+        "services/NAME/tests/api/lifecycle.rs",
+        include_str!("../templates/service/tests/api/lifecycle.rs.tmpl"),
+    ),
+    (
+        "proto/NAME/v1/SNAKE.proto",
+        include_str!("../templates/proto/service.proto.tmpl"),
+    ),
+    (
+        "migrations/NAME/0001_items.sql",
+        include_str!("../templates/migrations/0001_items.sql.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/configmap.yaml",
+        include_str!("../templates/k8s/configmap.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/secret.yaml",
+        include_str!("../templates/k8s/secret.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/service.yaml",
+        include_str!("../templates/k8s/service.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/deployment.yaml",
+        include_str!("../templates/k8s/deployment.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/hpa.yaml",
+        include_str!("../templates/k8s/hpa.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/pdb.yaml",
+        include_str!("../templates/k8s/pdb.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/migrate-job.yaml",
+        include_str!("../templates/k8s/migrate-job.yaml.tmpl"),
+    ),
+    (
+        "k8s/base/NAME/network.yaml",
+        include_str!("../templates/k8s/network.yaml.tmpl"),
+    ),
+    (
+        "k8s/live/prod/secrets/NAME.env.example",
+        include_str!("../templates/dev/live-secrets.env.example.tmpl"),
+    ),
+    (
+        "docs/services/NAME.md",
+        include_str!("../templates/docs/service.md.tmpl"),
+    ),
+];
+
+/// The service's block in docker-compose.yml (its database, migration one-shot and itself).
+pub const COMPOSE: &str = include_str!("../templates/dev/compose.yaml.tmpl");
+/// Its in-cluster Postgres in the dev overlay.
+pub const DEV_POSTGRES: &str = include_str!("../templates/dev/postgres.yaml.tmpl");
+/// The dev overlay's ingress rule for that Postgres.
+pub const DEV_NETWORK: &str = include_str!("../templates/dev/network.yaml.tmpl");
+/// The prod overlay's egress to its managed Postgres.
+pub const PROD_NETWORK_EGRESS: &str =
+    include_str!("../templates/dev/prod-network-egress.yaml.tmpl");
+
+/// Replaces every `{{key}}` of `vars` in `template`.
+///
+/// ```ignore
+/// assert_eq!(render("{{a}}-{{a}}", &[("a", "x".into())]), "x-x");
+/// ```
+pub fn render(template: &str, vars: &[(&str, String)]) -> String {
+    vars.iter().fold(template.to_owned(), |text, (key, value)| {
+        text.replace(&format!("{{{{{key}}}}}"), value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_replaces_every_placeholder_and_nothing_else() {
+        let out = render(
+            "pub use error::{{{Pascal}}Error}; {{name}} {{name}} {x}",
+            &[("Pascal", "Billing".into()), ("name", "billing".into())],
+        );
+        assert_eq!(out, "pub use error::{BillingError}; billing billing {x}");
+    }
+
+    #[test]
+    fn no_template_has_an_unknown_placeholder() {
+        let known = [
+            "name",
+            "snake",
+            "Pascal",
+            "UPPER",
+            "grpc_port",
+            "ops_port",
+            "cidr_host",
+        ];
+        let vars: Vec<_> = known.iter().map(|k| (*k, "x".to_owned())).collect();
+        let all = SERVICE_FILES.iter().map(|(_, t)| *t).chain([
+            COMPOSE,
+            DEV_POSTGRES,
+            DEV_NETWORK,
+            PROD_NETWORK_EGRESS,
+        ]);
+        for template in all {
+            let out = render(template, &vars);
+            // `{{` may remain only as Rust's escaped braces inside format strings, which the
+            // templates do not use.
+            assert!(!out.contains("{{"), "unknown placeholder in:\n{template}");
+        }
+    }
+}
