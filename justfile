@@ -31,6 +31,12 @@ validate:
     bash k8s/validate.sh
     cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
     python3 .ci/parity.py target/env-vars.json
+    python3 .ci/config_reference.py target/env-vars.json --check
+
+# Regenerate docs/configuration.md, the reference of every variable each service reads.
+config-reference:
+    cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
+    python3 .ci/config_reference.py target/env-vars.json
 
 # What CI runs.
 ci:
@@ -39,6 +45,17 @@ ci:
 # The benchmarks: gateway (login flood, profile reads, heavy/light) and the image pipeline.
 bench:
     cargo bench -p gateway-service && cargo bench -p media-worker
+
+# Generate a new gRPC service with its own database, wired into every list of services
+# (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
+new-service NAME:
+    cargo run -q -p platform-scaffold -- new-service {{NAME}}
+    just config-reference
+
+# Rename the platform for a fork: crate prefix, image names, Kubernetes labels and
+# namespaces, database names (see docs/guides/forking.md). Needs a clean git working tree.
+rename-platform NEW_NAME:
+    cargo run -q -p platform-scaffold -- rename-platform {{NEW_NAME}}
 
 # Apply the auth migrations to the database in DATABASE_URL (required).
 migrate-auth:

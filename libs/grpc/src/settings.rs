@@ -4,7 +4,13 @@
 //! - `P_TIMEOUT`: the per-call deadline, default `3s`.
 //! - `P_RESOLVE_INTERVAL`: how often DNS is asked again for the replica set, default `10s`.
 //!
-//! For the server: `GRPC_PORT` and `GRPC_REQUEST_TIMEOUT` (default `10s`).
+//! Their names depend on the prefix, so each service lists its clients' variables in its own
+//! settings table. The server reads (besides `BIND_ADDRESS`, documented by `platform_runtime`):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `GRPC_PORT` | one per service | port of the gRPC listener |
+//! | `GRPC_REQUEST_TIMEOUT` | `10s` | longest call; a caller's shorter `grpc-timeout` still wins |
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;

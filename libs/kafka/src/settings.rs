@@ -1,18 +1,15 @@
 //! Kafka settings. Variables read:
-//! - `KAFKA_BROKERS`: `host:port[,host:port..]`. Unset means "no cluster": the caller starts an
-//!   [`EmbeddedKafka`](crate::EmbeddedKafka) and passes its address to
-//!   [`KafkaSettings::with_brokers`].
-//! - `KAFKA_DELIVERY_TIMEOUT`: how long a publish may take, retries included, before it is
-//!   reported as failed (the producer's `message.timeout.ms`), default `5s`.
-//! - `KAFKA_CONSUMER_GROUP`: the consumer group, default the service's name.
-//! - `KAFKA_MAX_ATTEMPTS`: handler attempts per message before it is dead-lettered, default `5`.
-//! - `KAFKA_RETRY_BACKOFF`: the first retry delay, doubled per attempt with jitter and capped at
-//!   30s, default `200ms`.
-//! - `KAFKA_SESSION_TIMEOUT`: how soon the group notices a consumer that died, default `10s`
-//!   (heartbeats go every third of it). Brokers refuse less than `6s` unless configured to.
-//! - `KAFKA_OUTBOX_POLL_INTERVAL`: how often an idle outbox relay looks for new rows, default
-//!   `500ms` (a [`wake`](crate::OutboxRelay::wake) after commit skips the wait).
-//! - `KAFKA_OUTBOX_RETENTION`: how long published outbox rows are kept, default `24h`.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `KAFKA_BROKERS` | none: no cluster | `host:port[,host:port..]`; when unset the caller starts an [`EmbeddedKafka`](crate::EmbeddedKafka) and passes its address to [`KafkaSettings::with_brokers`] (services refuse to start without it outside tests and the native run) |
+//! | `KAFKA_DELIVERY_TIMEOUT` | `5s` | how long a publish may take, retries included, before it is reported as failed (the producer's `message.timeout.ms`) |
+//! | `KAFKA_CONSUMER_GROUP` | the service's name | the consumer group |
+//! | `KAFKA_MAX_ATTEMPTS` | `5` | handler attempts per message before it is dead-lettered |
+//! | `KAFKA_RETRY_BACKOFF` | `200ms` | the first retry delay, doubled per attempt with jitter and capped at 30s |
+//! | `KAFKA_SESSION_TIMEOUT` | `10s` | how soon the group notices a consumer that died (heartbeats go every third of it); brokers refuse less than `6s` unless configured to |
+//! | `KAFKA_OUTBOX_POLL_INTERVAL` | `500ms` | how often an idle outbox relay looks for new rows (a [`wake`](crate::OutboxRelay::wake) after commit skips the wait) |
+//! | `KAFKA_OUTBOX_RETENTION` | `24h` | how long published outbox rows are kept |
 
 use std::time::Duration;
 

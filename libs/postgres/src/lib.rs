@@ -5,8 +5,14 @@
 //! Metrics ([`report_pool_metrics`]): `db_pool_connections{database, state="in_use"|"idle"}`
 //! and `db_pool_max_connections{database}`, sampled every 5 s.
 //!
-//! Variables read by [`PoolSettings::from_env`]: `DATABASE_MAX_CONNECTIONS` (default 10),
-//! `DATABASE_ACQUIRE_TIMEOUT` (default `2s`), `DATABASE_STATEMENT_TIMEOUT` (default `5s`).
+//! Variables read by [`PoolSettings::from_env`]:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size (per database) |
+//! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//!
 //! The URL is the service's own business (`DATABASE_URL`, or one per shard).
 //!
 //! ```no_run

@@ -1,9 +1,13 @@
 //! Redis pools with a deadline on connecting and on every command.
 //!
-//! Variables read by [`RedisSettings::from_env`]: `REDIS_URL` (default
-//! `redis://127.0.0.1:6379`, secret), `REDIS_CONNECT_TIMEOUT` (default `1s`),
-//! `REDIS_COMMAND_TIMEOUT` (default `500ms`), `REDIS_KEY_PREFIX` (default empty: a namespace
-//! for keys when environments share a Redis).
+//! Variables read by [`RedisSettings::from_env`]:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `REDIS_URL` | `redis://127.0.0.1:6379` | the Redis server (secret) |
+//! | `REDIS_CONNECT_TIMEOUT` | `1s` | opening a connection (and waiting for a free one in the pool) |
+//! | `REDIS_COMMAND_TIMEOUT` | `500ms` | one command's answer |
+//! | `REDIS_KEY_PREFIX` | empty | namespace for keys when environments share a Redis |
 //!
 //! ```no_run
 //! use platform_config::Env;

@@ -1,8 +1,11 @@
 //! Settings every service shares. Variables read:
-//! - `OPS_PORT`: port of the ops listener (`/healthz`, `/readyz`, `/metrics`).
-//! - `SHUTDOWN_DRAIN_DEADLINE`: how long in-flight work may take to finish after SIGTERM (default `20s`).
-//! - `SHUTDOWN_DELAY`: how long to keep serving while reporting not-ready after SIGTERM, so load
-//!   balancers stop sending new work first (default `0s`; a few seconds on Kubernetes).
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `OPS_PORT` | one per service | port of the ops listener (`/healthz`, `/readyz`, `/metrics`) |
+//! | `BIND_ADDRESS` | `0.0.0.0` | address the ops listener binds, and a service's gRPC or HTTP listener |
+//! | `SHUTDOWN_DRAIN_DEADLINE` | `20s` | how long in-flight work may take to finish after SIGTERM |
+//! | `SHUTDOWN_DELAY` | `0s` (a few seconds on Kubernetes) | how long to keep serving while reporting not-ready after SIGTERM, so load balancers stop sending new work first |
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;

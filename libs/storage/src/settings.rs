@@ -8,7 +8,7 @@
 //! | `OBJECT_STORE_S3_ENDPOINT` | AWS | an S3-compatible server, e.g. `http://minio:9000` (path-style requests) |
 //! | `OBJECT_STORE_S3_REGION` | `us-east-1` | the bucket's region |
 //! | `OBJECT_STORE_S3_ACCESS_KEY_ID` | none | credentials; without them the instance's own (IAM role) are used |
-//! | `OBJECT_STORE_S3_SECRET_ACCESS_KEY` | none (secret) | |
+//! | `OBJECT_STORE_S3_SECRET_ACCESS_KEY` | none | the secret half of those credentials (secret) |
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,8 +1,22 @@
 //! Telemetry settings. Variables read:
-//! - `LOG_FORMAT`: `json` (default in containers) or `pretty` (default).
-//! - `RUST_LOG`: a `tracing` filter, default `info`.
-//! - `OTEL_EXPORTER_OTLP_ENDPOINT`: OTLP/gRPC collector address; tracing export is off when unset.
-//! - `OTEL_SERVICE_NAME`: the service name on exported spans; defaults to the service's own.
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `LOG_FORMAT` | `pretty` (`json` in the container images) | `json` (one object per line) or `pretty` |
+//! | `RUST_LOG` | `info` | a `tracing` filter |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT` | none: no export | OTLP/gRPC collector address; tracing export is off when unset |
+//! | `OTEL_SERVICE_NAME` | the service's name | the service name on exported spans |
+//!
+//! Read from the process by the libraries [`init`](crate::init) installs, not through `Env`:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `NO_COLOR` | unset | when set, `pretty` logs have no ANSI colours (`tracing-subscriber`) |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | none | extra attributes of exported spans' resource, `key=value,...` (`service.name` comes from `OTEL_SERVICE_NAME`) |
+//! | `OTEL_TRACES_SAMPLER` | `parentbased_always_on` | which spans are exported, e.g. `parentbased_traceidratio` (OpenTelemetry SDK) |
+//! | `OTEL_TRACES_SAMPLER_ARG` | `1.0` | the sampler's argument, e.g. the ratio of `traceidratio` samplers |
+//! | `OTEL_EXPORTER_OTLP_HEADERS` | none | headers sent to the collector, `key=value,...` (e.g. an API key; secret) |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT` | `10000` (ms) | deadline of one export to the collector, in milliseconds |
 
 use platform_config::{ConfigError, Env};
 

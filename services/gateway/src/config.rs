@@ -9,8 +9,14 @@
 //! | `AUTH_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one auth replica |
 //! | `AUTH_GRPC_TIMEOUT` | `3s` | deadline of one call to auth (sent as `grpc-timeout`) |
 //! | `AUTH_GRPC_RESOLVE_INTERVAL` | `10s` | how often the auth replica set is looked up again |
-//! | `USER_GRPC_URL` | `http://127.0.0.1:50052` | the user service (and `USER_GRPC_CONNECT_TIMEOUT`, `USER_GRPC_TIMEOUT`, `USER_GRPC_RESOLVE_INTERVAL`, defaults as for auth) |
-//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service (and `MEDIA_GRPC_CONNECT_TIMEOUT`, `MEDIA_GRPC_TIMEOUT`, `MEDIA_GRPC_RESOLVE_INTERVAL`, defaults as for auth); `MEDIA_GRPC_TIMEOUT` also bounds each wait for the next piece of an image being served |
+//! | `USER_GRPC_URL` | `http://127.0.0.1:50052` | the user service; every address the host resolves to is used |
+//! | `USER_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one user replica |
+//! | `USER_GRPC_TIMEOUT` | `3s` | deadline of one call to user (sent as `grpc-timeout`) |
+//! | `USER_GRPC_RESOLVE_INTERVAL` | `10s` | how often the user replica set is looked up again |
+//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service; every address the host resolves to is used |
+//! | `MEDIA_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one media replica |
+//! | `MEDIA_GRPC_TIMEOUT` | `3s` | deadline of one call to media (sent as `grpc-timeout`); also bounds each wait for the next piece of an image being served |
+//! | `MEDIA_GRPC_RESOLVE_INTERVAL` | `10s` | how often the media replica set is looked up again |
 //! | `MEDIA_UPLOAD_TIMEOUT` | `60s` | a whole upload (`POST /v1/media`), sent as the Upload call's deadline |
 //! | `GATEWAY_REQUEST_TIMEOUT` | `10s` | a whole request other than an upload; past it the answer is 504 |
 //! | `GATEWAY_MAX_BODY_BYTES` | `65536` | JSON request bodies; larger is 413 |

@@ -1,13 +1,11 @@
-//! Settings of the media service, read once at start. Variables read:
+//! Settings of the media service, read once at start. Variables read (besides those of
+//! `platform_telemetry`, `platform_runtime` and `platform_kafka::KafkaSettings`):
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `GRPC_PORT` | `50053` | gRPC listener |
 //! | `GRPC_REQUEST_TIMEOUT` | `65s` | longest call, an upload's whole stream included (a little over the gateway's `MEDIA_UPLOAD_TIMEOUT`, so the caller's deadline is the one that fires) |
 //! | `OPS_PORT` | `9103` | `/healthz`, `/readyz`, `/metrics` |
-//! | `BIND_ADDRESS` | `0.0.0.0` | address of both listeners |
-//! | `SHUTDOWN_DRAIN_DEADLINE` | `20s` | how long calls in flight may take after SIGTERM |
-//! | `SHUTDOWN_DELAY` | `0s` | serving while not ready after SIGTERM |
 //! | `DATABASE_URL` | required | Postgres of the media service (secret) |
 //! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
 //! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
@@ -20,8 +18,6 @@
 //! | `OBJECT_STORE_S3_ACCESS_KEY_ID` | none | without it, the instance's own credentials |
 //! | `OBJECT_STORE_S3_SECRET_ACCESS_KEY` | none | (secret) |
 //! | `MEDIA_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | largest upload; the worker's `MEDIA_MAX_INPUT_BYTES` should match |
-//! | `OTEL_SERVICE_NAME` | `media` | service name in traces and logs |
-//! | `LOG_FORMAT`, `RUST_LOG`, `OTEL_EXPORTER_OTLP_ENDPOINT` | | see `platform_telemetry` |
 //!
 //! `media.uploaded` goes out through the outbox relay and `media.processed` is consumed as
 //! configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS`, required to run, and the

@@ -9,7 +9,10 @@
 //! | `USER_SHARDS` | required (secret) | the shard map: `eu=postgres://…/users_eu,us=postgres://…/users_us` |
 //! | `USER_CACHE_TTL` | `5m` | how long a cached profile is served |
 //! | `USER_CACHE_ABSENT_TTL` | `30s` | how long "no such user" is cached |
-//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service, asked when a user picks an avatar (and `MEDIA_GRPC_CONNECT_TIMEOUT` `1s`, `MEDIA_GRPC_TIMEOUT` `3s`, `MEDIA_GRPC_RESOLVE_INTERVAL` `10s`) |
+//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service, asked when a user picks an avatar; every address the host resolves to is used |
+//! | `MEDIA_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one media replica |
+//! | `MEDIA_GRPC_TIMEOUT` | `3s` | deadline of one call to media (sent as `grpc-timeout`) |
+//! | `MEDIA_GRPC_RESOLVE_INTERVAL` | `10s` | how often the media replica set is looked up again |
 //!
 //! Events are consumed as configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS` is
 //! required to run; the native run and the tests start an embedded broker).
