@@ -35,6 +35,12 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
     let name = ServiceName::parse(raw_name)?;
     refuse_if_taken(root, &name)?;
     let vars = vars(root, &name)?;
+    // Checked before anything is written: the generated code is formatted with it.
+    if Command::new("rustfmt").arg("--version").output().is_err() {
+        return refuse(
+            "rustfmt is not installed (rustup component add rustfmt); nothing was written",
+        );
+    }
     let mut changes = Changes::default();
     for (path, template) in templates::SERVICE_FILES {
         let path = path
@@ -106,11 +112,19 @@ fn refuse_if_taken(root: &Path, name: &ServiceName) -> anyhow::Result<()> {
 
 /// The placeholders' values; the ports are the next free ones after the existing services'.
 fn vars(root: &Path, name: &ServiceName) -> anyhow::Result<Vec<(&'static str, String)>> {
+    // The default ports, as every config.rs passes them: `…Settings::from_env(env, 50051)`,
+    // `from_env_with_timeout(env, 50053, …)`. Other numbers (timeouts, limits) are not ports.
     let mut numbers = Vec::new();
     for entry in std::fs::read_dir(root.join("services"))? {
         let config = entry?.path().join("src/config.rs");
         if let Ok(text) = std::fs::read_to_string(config) {
-            numbers.extend(integers(&text));
+            for call in ["from_env(env, ", "from_env_with_timeout(env, "] {
+                numbers.extend(
+                    text.split(call)
+                        .skip(1)
+                        .filter_map(|rest| integers(rest).next()),
+                );
+            }
         }
     }
     let next = |range: std::ops::RangeInclusive<u32>, first: u32| {
@@ -434,6 +448,30 @@ fn wire_deployment(
                     "  - name: platform/{kebab}\n    newName: registry.example.com/platform/{kebab}\n    newTag: 0.1.0\n"
                 ),
             )
+        },
+    )?;
+    // The prod patches that set the gRPC services' replica floors and disruption budgets
+    // target them by a name pattern (`name: gateway|auth|user|media`): the new one joins.
+    edit(
+        root,
+        changes,
+        "k8s/overlays/prod/kustomization.yaml",
+        "a patch target `name:` with a `|` pattern",
+        |text| {
+            let mut found = false;
+            let lines: Vec<String> = text
+                .split('\n')
+                .map(|line| {
+                    let pattern = line.trim_start().strip_prefix("name: ");
+                    if pattern.is_some_and(|p| p.contains('|') && !p.contains(' ')) {
+                        found = true;
+                        format!("{line}|{kebab}")
+                    } else {
+                        line.to_owned()
+                    }
+                })
+                .collect();
+            found.then(|| lines.join("\n"))
         },
     )?;
     edit(

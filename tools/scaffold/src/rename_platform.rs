@@ -92,8 +92,13 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
 /// assert_eq!(n, 2);
 /// ```
 pub fn rename_text(text: &str, name: &PlatformName) -> (String, usize) {
-    let current_snake = CURRENT.replace('-', "_");
-    let title = title_words(CURRENT);
+    rename_text_from(text, CURRENT, name)
+}
+
+/// [`rename_text`] from any current name (a hyphenated one has three forms to find).
+fn rename_text_from(text: &str, current: &str, name: &PlatformName) -> (String, usize) {
+    let current_snake = current.replace('-', "_");
+    let title = title_words(current);
     let new_title = title_words(name.kebab());
     let mut out = String::with_capacity(text.len());
     let mut count = 0;
@@ -101,14 +106,14 @@ pub fn rename_text(text: &str, name: &PlatformName) -> (String, usize) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < text.len() {
-        let lower = text[i..].starts_with(CURRENT) || text[i..].starts_with(&current_snake);
+        let lower = text[i..].starts_with(current) || text[i..].starts_with(&current_snake);
         let upper = text[i..].starts_with(&title);
         // `-` before it too: `rustls-platform-verifier` is someone else's name.
         if !(lower || upper) || (i > 0 && (is_ident(bytes[i - 1]) || bytes[i - 1] == b'-')) {
             i += text[i..].chars().next().map_or(1, char::len_utf8);
             continue;
         }
-        let end = i + if upper { title.len() } else { CURRENT.len() };
+        let end = i + if upper { title.len() } else { current.len() };
         let next = bytes.get(end).copied();
         if next.is_some_and(|b| b.is_ascii_alphanumeric()) {
             i += 1;
@@ -181,68 +186,73 @@ fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
 mod tests {
     use super::*;
 
+    /// The tests rename from a name of their own, so they mean the same after this file has
+    /// itself been renamed; a hyphenated one, so every form (`-`, `_`, title) is exercised.
+    const OLD: &str = "zeta-corp";
+
     fn rename(text: &str) -> String {
-        rename_text(text, &PlatformName::parse("acme-shop").unwrap()).0
+        rename_text_from(text, OLD, &PlatformName::parse("nova-labs").unwrap()).0
     }
 
     #[test]
     fn identifiers_are_renamed_in_each_form() {
-        assert_eq!(
-            rename("platform-config.workspace = true"),
-            "acme-shop-config.workspace = true"
-        );
-        assert_eq!(
-            rename("use platform_grpc::GrpcServer;"),
-            "use acme_shop_grpc::GrpcServer;"
-        );
-        assert_eq!(
-            rename("image: registry.example.com/platform/auth:0.1.0"),
-            "image: registry.example.com/acme-shop/auth:0.1.0"
-        );
-        assert_eq!(
-            rename("  app.kubernetes.io/part-of: platform\n"),
-            "  app.kubernetes.io/part-of: acme-shop\n"
-        );
-        assert_eq!(
-            rename("namespace: platform-dev"),
-            "namespace: acme-shop-dev"
-        );
-        assert_eq!(
-            rename(r#"env.or("AUTH_AUDIENCE", "platform".to_owned())"#),
-            r#"env.or("AUTH_AUDIENCE", "acme-shop".to_owned())"#
-        );
-        assert_eq!(
-            rename("kubectl -n platform rollout"),
-            "kubectl -n acme-shop rollout"
-        );
-        assert_eq!(
-            rename(r#""title": "Platform / Services (RED)""#),
-            r#""title": "Acme Shop / Services (RED)""#
-        );
-        assert_eq!(
-            rename("database platform_user_eu"),
-            "database acme_shop_user_eu"
-        );
-    }
-
-    #[test]
-    fn text_beyond_ascii_is_kept_intact() {
-        assert_eq!(rename("§9 → platform-x, naïve"), "§9 → acme-shop-x, naïve");
+        for (before, after) in [
+            (
+                "zeta-corp-config.workspace = true",
+                "nova-labs-config.workspace = true",
+            ),
+            (
+                "use zeta_corp_grpc::GrpcServer;",
+                "use nova_labs_grpc::GrpcServer;",
+            ),
+            (
+                "image: example.com/zeta-corp/auth:0.1",
+                "image: example.com/nova-labs/auth:0.1",
+            ),
+            (
+                "  app.kubernetes.io/part-of: zeta-corp\n",
+                "  app.kubernetes.io/part-of: nova-labs\n",
+            ),
+            ("namespace: zeta-corp-dev", "namespace: nova-labs-dev"),
+            (
+                r#"env.or("AUD", "zeta-corp".to_owned())"#,
+                r#"env.or("AUD", "nova-labs".to_owned())"#,
+            ),
+            (
+                "kubectl -n zeta-corp rollout",
+                "kubectl -n nova-labs rollout",
+            ),
+            (
+                r#""title": "Zeta Corp / Services (RED)""#,
+                r#""title": "Nova Labs / Services (RED)""#,
+            ),
+            ("database zeta_corp_user_eu", "database nova_labs_user_eu"),
+            ("§9 → zeta-corp-x, naïve", "§9 → nova-labs-x, naïve"),
+        ] {
+            assert_eq!(rename(before), after);
+        }
     }
 
     #[test]
     fn prose_and_other_words_are_left_alone() {
         for text in [
-            "the platform's base",
-            "Runs the whole platform natively",
-            "platforms",
-            "a cross_platform_thing",
-            "Platform engineering",
-            "platform = {\"gateway\"}",
-            "multiplatform-x",
-            "rustls-platform-verifier",
+            "the zeta-corp way",
+            "Zeta Corp engineering",
+            "zeta-corps",
+            "a cross_zeta_corp_thing",
+            "rustls-zeta-corp-verifier",
+            "zeta-corp = {\"gateway\"}",
         ] {
             assert_eq!(rename(text), text);
         }
+    }
+
+    #[test]
+    fn the_current_name_is_the_one_the_workspace_uses() {
+        let (out, n) = rename_text(
+            &format!("use {}_config;", CURRENT.replace('-', "_")),
+            &PlatformName::parse("nova-labs").unwrap(),
+        );
+        assert_eq!((out.as_str(), n), ("use nova_labs_config;", 1));
     }
 }

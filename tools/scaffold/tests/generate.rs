@@ -135,6 +135,10 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
             "      - secrets/loyalty-points.env",
         ),
         (
+            "k8s/overlays/prod/kustomization.yaml",
+            "      name: gateway|auth|user|media|loyalty-points\n",
+        ),
+        (
             "deploy/observability/prometheus/prometheus.yml",
             "\"loyalty-points:9105\"",
         ),
