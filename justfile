@@ -29,13 +29,13 @@ fmt:
 validate:
     bash deploy/validate.sh
     bash k8s/validate.sh
-    cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
+    mkdir -p target && cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
     python3 .ci/parity.py target/env-vars.json
     python3 .ci/config_reference.py target/env-vars.json --check
 
 # Regenerate docs/configuration.md, the reference of every variable each service reads.
 config-reference:
-    cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
+    mkdir -p target && cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
     python3 .ci/config_reference.py target/env-vars.json
 
 # What CI runs.
