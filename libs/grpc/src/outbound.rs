@@ -82,14 +82,33 @@ where
         let call = self.inner.call(request);
         let peer = self.peer.clone();
         Box::pin(async move {
-            match tokio::time::timeout(deadline, call).await {
-                Ok(result) => result.map_err(Into::into),
-                Err(_) => Err(Box::new(Status::deadline_exceeded(format!(
+            let exceeded = || -> BoxError {
+                Box::new(Status::deadline_exceeded(format!(
                     "{peer} did not answer within {deadline:?}"
-                ))) as BoxError),
+                )))
+            };
+            match tokio::time::timeout(deadline, call).await {
+                Ok(Ok(response)) => Ok(response),
+                // tonic's channel enforces the `grpc-timeout` we send as well, and reports it
+                // as `TimeoutExpired` (CANCELLED); both timers end at the same instant, so
+                // whichever fires first, the caller sees the one status a deadline has.
+                Ok(Err(e)) => {
+                    let e: BoxError = e.into();
+                    Err(if is_timeout_expired(&*e) {
+                        exceeded()
+                    } else {
+                        e
+                    })
+                }
+                Err(_) => Err(exceeded()),
             }
         })
     }
+}
+
+/// Whether `error`, or anything it wraps, is tonic's own `grpc-timeout` expiry.
+fn is_timeout_expired(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |e| e.source()).any(|e| e.is::<tonic::TimeoutExpired>())
 }
 
 /// `grpc-timeout` in milliseconds; the spec allows at most eight digits.
@@ -144,6 +163,19 @@ mod tests {
         let error = call.await.unwrap_err();
         assert_eq!(started.elapsed(), Duration::from_secs(1));
         let status = error.downcast::<Status>().unwrap();
+        assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    }
+
+    #[tokio::test]
+    async fn tonics_own_timeout_is_reported_as_the_deadline_too() {
+        use tower::{Service as _, ServiceExt as _};
+        // What tonic's channel answers when its copy of our `grpc-timeout` fires first.
+        let expired = tower::service_fn(|_: http::Request<()>| async {
+            Err::<http::Response<()>, BoxError>(Box::new(tonic::TimeoutExpired(())))
+        });
+        let mut outbound = Outbound::new(expired, "peer", Duration::from_secs(10));
+        let call = outbound.ready().await.unwrap().call(http::Request::new(()));
+        let status = call.await.unwrap_err().downcast::<Status>().unwrap();
         assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
     }
 }
