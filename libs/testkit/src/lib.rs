@@ -124,6 +124,16 @@ pub async fn black_hole() -> SocketAddr {
     addr
 }
 
+/// The Prometheus text a service's ops listener serves on `/metrics`. Panics unless it
+/// answers 200: a test asserting on metrics cannot go on without them.
+pub async fn scrape_metrics(ops: SocketAddr) -> String {
+    let response = reqwest::get(format!("http://{ops}/metrics"))
+        .await
+        .unwrap_or_else(|e| panic!("GET http://{ops}/metrics: {e}"));
+    assert_eq!(response.status(), 200, "GET http://{ops}/metrics");
+    response.text().await.expect("a metrics body")
+}
+
 /// A loopback address where nothing listens: connections are refused at once.
 pub async fn refused_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")

@@ -24,7 +24,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load, login_flood};
+use common::{LIGHT_LOOPS, Phase, light_load, login_flood, serve_gateway};
 use futures::future::join_all;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
@@ -152,11 +152,7 @@ impl Stack {
         // Queues are measured, not cut off.
         gateway.auth.request_timeout = Duration::from_secs(120);
         gateway.http.request_timeout = Duration::from_secs(120);
-        let gateway = gateway_service::App::build(gateway)
-            .await
-            .expect("gateway starts");
-        let base = format!("http://{}", gateway.http_addr());
-        tokio::spawn(gateway.run_until(std::future::pending()));
+        let base = serve_gateway(gateway).await;
 
         Self {
             base,

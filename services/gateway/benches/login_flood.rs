@@ -16,7 +16,7 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load, login_flood};
+use common::{LIGHT_LOOPS, Phase, light_load, login_flood, serve_gateway};
 use platform_kafka::EmbeddedKafka;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::json;
@@ -81,11 +81,7 @@ async fn start_servers() -> (TestDatabase, EmbeddedKafka, String) {
     tokio::spawn(auth.run_until(std::future::pending()));
     gateway.auth.request_timeout = Duration::from_secs(120);
     gateway.http.request_timeout = Duration::from_secs(120);
-    let gateway = gateway_service::App::build(gateway)
-        .await
-        .expect("gateway starts");
-    let base = format!("http://{}", gateway.http_addr());
-    tokio::spawn(gateway.run_until(std::future::pending()));
+    let base = serve_gateway(gateway).await;
     (db, kafka, base)
 }
 

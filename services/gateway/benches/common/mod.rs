@@ -1,9 +1,20 @@
-//! What the gateway's latency benchmarks share: the light-request loops and their statistics.
+//! What the gateway's latency benchmarks share: starting the gateway, the light-request loops
+//! and their statistics.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+
+/// Starts the gateway with `settings` on its own task; returns its base URL.
+pub async fn serve_gateway(settings: gateway_service::Settings) -> String {
+    let gateway = gateway_service::App::build(settings)
+        .await
+        .expect("gateway starts");
+    let base = format!("http://{}", gateway.http_addr());
+    tokio::spawn(gateway.run_until(std::future::pending()));
+    base
+}
 
 /// Concurrent loops sending light requests.
 pub const LIGHT_LOOPS: usize = 8;

@@ -92,15 +92,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
 async fn metrics_count_requests_per_route() {
     let app = spawn_app().await;
     app.get("/.well-known/jwks.json").await;
-    let metrics = app
-        .client
-        .get(format!("http://{}/metrics", app.gateway_ops))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = platform_testkit::scrape_metrics(app.gateway_ops).await;
     assert!(
         metrics.contains(r#"http_server_requests_total{method="GET",route="/.well-known/jwks.json",status="200"}"#),
         "{metrics}"

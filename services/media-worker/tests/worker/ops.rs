@@ -24,12 +24,7 @@ async fn the_ops_port_reports_the_store_ready_and_counts_jobs_by_outcome() {
             .contains(r#""object-storage":"ok""#)
     );
 
-    let metrics = reqwest::get(format!("http://{}/metrics", worker.ops))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = platform_testkit::scrape_metrics(worker.ops).await;
     for line in [
         r#"media_worker_jobs_total{outcome="ready"}"#,
         r#"media_worker_job_seconds_count{outcome="ready"}"#,

@@ -133,12 +133,7 @@ async fn the_same_processed_event_twice_is_applied_once() {
             .await
             .unwrap();
     assert_eq!(recorded, 1);
-    let metrics = reqwest::get(format!("http://{}/metrics", media.ops))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = platform_testkit::scrape_metrics(media.ops).await;
     assert!(
         metrics.contains(r#"media_processed_events_total{result="duplicate"}"#),
         "{metrics}"

@@ -44,12 +44,7 @@ async fn with_redis_down_writes_still_succeed_and_the_failed_invalidation_is_cou
         .unwrap()
         .into_inner();
     assert_eq!(updated.bio, "written without a cache");
-    let metrics = reqwest::get(format!("http://{}/metrics", user.ops))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = platform_testkit::scrape_metrics(user.ops).await;
     assert!(
         metrics.contains("profile_cache_invalidation_failures_total"),
         "{metrics}"
@@ -69,12 +64,7 @@ async fn with_redis_silent_profiles_are_still_served_within_the_command_deadline
     user.seed(&id, "Grace").await;
     let read = user.client().get_user(get(&id)).await.unwrap().into_inner();
     assert_eq!(read.display_name, "Grace");
-    let metrics = reqwest::get(format!("http://{}/metrics", user.ops))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = platform_testkit::scrape_metrics(user.ops).await;
     assert!(
         metrics.contains(r#"profile_cache_lookups_total{result="bypass"}"#),
         "{metrics}"

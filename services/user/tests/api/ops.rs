@@ -16,12 +16,7 @@ async fn every_shard_pool_is_reported_with_its_connections_in_use_idle_and_maxim
     // The gauges are sampled every 5 s; the first sample is taken at start.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = reqwest::get(format!("http://{}/metrics", user.ops))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let metrics = platform_testkit::scrape_metrics(user.ops).await;
         let missing: Vec<_> = wanted.iter().filter(|w| !metrics.contains(*w)).collect();
         if missing.is_empty() {
             return;
