@@ -4,9 +4,10 @@
 //!   transaction that changes its state, and an [`OutboxRelay`] publishes it with an
 //!   idempotent producer. Nothing committed is lost when Kafka or the process is down.
 //! - Consuming is an [`EventConsumer`] in the service's consumer group, calling an
-//!   [`EventHandler`]. Offsets are committed after the handler succeeded; failures are retried
-//!   with backoff, then sent to the dead-letter topic `<topic>.dlq`, so one bad event never
-//!   blocks its partition. Handlers apply each event once with [`idempotency::first_delivery`].
+//!   [`EventHandler`]. Offsets are committed after the handler succeeded. An event that can
+//!   never apply goes to the dead-letter topic `<topic>.dlq` at once; one that fails
+//!   transiently holds only its own partition and is retried with capped backoff until it
+//!   passes. Handlers apply each event once with [`idempotency::first_delivery`].
 //! - [`EmbeddedKafka`] is a broker inside the process, for tests and the native run.
 //!
 //! Events on the wire (see [`wire`]): key = the aggregate id, value = protobuf bytes, headers
@@ -20,6 +21,8 @@
 //! - `kafka_consumer_messages_total{topic,outcome}`: `ok`, `retried` (per retry),
 //!   `dead_lettered`.
 //! - `kafka_consumer_lag{topic,partition}`: records not yet committed by the group (every 15 s).
+//! - `kafka_consumer_partition_stalled_seconds{topic,partition}`: how long a held event has
+//!   kept its partition waiting (0 when none is).
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -10,10 +10,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// The delay before retry number `retry` (1 for the first): `base * 2^(retry - 1)`, capped at
 /// 30s, then a random point in the upper half of that, so a retry always waits a while.
 pub(crate) fn backoff(base: Duration, retry: u32) -> Duration {
+    capped_backoff(base, retry, MAX_BACKOFF)
+}
+
+/// [`backoff`] with a cap of `cap` instead of 30s.
+pub(crate) fn capped_backoff(base: Duration, retry: u32, cap: Duration) -> Duration {
     let factor = 1u32
         .checked_shl(retry.saturating_sub(1))
         .unwrap_or(u32::MAX);
-    let ceiling = base.saturating_mul(factor).min(MAX_BACKOFF);
+    let ceiling = base.saturating_mul(factor).min(cap);
     let half = ceiling / 2;
     half + random_up_to(ceiling - half)
 }

@@ -5,8 +5,8 @@
 //! | `KAFKA_BROKERS` | none: no cluster | `host:port[,host:port..]`; when unset the caller starts an [`EmbeddedKafka`](crate::EmbeddedKafka) and passes its address to [`KafkaSettings::with_brokers`] (services refuse to start without it outside tests and the native run) |
 //! | `KAFKA_DELIVERY_TIMEOUT` | `5s` | how long a publish may take, retries included, before it is reported as failed (the producer's `message.timeout.ms`) |
 //! | `KAFKA_CONSUMER_GROUP` | the service's name | the consumer group |
-//! | `KAFKA_MAX_ATTEMPTS` | `5` | handler attempts per message before it is dead-lettered |
-//! | `KAFKA_RETRY_BACKOFF` | `200ms` | the first retry delay, doubled per attempt with jitter and capped at 30s |
+//! | `KAFKA_RETRY_BUDGET` | `24h` | how long an event whose handler keeps failing transiently (a dependency down) is retried, holding only its own partition, before it is dead-lettered; the `ConsumerPartitionStalled` alert fires long before |
+//! | `KAFKA_RETRY_BACKOFF` | `200ms` | the first retry delay, doubled per attempt with jitter and capped at 10s for handler retries (30s for deliveries) |
 //! | `KAFKA_SESSION_TIMEOUT` | `10s` | how soon the group notices a consumer that died (heartbeats go every third of it); brokers refuse less than `6s` unless configured to |
 //! | `KAFKA_OUTBOX_POLL_INTERVAL` | `500ms` | how often an idle outbox relay looks for new rows (a [`wake`](crate::OutboxRelay::wake) after commit skips the wait) |
 //! | `KAFKA_OUTBOX_RETENTION` | `24h` | how long published outbox rows are kept |
@@ -24,7 +24,8 @@ pub struct KafkaSettings {
     pub client_id: String,
     pub consumer_group: String,
     pub delivery_timeout: Duration,
-    pub max_attempts: u32,
+    /// How long a transiently failing event is retried before it is dead-lettered.
+    pub retry_budget: Duration,
     pub retry_backoff: Duration,
     pub session_timeout: Duration,
     pub outbox_poll_interval: Duration,
@@ -39,10 +40,10 @@ impl KafkaSettings {
     /// use platform_config::Env;
     /// use platform_kafka::KafkaSettings;
     ///
-    /// let env = Env::from_pairs([("KAFKA_BROKERS", "kafka:9092"), ("KAFKA_MAX_ATTEMPTS", "3")]);
+    /// let env = Env::from_pairs([("KAFKA_BROKERS", "kafka:9092"), ("KAFKA_RETRY_BUDGET", "2h")]);
     /// let settings = KafkaSettings::from_env(&env, "user")?;
     /// assert_eq!(settings.consumer_group, "user");
-    /// assert_eq!(settings.max_attempts, 3);
+    /// assert_eq!(settings.retry_budget, std::time::Duration::from_secs(2 * 3600));
     /// # Ok::<(), platform_config::ConfigError>(())
     /// ```
     pub fn from_env(env: &Env, client_id: &str) -> Result<Self, ConfigError> {
@@ -51,7 +52,7 @@ impl KafkaSettings {
             client_id: client_id.to_owned(),
             consumer_group: env.or("KAFKA_CONSUMER_GROUP", client_id.to_owned())?,
             delivery_timeout: env.duration_or("KAFKA_DELIVERY_TIMEOUT", Duration::from_secs(5))?,
-            max_attempts: env.or("KAFKA_MAX_ATTEMPTS", 5)?,
+            retry_budget: env.duration_or("KAFKA_RETRY_BUDGET", Duration::from_secs(24 * 3600))?,
             retry_backoff: env.duration_or("KAFKA_RETRY_BACKOFF", Duration::from_millis(200))?,
             session_timeout: env.duration_or("KAFKA_SESSION_TIMEOUT", Duration::from_secs(10))?,
             outbox_poll_interval: env
@@ -64,7 +65,7 @@ impl KafkaSettings {
     }
 
     /// Settings for tests against `brokers` (usually an [`EmbeddedKafka`](crate::EmbeddedKafka)):
-    /// three quick attempts, a fast relay, and a 6 s session timeout: the smallest a real broker
+    /// quick retries within a one-minute budget, a fast relay, and a 6 s session timeout: the smallest a real broker
     /// accepts by default, and more than the embedded broker's 3 s wait before a new group's
     /// first assignment (a member whose session ends during that wait is never answered).
     pub fn for_tests(brokers: &str, client_id: &str) -> Self {
@@ -73,7 +74,7 @@ impl KafkaSettings {
             client_id: client_id.to_owned(),
             consumer_group: client_id.to_owned(),
             delivery_timeout: Duration::from_secs(5),
-            max_attempts: 3,
+            retry_budget: Duration::from_secs(60),
             retry_backoff: Duration::from_millis(10),
             session_timeout: Duration::from_secs(6),
             outbox_poll_interval: Duration::from_millis(50),
@@ -104,10 +105,10 @@ impl KafkaSettings {
                 return Err(ConfigError::invalid(name, "must be between 1ms and 1h"));
             }
         }
-        if self.max_attempts == 0 {
+        if self.retry_budget < Duration::from_secs(1) {
             return Err(ConfigError::invalid(
-                "KAFKA_MAX_ATTEMPTS",
-                "must be at least 1",
+                "KAFKA_RETRY_BUDGET",
+                "must be at least 1s (hours, in production)",
             ));
         }
         if self.outbox_poll_interval.is_zero() {
@@ -131,7 +132,7 @@ mod tests {
         assert_eq!(settings.brokers, None);
         assert_eq!(settings.consumer_group, "media");
         assert_eq!(settings.delivery_timeout, Duration::from_secs(5));
-        assert_eq!(settings.max_attempts, 5);
+        assert_eq!(settings.retry_budget, Duration::from_secs(24 * 3600));
         assert_eq!(settings.retry_backoff, Duration::from_millis(200));
         assert_eq!(settings.session_timeout, Duration::from_secs(10));
         let err = settings.bootstrap_servers().unwrap_err().to_string();
@@ -148,11 +149,11 @@ mod tests {
     }
 
     #[test]
-    fn zero_attempts_are_refused() {
-        let env = Env::from_pairs([("KAFKA_MAX_ATTEMPTS", "0")]);
+    fn a_retry_budget_under_a_second_is_refused() {
+        let env = Env::from_pairs([("KAFKA_RETRY_BUDGET", "0s")]);
         let err = KafkaSettings::from_env(&env, "user")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("KAFKA_MAX_ATTEMPTS"), "{err}");
+        assert!(err.contains("KAFKA_RETRY_BUDGET"), "{err}");
     }
 }

@@ -55,8 +55,9 @@ impl ReceivedEvent {
 /// Why a handler did not apply an event.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// It may work on another attempt (a database or peer was unavailable): the event is
-    /// retried in place with backoff, then dead-lettered after `KAFKA_MAX_ATTEMPTS`.
+    /// It may work on another attempt (a database or peer unavailable, a timeout, a pool
+    /// exhausted): the event holds its partition and is retried with capped backoff until it
+    /// passes (dead-lettered only after `KAFKA_RETRY_BUDGET`, hours).
     #[error("{0:#}")]
     Retryable(anyhow::Error),
     /// It never will (the payload does not decode, the event contradicts the state): the
@@ -78,7 +79,7 @@ impl HandlerError {
 }
 
 /// An unclassified failure is assumed to be transient: it is retried, and still reaches the
-/// dead-letter topic if it never passes.
+/// dead-letter topic if it never passes within `KAFKA_RETRY_BUDGET`.
 impl From<anyhow::Error> for HandlerError {
     fn from(error: anyhow::Error) -> Self {
         Self::Retryable(error)

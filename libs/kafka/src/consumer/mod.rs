@@ -1,5 +1,7 @@
 //! How a service consumes events: one consumer in the service's group, one message at a time,
-//! offsets committed after the effect, failures retried in place and then dead-lettered.
+//! offsets committed after the effect. A permanent failure goes to the dead-letter topic at
+//! once; a transient one holds only its own partition (paused) and is retried with capped
+//! backoff until it passes, while the other partitions keep flowing.
 
 mod context;
 mod dead_letter;
@@ -9,6 +11,7 @@ pub use handler::{EventHandler, HandlerError, ReceivedEvent};
 
 use handler::{call, event_span};
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,27 +19,37 @@ use anyhow::Context as _;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::OwnedMessage;
 use rdkafka::{ClientConfig, Message as _, Offset, TopicPartitionList};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use self::context::ConsumerMetrics;
 use crate::KafkaSettings;
 use crate::producer::EventProducer;
-use crate::retry::{backoff, sleep_or_stop};
+use crate::retry::{backoff, capped_backoff, sleep_or_stop};
 use crate::wire::header_map;
 
 /// How long leaving the group may take at shutdown before we stop waiting for it.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
+/// The longest wait between two attempts at a held event: once its dependency is back, the
+/// partition moves again within this.
+const MAX_HANDLER_BACKOFF: Duration = Duration::from_secs(10);
 
 /// A consumer in the service's consumer group (`KAFKA_CONSUMER_GROUP`) for some topics.
 ///
 /// It hands each event to an [`EventHandler`], one at a time (replicas share the partitions),
-/// and commits the offset only once the handler succeeded. A failing event is retried in
-/// place with exponential backoff and jitter up to `KAFKA_MAX_ATTEMPTS` times (at once for a
-/// [`HandlerError::Permanent`]), then published to `<topic>.dlq` with its key, payload and
-/// headers plus `dlq-error`, `dlq-attempts` and `dlq-original-{topic,partition,offset}`;
-/// then its offset is committed and the partition moves on. A record without a valid
-/// `event-id` or `event-type` header is dead-lettered without being handled.
+/// and commits the offset only once the handler succeeded. What happens on failure depends on
+/// the [`HandlerError`]:
+///
+/// - [`HandlerError::Permanent`] (and a record without a valid `event-id` or `event-type`
+///   header): the event is published at once to `<topic>.dlq` with its key, payload and
+///   headers plus `dlq-error`, `dlq-attempts` and `dlq-original-{topic,partition,offset}`;
+///   then its offset is committed and the partition moves on.
+/// - [`HandlerError::Retryable`]: the event's partition is paused, so only it waits, and the
+///   event is retried with exponential backoff and jitter (from `KAFKA_RETRY_BACKOFF`, capped
+///   at 10 s) until it passes; the other partitions keep being consumed meanwhile. Only after
+///   `KAFKA_RETRY_BUDGET` (hours, by default a day) is it dead-lettered; long before, the
+///   `kafka_consumer_partition_stalled_seconds` gauge raises an alert.
 ///
 /// ```no_run
 /// use std::sync::Arc;
@@ -74,6 +87,27 @@ enum Settled {
     Interrupted,
 }
 
+/// What one attempt at a message came to.
+enum Attempt {
+    Settled(Settled),
+    /// A transient failure: try again later, holding the partition.
+    Failed(HandlerError),
+}
+
+/// A (topic, partition).
+type PartitionKey = (String, i32);
+
+/// An event that failed transiently, holding its (paused) partition until it passes.
+struct Held {
+    message: OwnedMessage,
+    event: ReceivedEvent,
+    span: tracing::Span,
+    request_id: Option<String>,
+    attempts: u32,
+    since: Instant,
+    next_try: Instant,
+}
+
 impl EventConsumer {
     /// Creates the consumer and subscribes it to `topics`; it joins the group when it runs.
     pub fn new(settings: &KafkaSettings, topics: &[&str]) -> anyhow::Result<Self> {
@@ -101,8 +135,8 @@ impl EventConsumer {
     }
 
     /// Consumes until `stop` is cancelled, then leaves the group. The message in hand is
-    /// finished first unless it is waiting for a retry (it is then redelivered later).
-    /// Fails only on a fatal client error.
+    /// finished first; held events (waiting for a retry) are left uncommitted and are
+    /// delivered again later. Fails only on a fatal client error.
     pub async fn run<H: EventHandler>(
         self,
         handler: Arc<H>,
@@ -118,11 +152,19 @@ impl EventConsumer {
         handler: &H,
         stop: &CancellationToken,
     ) -> anyhow::Result<()> {
+        let mut held: HashMap<PartitionKey, Held> = HashMap::new();
         let mut failed_polls = 0;
         loop {
+            let next_retry = held.values().map(|h| h.next_try).min();
             let received = tokio::select! {
                 biased;
                 () = stop.cancelled() => return Ok(()),
+                () = sleep_until(next_retry) => {
+                    if let Settled::Interrupted = self.retry_due(handler, &mut held, stop).await {
+                        return Ok(());
+                    }
+                    continue;
+                }
                 received = self.consumer.recv() => received,
             };
             let message = match received {
@@ -141,55 +183,199 @@ impl EventConsumer {
                 }
             };
             failed_polls = 0;
-            match self.settle(handler, &message, stop).await {
-                Settled::Yes => self.commit(&message),
-                Settled::Interrupted => return Ok(()),
+            let key = (message.topic().to_owned(), message.partition());
+            if held.contains_key(&key) {
+                // Fetched before the pause took effect: it is read again after the held event
+                // passes (we seek back then), so it is neither handled nor committed now.
+                continue;
+            }
+            if let Some(held_event) = self.first_attempt(handler, message, stop).await {
+                self.pause(&key);
+                held.insert(key, held_event);
             }
         }
     }
 
-    /// Handles `message` until it succeeds or is dead-lettered.
-    async fn settle<H: EventHandler>(
+    /// Handles a newly received message once: settles it (commits), or returns it to hold.
+    async fn first_attempt<H: EventHandler>(
         &self,
         handler: &H,
-        message: &OwnedMessage,
+        message: OwnedMessage,
         stop: &CancellationToken,
-    ) -> Settled {
-        let event = match ReceivedEvent::from_message(message) {
+    ) -> Option<Held> {
+        let event = match ReceivedEvent::from_message(&message) {
             Ok(event) => event,
-            Err(reason) => return self.dead_letter(message, &reason, 0, stop).await,
+            Err(reason) => {
+                if let Settled::Yes = self.dead_letter(&message, &reason, 0, stop).await {
+                    self.commit(&message);
+                }
+                return None;
+            }
         };
         let headers = header_map(message.headers());
         let span = event_span(&event, &headers);
         let request_id = platform_telemetry::context::request_id_from(&headers);
+        let now = Instant::now();
+        let mut held = Held {
+            message,
+            event,
+            span,
+            request_id,
+            attempts: 0,
+            since: now,
+            next_try: now,
+        };
+        match self.attempt(handler, &mut held, stop).await {
+            Attempt::Settled(Settled::Yes) => {
+                self.commit(&held.message);
+                None
+            }
+            Attempt::Settled(Settled::Interrupted) => None,
+            Attempt::Failed(error) => {
+                self.schedule_retry(&mut held, &error);
+                Some(held)
+            }
+        }
+    }
 
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let outcome = call(handler, &event, request_id.clone())
-                .instrument(span.clone())
-                .await;
-            let error = match outcome {
-                Ok(()) => {
-                    count(&event.topic, "ok");
-                    return Settled::Yes;
+    /// Retries the held event whose time has come; releases its partition once it settles.
+    async fn retry_due<H: EventHandler>(
+        &self,
+        handler: &H,
+        held: &mut HashMap<PartitionKey, Held>,
+        stop: &CancellationToken,
+    ) -> Settled {
+        let Some(key) = held
+            .iter()
+            .min_by_key(|(_, h)| h.next_try)
+            .map(|(key, _)| key.clone())
+        else {
+            return Settled::Yes;
+        };
+        if !self.is_assigned(&key) {
+            // A rebalance gave the partition to another member, which reads the event again.
+            held.remove(&key);
+            stalled_gauge(&key).set(0.0);
+            return Settled::Yes;
+        }
+        let Some(entry) = held.get_mut(&key) else {
+            return Settled::Yes;
+        };
+        match self.attempt(handler, entry, stop).await {
+            Attempt::Settled(Settled::Interrupted) => Settled::Interrupted,
+            Attempt::Settled(Settled::Yes) => {
+                if let Some(done) = held.remove(&key) {
+                    self.release(&key, &done);
                 }
-                Err(error) => error,
-            };
-            let permanent = matches!(error, HandlerError::Permanent(_));
-            if permanent || attempt >= self.settings.max_attempts {
-                return self
-                    .dead_letter(message, &error.to_string(), attempt, stop)
-                    .instrument(span)
-                    .await;
+                Settled::Yes
             }
-            count(&event.topic, "retried");
-            span.in_scope(
-                || tracing::warn!(attempt, error = %error, "event handler failed; retrying"),
+            Attempt::Failed(error) => {
+                self.schedule_retry(entry, &error);
+                Settled::Yes
+            }
+        }
+    }
+
+    /// One call of the handler. A permanent failure, or a transient one past the retry
+    /// budget, is dead-lettered here; a transient one within the budget is returned.
+    async fn attempt<H: EventHandler>(
+        &self,
+        handler: &H,
+        held: &mut Held,
+        stop: &CancellationToken,
+    ) -> Attempt {
+        held.attempts += 1;
+        let outcome = call(handler, &held.event, held.request_id.clone())
+            .instrument(held.span.clone())
+            .await;
+        let error = match outcome {
+            Ok(()) => {
+                count(&held.event.topic, "ok");
+                return Attempt::Settled(Settled::Yes);
+            }
+            Err(error) => error,
+        };
+        let reason = match &error {
+            HandlerError::Permanent(_) => error.to_string(),
+            HandlerError::Retryable(_) if held.since.elapsed() >= self.settings.retry_budget => {
+                format!(
+                    "still failing after {:?} (KAFKA_RETRY_BUDGET): {error}",
+                    self.settings.retry_budget
+                )
+            }
+            HandlerError::Retryable(_) => return Attempt::Failed(error),
+        };
+        let settled = self
+            .dead_letter(&held.message, &reason, held.attempts, stop)
+            .instrument(held.span.clone())
+            .await;
+        Attempt::Settled(settled)
+    }
+
+    fn schedule_retry(&self, held: &mut Held, error: &HandlerError) {
+        count(&held.event.topic, "retried");
+        let delay = capped_backoff(
+            self.settings.retry_backoff,
+            held.attempts,
+            MAX_HANDLER_BACKOFF,
+        );
+        held.next_try = Instant::now() + delay;
+        let stalled = held.since.elapsed();
+        stalled_gauge(&(held.event.topic.clone(), held.event.partition))
+            .set(stalled.as_secs_f64());
+        held.span.in_scope(|| {
+            tracing::warn!(
+                attempts = held.attempts,
+                stalled_for = ?stalled,
+                retry_in = ?delay,
+                error = %error,
+                "event handler failed; its partition waits and the event is retried"
             );
-            if sleep_or_stop(backoff(self.settings.retry_backoff, attempt), stop).await {
-                return Settled::Interrupted;
-            }
+        });
+    }
+
+    /// Pauses `key`'s partition while its event is held.
+    fn pause(&self, key: &PartitionKey) {
+        let mut partitions = TopicPartitionList::with_capacity(1);
+        partitions.add_partition(&key.0, key.1);
+        if let Err(e) = self.consumer.pause(&partitions) {
+            tracing::warn!(error = %e, topic = key.0, partition = key.1, "pausing a partition failed");
+        }
+    }
+
+    /// Commits the held event, resumes its partition and reads on from the record after it
+    /// (records fetched while it was held were skipped, not handled).
+    fn release(&self, key: &PartitionKey, done: &Held) {
+        self.commit(&done.message);
+        stalled_gauge(key).set(0.0);
+        let mut partitions = TopicPartitionList::with_capacity(1);
+        partitions.add_partition(&key.0, key.1);
+        let next = Offset::Offset(done.message.offset() + 1);
+        let resumed = self
+            .consumer
+            .resume(&partitions)
+            .and_then(|()| self.consumer.seek(&key.0, key.1, next, Duration::ZERO));
+        if let Err(e) = resumed {
+            tracing::warn!(error = %e, topic = key.0, partition = key.1, "resuming a partition failed");
+        }
+        tracing::info!(
+            topic = key.0,
+            partition = key.1,
+            attempts = done.attempts,
+            held_for = ?done.since.elapsed(),
+            "a held event passed; its partition moves again"
+        );
+    }
+
+    /// Whether this member still owns `key`'s partition.
+    fn is_assigned(&self, key: &PartitionKey) -> bool {
+        match self.consumer.assignment() {
+            Ok(assignment) => assignment
+                .elements()
+                .iter()
+                .any(|p| p.topic() == key.0 && p.partition() == key.1),
+            // Unknown: keep trying the event rather than drop it.
+            Err(_) => true,
         }
     }
 
@@ -312,6 +498,24 @@ impl<T: Send + 'static> Drop for DropOffThread<T> {
             }
         }
     }
+}
+
+/// Sleeps until `deadline`, or for ever when there is none.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `kafka_consumer_partition_stalled_seconds{topic,partition}`: how long a held event has
+/// kept its partition from moving (0 when nothing is held).
+fn stalled_gauge(key: &PartitionKey) -> metrics::Gauge {
+    metrics::gauge!(
+        "kafka_consumer_partition_stalled_seconds",
+        "topic" => key.0.clone(),
+        "partition" => key.1.to_string(),
+    )
 }
 
 fn count(topic: &str, outcome: &'static str) {

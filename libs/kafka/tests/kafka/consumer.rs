@@ -1,6 +1,9 @@
 //! Consuming: idempotent effects, retries and the dead-letter topic, trace continuation.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use opentelemetry::trace::{TraceContextExt as _, TraceId};
 use platform_kafka::outbox::enqueue;
@@ -52,7 +55,9 @@ struct FailPoison {
 impl EventHandler for FailPoison {
     async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
         if event.payload == b"poison" {
-            return Err(anyhow::anyhow!("cannot apply a poison pill").into());
+            return Err(HandlerError::permanent(anyhow::anyhow!(
+                "cannot apply a poison pill"
+            )));
         }
         let trace_id = tracing::Span::current()
             .context()
@@ -73,6 +78,27 @@ impl EventHandler for AlwaysFail {
     async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
         let _ = self.calls.send(event.clone());
         Err(anyhow::anyhow!("the database is down").into())
+    }
+}
+
+/// Fails transiently for one key while its dependency is `down`, as a handler whose region's
+/// database refuses connections would; reports every call with its outcome.
+struct DownForOneKey {
+    key: String,
+    down: Arc<AtomicBool>,
+    calls: mpsc::UnboundedSender<(ReceivedEvent, bool)>,
+}
+
+impl EventHandler for DownForOneKey {
+    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+        let fails = event.key.as_deref() == Some(&self.key) && self.down.load(Ordering::SeqCst);
+        let _ = self.calls.send((event.clone(), !fails));
+        if fails {
+            return Err(HandlerError::retryable(anyhow::anyhow!(
+                "the region's database refuses connections"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -162,7 +188,11 @@ async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_p
     assert_eq!(dead.payload(), Some(&b"poison"[..]));
     let error = header(dead, "dlq-error").unwrap();
     assert!(error.contains("cannot apply a poison pill"), "{error}");
-    assert_eq!(header(dead, "dlq-attempts").as_deref(), Some("3"));
+    assert_eq!(
+        header(dead, "dlq-attempts").as_deref(),
+        Some("1"),
+        "a permanent failure is not retried"
+    );
     assert_eq!(header(dead, "dlq-original-topic").as_deref(), Some(TOPIC));
     assert_eq!(
         header(dead, "event-type").as_deref(),
@@ -283,5 +313,131 @@ async fn offsets_are_committed_only_after_the_handler_succeeded() {
     assert_eq!(
         after_restart.id, second,
         "the committed event is not delivered again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
+    let h = harness().await;
+    // Keys over every partition; the first is the one whose dependency is down.
+    let keys: Vec<String> = (0..12).map(|i| format!("user-{i}")).collect();
+    let mut ids = HashMap::new();
+    for round in 0..2 {
+        for key in &keys {
+            let id = h.enqueue_committed(key, format!("{round}").as_bytes()).await;
+            ids.insert(id, key.clone());
+        }
+    }
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.all_sent().await;
+    relaying.stop().await;
+    let records = h.read_topic(TOPIC).await;
+    let partition_of = |key: &str| {
+        records
+            .iter()
+            .find(|r| r.key() == Some(key.as_bytes()))
+            .map(|r| r.partition())
+            .unwrap()
+    };
+    let stuck = keys[0].clone();
+    let stuck_partition = partition_of(&stuck);
+    let flowing: Vec<&String> = keys
+        .iter()
+        .filter(|k| partition_of(k) != stuck_partition)
+        .collect();
+    assert!(!flowing.is_empty(), "some keys land on other partitions");
+
+    let down = Arc::new(AtomicBool::new(true));
+    let (calls, mut seen) = mpsc::unbounded_channel();
+    let consuming = start_consumer(
+        &h,
+        DownForOneKey {
+            key: stuck.clone(),
+            down: down.clone(),
+            calls,
+        },
+    );
+    // While it is down: every event of the other partitions is handled, the stuck one is
+    // tried again and again, and nothing after it on its partition is handled.
+    let mut handled = Vec::new();
+    let mut failed_attempts = 0;
+    while handled
+        .iter()
+        .filter(|e: &&ReceivedEvent| e.partition != stuck_partition)
+        .count()
+        < flowing.len() * 2
+        || failed_attempts < 3
+    {
+        let (event, ok) = within("the events of the other partitions", seen.recv())
+            .await
+            .unwrap();
+        if ok {
+            assert_ne!(
+                event.partition, stuck_partition,
+                "nothing on the held partition passes the failing event"
+            );
+            handled.push(event);
+        } else {
+            assert_eq!(event.key.as_deref(), Some(stuck.as_str()));
+            failed_attempts += 1;
+        }
+    }
+
+    // Back up: the held event passes, then the rest of its partition, in order.
+    down.store(false, Ordering::SeqCst);
+    let on_stuck_partition = records
+        .iter()
+        .filter(|r| r.partition() == stuck_partition)
+        .count();
+    let mut released = Vec::new();
+    while released.len() < on_stuck_partition {
+        let (event, ok) = within("the held partition to move again", seen.recv())
+            .await
+            .unwrap();
+        if ok && event.partition == stuck_partition {
+            released.push(event.offset);
+        }
+    }
+    consuming.stop().await;
+    let mut in_order = released.clone();
+    in_order.sort_unstable();
+    assert_eq!(released, in_order, "the partition keeps its order");
+    assert!(
+        h.read_topic(&dead_letter_topic(TOPIC)).await.is_empty(),
+        "a failure that can pass is never dead-lettered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_failing_past_the_retry_budget_is_dead_lettered_with_the_reason() {
+    let h = harness().await;
+    let id = h.enqueue_committed("user-1", b"x").await;
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.all_sent().await;
+    relaying.stop().await;
+
+    let mut short = h.settings.clone();
+    short.retry_budget = Duration::from_secs(1);
+    let (calls, mut failed) = mpsc::unbounded_channel();
+    let consuming = start_consumer_with(&short, AlwaysFail { calls });
+    crate::helpers::eventually("the event to be dead-lettered", || async {
+        !h.read_topic(&dead_letter_topic(TOPIC)).await.is_empty()
+    })
+    .await;
+    consuming.stop().await;
+    let mut attempts = 0;
+    while failed.try_recv().is_ok() {
+        attempts += 1;
+    }
+    assert!(attempts > 1, "retried before giving up ({attempts} attempts)");
+    let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(event_id(&dead[0]), id);
+    let error = header(&dead[0], "dlq-error").unwrap();
+    assert!(
+        error.contains("KAFKA_RETRY_BUDGET") && error.contains("the database is down"),
+        "{error}"
     );
 }
