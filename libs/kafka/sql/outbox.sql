@@ -9,7 +9,8 @@ create table outbox (
     payload bytea not null,                        -- protobuf-encoded
     headers jsonb not null default '{}',           -- trace context captured at enqueue time
     created_at timestamptz not null default now(),
-    sent_at timestamptz null                       -- null until Kafka acknowledged the event
+    sent_at timestamptz null,                      -- null until Kafka acknowledged the event
+    sent_to text not null default ''               -- the cluster id that acknowledged it
 );
 
 -- The relay reads pending rows oldest first.

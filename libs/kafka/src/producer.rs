@@ -158,6 +158,22 @@ impl EventProducer {
         self.publish(record).instrument(span).await.map(|_| ())
     }
 
+    /// The id of the cluster this producer talks to, as of its last metadata (`None` before
+    /// any). A broker that lost its log comes back as another cluster: see
+    /// [`OutboxRelay`](crate::OutboxRelay).
+    pub fn cluster_id(&self) -> Option<String> {
+        self.inner.client().fetch_cluster_id(Duration::ZERO)
+    }
+
+    /// Asks the cluster for `topic`'s metadata (which carries the cluster id), waiting at most
+    /// the delivery timeout. Blocks: call it from a blocking thread.
+    pub(crate) fn refresh_metadata(&self, topic: &str) -> Result<(), KafkaError> {
+        self.inner
+            .client()
+            .fetch_metadata(Some(topic), self.delivery_timeout)
+            .map(|_| ())
+    }
+
     /// The error that made this producer unusable, if any (rare with idempotence: e.g. the
     /// broker lost acknowledged messages). A process that sees one should restart.
     pub fn fatal_error(&self) -> Option<String> {

@@ -25,6 +25,9 @@ const BATCH_SIZE: i64 = 100;
 const PRUNE_EVERY: Duration = Duration::from_secs(5 * 60);
 /// How often `kafka_outbox_pending` is refreshed.
 const PENDING_GAUGE_EVERY: Duration = Duration::from_secs(15);
+/// How often an idle relay asks the cluster who it is, to notice a broker that lost its log
+/// even when nothing new is published.
+const PROBE_BROKER_EVERY: Duration = Duration::from_secs(3);
 
 /// Publishes the outbox to Kafka: run one per replica with [`OutboxRelay::run`].
 ///
@@ -55,6 +58,8 @@ pub struct OutboxRelay {
     producer: EventProducer,
     settings: KafkaSettings,
     wake: Arc<Notify>,
+    /// The cluster whose rows were last checked; `None` until the first check.
+    cluster: Arc<tokio::sync::Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for OutboxRelay {
@@ -80,6 +85,7 @@ impl OutboxRelay {
             producer,
             settings: settings.clone(),
             wake: Arc::default(),
+            cluster: Arc::default(),
         }
     }
 
@@ -150,11 +156,16 @@ impl OutboxRelay {
             return Ok(Round::default());
         }
         let sent = self.publish(&rows).await;
-        sqlx::query("update outbox set sent_at = now() where id = any($1)")
+        let cluster = self.producer.cluster_id().unwrap_or_default();
+        sqlx::query("update outbox set sent_at = now(), sent_to = $2 where id = any($1)")
             .bind(&sent)
+            .bind(&cluster)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        if !cluster.is_empty() {
+            self.replay_for(&cluster).await?;
+        }
         tracing::debug!(taken = rows.len(), sent = sent.len(), "outbox round done");
         Ok(Round {
             taken: rows.len(),
@@ -202,12 +213,17 @@ impl OutboxRelay {
     async fn maintain_until(&self, stop: &CancellationToken) -> anyhow::Result<()> {
         let mut gauge = tokio::time::interval(PENDING_GAUGE_EVERY);
         let mut prune = tokio::time::interval(PRUNE_EVERY);
+        let mut probe = tokio::time::interval(PROBE_BROKER_EVERY);
         gauge.set_missed_tick_behavior(MissedTickBehavior::Delay);
         prune.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        probe.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = stop.cancelled() => return Ok(()),
                 _ = gauge.tick() => self.record_pending().await,
+                _ = probe.tick() => if let Err(e) = self.probe_broker().await {
+                    tracing::debug!(error = %e, "asking the Kafka cluster for its id failed");
+                },
                 _ = prune.tick() => match self.prune_sent(self.settings.outbox_retention).await {
                     Ok(Some(deleted)) => tracing::debug!(deleted, "pruned the outbox"),
                     Ok(None) => tracing::debug!("another replica is pruning the outbox"),
@@ -215,6 +231,55 @@ impl OutboxRelay {
                 },
             }
         }
+    }
+
+    /// Asks the cluster for its id (through the metadata of a topic this outbox publishes to)
+    /// and replays what it has not seen. Nothing to do while the outbox is empty.
+    async fn probe_broker(&self) -> anyhow::Result<()> {
+        let topic: Option<String> = sqlx::query_scalar("select topic from outbox limit 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(topic) = topic else { return Ok(()) };
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || producer.refresh_metadata(&topic)).await??;
+        if let Some(cluster) = self.producer.cluster_id() {
+            self.replay_for(&cluster).await?;
+        }
+        Ok(())
+    }
+
+    /// The first time the relay sees `cluster`: marks pending again every kept row that
+    /// another cluster acknowledged, so this one gets them too, and wakes the relay.
+    async fn replay_for(&self, cluster: &str) -> Result<(), sqlx::Error> {
+        let mut known = self.cluster.lock().await;
+        if known.as_deref() == Some(cluster) {
+            return Ok(());
+        }
+        let replayed = sqlx::query(
+            "update outbox set sent_at = null, sent_to = '' \
+             where sent_at is not null and sent_to <> '' and sent_to <> $1",
+        )
+        .bind(cluster)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if replayed > 0 {
+            tracing::warn!(
+                cluster,
+                replayed,
+                "the Kafka cluster has not seen events this outbox published (a new or reset \
+                 broker): publishing them again"
+            );
+            metrics::counter!("kafka_outbox_replayed_total").increment(replayed);
+            self.wake();
+        } else {
+            tracing::info!(
+                cluster,
+                "the Kafka cluster has every event this outbox keeps"
+            );
+        }
+        *known = Some(cluster.to_owned());
+        Ok(())
     }
 
     async fn record_pending(&self) {

@@ -175,3 +175,52 @@ async fn remaining(pool: &sqlx::PgPool) -> HashSet<Uuid> {
         .into_iter()
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_that_lost_its_log_gets_every_kept_event_again_and_the_same_broker_none() {
+    let h = harness().await;
+    let mut ids = Vec::new();
+    for key in ["user-1", "user-2", "user-1"] {
+        ids.push(h.enqueue_committed(key, b"x").await);
+    }
+    let relay = h.relay();
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.all_sent().await;
+    relaying.stop().await;
+
+    // The native run restarted: a new embedded broker (empty, another cluster id), a new relay
+    // over the same database.
+    let fresh = platform_kafka::EmbeddedKafka::start(&[TOPIC]).unwrap();
+    let settings = h.settings.clone().with_brokers(fresh.bootstrap_servers());
+    let producer = platform_kafka::EventProducer::new(&settings).unwrap();
+    let relay = OutboxRelay::new(h.pool.clone(), producer, &settings);
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    crate::helpers::eventually("the new broker to get every kept event", || async {
+        fresh.records(TOPIC).await.unwrap().len() >= ids.len()
+    })
+    .await;
+    h.all_sent().await;
+    relaying.stop().await;
+    let replayed: Vec<Uuid> = fresh
+        .records(TOPIC)
+        .await
+        .unwrap()
+        .iter()
+        .map(event_id)
+        .collect();
+    assert_eq!(replayed.len(), ids.len(), "each once");
+    assert_eq!(
+        replayed.iter().collect::<HashSet<_>>(),
+        ids.iter().collect::<HashSet<_>>()
+    );
+
+    // A relay restarted against the broker that has them sends them nowhere again: after one
+    // more event it has exactly one more record.
+    let producer = platform_kafka::EventProducer::new(&settings).unwrap();
+    let relay = OutboxRelay::new(h.pool.clone(), producer, &settings);
+    let relaying = spawn_until_stopped(|stop| relay.run(stop));
+    h.enqueue_committed("user-3", b"x").await;
+    h.all_sent().await;
+    relaying.stop().await;
+    assert_eq!(fresh.records(TOPIC).await.unwrap().len(), ids.len() + 1);
+}
