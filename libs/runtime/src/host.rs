@@ -38,7 +38,8 @@ pub struct ServiceHost {
 }
 
 impl ServiceHost {
-    /// Binds the ops listener (`/healthz`, `/readyz`, `/metrics`) and serves it.
+    /// Binds the ops listener (`/healthz`, `/readyz`, `/metrics`) and serves it, and keeps
+    /// the metrics recorder's memory bounded ([`metrics::run_upkeep`](crate::metrics::run_upkeep)).
     pub async fn start(settings: &RuntimeSettings, readiness: Readiness) -> anyhow::Result<Self> {
         let listener = bind(settings.ops.addr, "the ops port").await?;
         let ops_addr = listener.local_addr()?;
@@ -49,6 +50,7 @@ impl ServiceHost {
         );
         let router = ops::router(readiness.clone());
         lifecycle.spawn("ops", move |stop| serve_http(listener, router, stop));
+        lifecycle.spawn("metrics upkeep", crate::metrics::run_upkeep);
         Ok(Self {
             lifecycle,
             readiness,

@@ -1,5 +1,6 @@
-//! Prometheus metrics: one recorder per process, and the HTTP request metrics every axum
-//! server records (count, latency histogram and errors per route).
+//! Prometheus metrics: one recorder per process, its upkeep (so memory stays bounded when
+//! nobody scrapes), and the HTTP request metrics every axum server records (count, latency
+//! histogram and errors per route).
 //!
 //! Metric names used across the platform:
 //! - `http_server_requests_total{method,route,status}`
@@ -7,7 +8,7 @@
 //! - `http_server_errors_total{method,route,status}` (5xx answers)
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -18,6 +19,9 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+
+/// How often the recorder's upkeep runs (see [`run_upkeep`]); the exporter's own default.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -37,6 +41,28 @@ pub fn handle() -> &'static PrometheusHandle {
         }
         handle
     })
+}
+
+/// Folds the histogram samples recorded since the last run into their buckets, every
+/// [`UPKEEP_EVERY`] until `stop`. The recorder keeps each sample until a scrape or an upkeep
+/// does that, so without it a pod that nobody scrapes grows by every request it serves.
+/// [`ServiceHost::start`](crate::ServiceHost::start) runs it for every service.
+///
+/// ```no_run
+/// # fn run(lifecycle: &platform_runtime::Lifecycle) {
+/// lifecycle.spawn("metrics upkeep", platform_runtime::metrics::run_upkeep);
+/// # }
+/// ```
+pub async fn run_upkeep(stop: tokio_util::sync::CancellationToken) -> anyhow::Result<()> {
+    let handle = handle();
+    let mut every = tokio::time::interval(UPKEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return Ok(()),
+            _ = every.tick() => handle.run_upkeep(),
+        }
+    }
 }
 
 /// axum middleware recording request count, latency and 5xx errors per matched route.
