@@ -9,6 +9,9 @@
 //!   transiently holds only its own partition and is retried with capped backoff until it
 //!   passes. Handlers apply each event once with [`idempotency::first_delivery`].
 //! - [`EmbeddedKafka`] is a broker inside the process, for tests and the native run.
+//! - [`dead_letters`]: what is in the dead-letter topics can be listed and re-driven
+//!   ([`DeadLetters`], the `dead-letters` subcommand of each consuming service) and is
+//!   counted ([`DeadLetterGauge`]).
 //!
 //! Events on the wire (see [`wire`]): key = the aggregate id, value = protobuf bytes, headers
 //! `event-id`, `event-type` and the W3C trace context, so a consumer's work joins the trace of
@@ -21,6 +24,8 @@
 //! - `kafka_consumer_messages_total{topic,outcome}`: `ok`, `retried` (per retry),
 //!   `dead_lettered`.
 //! - `kafka_consumer_lag{topic,partition}`: records not yet committed by the group (every 15 s).
+//! - `kafka_dead_letters_waiting{topic}`: records of a dead-letter topic not yet re-driven or
+//!   discarded (every 30 s, by [`DeadLetterGauge`]).
 //! - `kafka_consumer_partition_stalled_seconds{topic,partition}`: how long a held event has
 //!   kept its partition waiting (0 when none is).
 //!
@@ -49,6 +54,7 @@
 //! ```
 
 mod consumer;
+pub mod dead_letters;
 mod embedded;
 pub mod idempotency;
 pub mod outbox;
@@ -58,6 +64,9 @@ mod settings;
 pub mod wire;
 
 pub use consumer::{EventConsumer, EventHandler, HandlerError, ReceivedEvent};
+pub use dead_letters::{
+    DEAD_LETTERS_COMMAND, DeadLetter, DeadLetterError, DeadLetterGauge, DeadLetters, Selection,
+};
 pub use embedded::{EMBEDDED_PARTITIONS, EmbeddedKafka};
 pub use outbox::{OutboxEvent, OutboxRelay};
 pub use producer::{EventProducer, PublishError, Record};

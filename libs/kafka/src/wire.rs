@@ -12,6 +12,8 @@
 //! | `x-request-id` | the request that enqueued the event, when there was one |
 //!
 //! A dead-lettered record keeps all of those and adds the `dlq-*` headers below.
+//! A re-driven one (see [`dead_letters`](crate::dead_letters)) loses them again and carries
+//! `redriven-from`.
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use rdkafka::message::{Header, Headers as _, OwnedHeaders};
@@ -25,6 +27,8 @@ pub const DLQ_ATTEMPTS: &str = "dlq-attempts";
 pub const DLQ_ORIGINAL_TOPIC: &str = "dlq-original-topic";
 pub const DLQ_ORIGINAL_PARTITION: &str = "dlq-original-partition";
 pub const DLQ_ORIGINAL_OFFSET: &str = "dlq-original-offset";
+/// On a record re-driven from a dead-letter topic: `<dlq topic>/<partition>/<offset>`.
+pub const REDRIVEN_FROM: &str = "redriven-from";
 
 /// The dead-letter topic of `topic`: `<topic>.dlq`.
 ///
