@@ -26,9 +26,11 @@ impl App {
         {
             let db = db.clone();
             readiness.add_check("postgres", move || platform_postgres::check(db.clone()));
-            // Logins fail closed without Redis (see data/throttle.rs), so it is required.
+            // Without Redis only logins fail (closed, see data/throttle.rs): registration,
+            // refresh, logout and the key set still work, and every replica shares the one
+            // Redis. So it degrades readiness, and a replica started during an outage serves.
             let redis = redis.clone();
-            readiness.add_check("redis", move || platform_redis::check(redis.clone()));
+            readiness.add_degrading_check("redis", move || platform_redis::check(redis.clone()));
         }
 
         let relay = OutboxRelay::new(

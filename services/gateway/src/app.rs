@@ -25,19 +25,20 @@ impl App {
             settings.media.request_timeout,
             settings.uploads.timeout,
         );
+        // Every upstream only degrades the gateway: without one, only its routes fail (503
+        // or 504 in the error format), and every replica sees the same upstream. Taking the
+        // gateways out of the ingress would turn one service's outage into the whole API's.
         {
             let auth = auth.clone();
-            readiness.add_check("auth", move || {
+            readiness.add_degrading_check("auth", move || {
                 let auth = auth.clone();
                 async move { auth.check().await }
             });
             let users = users.clone();
-            readiness.add_check("user", move || {
+            readiness.add_degrading_check("user", move || {
                 let users = users.clone();
                 async move { users.check().await }
             });
-            // Without media only image routes fail, and another replica would fare no
-            // better: report it, but stay in rotation.
             let media = media.clone();
             readiness.add_degrading_check("media", move || {
                 let media = media.clone();

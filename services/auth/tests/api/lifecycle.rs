@@ -25,16 +25,30 @@ async fn readiness_checks_postgres_and_redis() {
 }
 
 #[tokio::test]
-async fn readiness_names_the_dependency_that_is_down() {
+async fn without_redis_auth_stays_ready_and_reports_itself_degraded() {
     let nobody = refused_addr().await;
     let auth = spawn_auth_with(|settings| {
         settings.redis.url = format!("redis://{nobody}").into();
     })
     .await;
     let (status, report) = readyz(auth.ops).await;
-    assert_eq!(status, 503);
+    assert_eq!(status, 200, "only logins need Redis: {report}");
+    assert_eq!(report["degraded"], true, "{report}");
     assert_eq!(report["checks"]["postgres"], "ok");
     assert_ne!(report["checks"]["redis"], "ok", "{report}");
+}
+
+#[tokio::test]
+async fn without_postgres_auth_is_not_ready() {
+    let nobody = refused_addr().await;
+    let auth = spawn_auth_with(|settings| {
+        settings.database_url = format!("postgres://postgres@{nobody}/auth").into();
+    })
+    .await;
+    let (status, report) = readyz(auth.ops).await;
+    assert_eq!(status, 503, "{report}");
+    assert_ne!(report["checks"]["postgres"], "ok", "{report}");
+    assert_eq!(report["checks"]["redis"], "ok");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use platform_grpc::GrpcClientSettings;
 use platform_testkit::refused_addr;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, spawn_held_auth};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with, spawn_held_auth};
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem_that_echoes_the_request_id() {
@@ -104,30 +104,41 @@ async fn metrics_count_requests_per_route() {
 }
 
 #[tokio::test]
-async fn readiness_follows_the_upstream() {
+async fn readiness_reports_every_upstream() {
     let app = spawn_app().await;
-    let ready = app
+    let (status, report) = readyz(&app).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["degraded"], false, "{report}");
+    for upstream in ["auth", "user", "media"] {
+        assert_eq!(report["checks"][upstream], "ok", "{report}");
+    }
+}
+
+#[tokio::test]
+async fn upstreams_down_degrade_the_gateway_but_keep_it_ready() {
+    // Each would be enough to take it out of the ingress if it were a required check.
+    let nobody = refused_addr().await;
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+        gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
+        gateway.users = GrpcClientSettings::for_tests("user", nobody);
+    }))
+    .await;
+    let (status, report) = readyz(&app).await;
+    assert_eq!(status, 200, "media's routes still serve: {report}");
+    assert_eq!(report["degraded"], true, "{report}");
+    assert_ne!(report["checks"]["auth"], "ok", "{report}");
+    assert_ne!(report["checks"]["user"], "ok", "{report}");
+    assert_eq!(report["checks"]["media"], "ok", "{report}");
+}
+
+async fn readyz(app: &TestApp) -> (u16, Value) {
+    let response = app
         .client
         .get(format!("http://{}/readyz", app.gateway_ops))
         .send()
         .await
         .unwrap();
-    assert_eq!(ready.status(), 200);
-
-    let nobody = refused_addr().await;
-    let orphan = spawn_app_with(Box::new(move |_, _, gateway| {
-        gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
-    }))
-    .await;
-    let not_ready = orphan
-        .client
-        .get(format!("http://{}/readyz", orphan.gateway_ops))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(not_ready.status(), 503);
-    let report: Value = not_ready.json().await.unwrap();
-    assert_ne!(report["checks"]["auth"], "ok", "{report}");
+    (response.status().as_u16(), response.json().await.unwrap())
 }
 
 #[tokio::test]
