@@ -1,4 +1,6 @@
 //! `cargo run -p platform-devstack`: the whole platform on this machine, in one process.
+//! `devstack processes` runs each service as its own process instead (see `processes.rs`), and
+//! `devstack broker` is the broker process that mode starts.
 //!
 //! It creates the services' databases on the local Postgres if they are missing (auth's,
 //! media's, one per user region, and one per service added with `just new-service`, named
@@ -8,46 +10,48 @@
 //! in production (defaults point at localhost; objects go to `./data/objects`). Ctrl-C drains
 //! all.
 //!
-//! Variables read, besides every service's own: `DEVSTACK_POSTGRES_URL` (the server to
-//! create databases on, default `postgres://postgres@127.0.0.1:5432/postgres`). Auth and media
-//! both read `DATABASE_URL`, so devstack hands each its own database and ignores that
-//! variable; the other variables apply to every service that reads them.
+//! Variables read, besides every service's own: `DEVSTACK_POSTGRES_URL` and
+//! `DEVSTACK_DATABASE_PREFIX` (see `databases.rs`), and for the multi-process run
+//! `DEVSTACK_RUN_DIR` and `DEVSTACK_BROKER_ADDRESS`. Auth and media both read `DATABASE_URL`,
+//! so devstack hands each its own database and ignores that variable; the other variables
+//! apply to every service that reads them.
 
-use anyhow::Context as _;
+mod broker;
+mod databases;
+mod processes;
+
+use databases::Databases;
 use platform_config::Env;
 use platform_kafka::EmbeddedKafka;
 use platform_runtime::CancellationToken;
-use sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection};
 
-/// The auth service's database.
-const AUTH_DATABASE: &str = "platform_auth";
-/// The media service's database.
-const MEDIA_DATABASE: &str = "platform_media";
-/// The user service's regions, each in a database of its own, as in production.
-const USER_REGIONS: [&str; 2] = ["eu", "us"];
 /// The topics the platform uses; the embedded broker creates them (and their dead-letter topics).
 const TOPICS: [&str; 3] = ["user.registered", "media.uploaded", "media.processed"];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let process = Env::from_process();
-    let admin_url = process.or(
-        "DEVSTACK_POSTGRES_URL",
-        "postgres://postgres@127.0.0.1:5432/postgres".to_owned(),
-    )?;
-    let auth_url = platform_testkit::database_url(&admin_url, AUTH_DATABASE);
-    let media_url = platform_testkit::database_url(&admin_url, MEDIA_DATABASE);
-    let user_shards = USER_REGIONS
-        .iter()
-        .map(|region| {
-            let database = format!("platform_user_{region}");
-            format!(
-                "{region}={}",
-                platform_testkit::database_url(&admin_url, &database)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(",");
+    match std::env::args().nth(1).as_deref() {
+        None => {}
+        Some("processes") => {
+            let _telemetry = platform_telemetry::init(&devstack_telemetry(&process)?)?;
+            return processes::run(&process).await;
+        }
+        Some("broker") => {
+            let _telemetry = platform_telemetry::init(&devstack_telemetry(&process)?)?;
+            let address = process.or(
+                "DEVSTACK_BROKER_ADDRESS",
+                broker::DEFAULT_ADDRESS.to_owned(),
+            )?;
+            return broker::run(&address).await;
+        }
+        Some(other) => {
+            eprintln!("devstack: unknown command {other:?}; usage: devstack [processes|broker]");
+            std::process::exit(2);
+        }
+    }
+    let databases = Databases::from_env(&process)?;
+    let user_shards = databases.user_shards();
 
     // Before reading settings: the broker's address becomes a default like the others.
     let kafka = match process.raw("KAFKA_BROKERS") {
@@ -64,33 +68,21 @@ async fn main() -> anyhow::Result<()> {
         defaults.push(("KAFKA_BROKERS", brokers));
     }
     let env = process.with_defaults(&defaults);
-    let auth = auth_service::Settings::from_env(
-        &env.clone().with_overrides(&[("DATABASE_URL", &auth_url)]),
-    )?;
-    let media = media_service::Settings::from_env(
-        &env.clone().with_overrides(&[("DATABASE_URL", &media_url)]),
-    )?;
-    let worker = media_worker::Settings::from_env(&env)?;
-    let user = user_service::Settings::from_env(&env)?;
-    let gateway = gateway_service::Settings::from_env(&env)?;
-    let _telemetry = platform_telemetry::init(&auth.telemetry)?;
+    let _telemetry = platform_telemetry::init(&devstack_telemetry(&env)?)?;
     if let Some(brokers) = &brokers {
         tracing::warn!(
             %brokers,
-            "KAFKA_BROKERS is not set: using an embedded broker that keeps nothing on disk"
+            "KAFKA_BROKERS is not set: using an embedded broker that keeps nothing; the \
+             services' outboxes publish again what a restarted broker has not seen"
         );
     }
-
-    ensure_database(&admin_url, AUTH_DATABASE).await?;
-    ensure_database(&admin_url, MEDIA_DATABASE).await?;
-    for region in USER_REGIONS {
-        ensure_database(&admin_url, &format!("platform_user_{region}")).await?;
-    }
-    auth_service::data::migrate(&auth.database_url, &auth.database).await?;
-    media_service::data::migrate(&media.database_url, &media.database).await?;
-    user_service::data::Shards::connect(&user.shards, &user.database)?
-        .migrate_all()
-        .await?;
+    let databases::Prepared {
+        auth,
+        media,
+        worker,
+        user,
+        gateway,
+    } = databases.prepare(&env).await?;
 
     let auth = auth_service::App::build(auth).await?;
     let media = media_service::App::build(media).await?;
@@ -139,25 +131,12 @@ async fn main() -> anyhow::Result<()> {
     )
 }
 
+/// The native run's own logs: auth's telemetry settings, as every service reads the same.
+fn devstack_telemetry(env: &Env) -> anyhow::Result<platform_telemetry::TelemetrySettings> {
+    Ok(platform_telemetry::TelemetrySettings::from_env(
+        env, "devstack",
+    )?)
+}
+
 /// A built service serving until the stop token is cancelled.
 type Running = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
-
-/// Creates `name` on the server at `admin_url` unless it exists.
-async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let mut conn = PgConnection::connect(admin_url)
-        .await
-        .with_context(|| format!("cannot reach Postgres at {admin_url}; is it running?"))?;
-    let exists: bool =
-        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await?;
-    if !exists {
-        // `name` is built from our constants, never from input.
-        conn.execute(AssertSqlSafe(format!(r#"create database "{name}""#)))
-            .await
-            .with_context(|| format!("creating database {name}"))?;
-        tracing::info!(database = name, "created");
-    }
-    Ok(())
-}

@@ -321,8 +321,7 @@ impl EventConsumer {
         );
         held.next_try = Instant::now() + delay;
         let stalled = held.since.elapsed();
-        stalled_gauge(&(held.event.topic.clone(), held.event.partition))
-            .set(stalled.as_secs_f64());
+        stalled_gauge(&(held.event.topic.clone(), held.event.partition)).set(stalled.as_secs_f64());
         held.span.in_scope(|| {
             tracing::warn!(
                 attempts = held.attempts,

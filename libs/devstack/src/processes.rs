@@ -1,0 +1,229 @@
+//! `devstack processes`: the platform with each service and the media worker as its own
+//! process, sharing one broker process, as production runs it. This process prepares the
+//! databases, starts the broker (`devstack broker`) unless `KAFKA_BROKERS` names one, starts
+//! every service binary with its configuration, and restarts any child that exits, the way a
+//! process manager or Kubernetes would. Ctrl-C stops the gateway first, then the services,
+//! then the broker.
+//!
+//! The service binaries are looked for next to this one (`cargo build --bins` builds them all).
+//! Each child's pid is written to `DEVSTACK_RUN_DIR/<name>.pid` (default `./data/run`), so a
+//! fault test or a curious developer can `kill -9` one and watch it come back.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use platform_config::Env;
+use platform_runtime::CancellationToken;
+use tokio::process::{Child, Command};
+
+use crate::broker;
+use crate::databases::Databases;
+
+/// How long a child that exited waits before it is started again.
+const RESTART_DELAY: Duration = Duration::from_millis(500);
+/// How long a child may take to stop on SIGTERM before it is killed.
+const STOP_DEADLINE: Duration = Duration::from_secs(20);
+/// How long the broker may take to accept connections.
+const BROKER_START_DEADLINE: Duration = Duration::from_secs(30);
+
+/// One supervised process: its name (the binary's), arguments and extra variables.
+#[derive(Debug, Clone)]
+struct Spec {
+    name: &'static str,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+pub async fn run(env: &Env) -> anyhow::Result<()> {
+    let databases = Databases::from_env(env)?;
+    let run_dir = PathBuf::from(env.or("DEVSTACK_RUN_DIR", "data/run".to_owned())?);
+    std::fs::create_dir_all(&run_dir).with_context(|| format!("creating {}", run_dir.display()))?;
+    let bin_dir = std::env::current_exe()
+        .context("finding the devstack binary")?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the devstack binary has no directory")?;
+
+    let broker_address = env.or(
+        "DEVSTACK_BROKER_ADDRESS",
+        broker::DEFAULT_ADDRESS.to_owned(),
+    )?;
+    let embedded = env.raw("KAFKA_BROKERS").is_none();
+    let brokers = env
+        .raw("KAFKA_BROKERS")
+        .map_or_else(|| broker_address.clone(), str::to_owned);
+    let user_shards = databases.user_shards();
+    let shared = env
+        .clone()
+        .with_defaults(&[("USER_SHARDS", &user_shards), ("KAFKA_BROKERS", &brokers)]);
+    databases.prepare(&shared).await?;
+
+    let common = vec![
+        ("USER_SHARDS".to_owned(), user_shards.clone()),
+        ("KAFKA_BROKERS".to_owned(), brokers.clone()),
+    ];
+    let with_database = |suffix: &str| {
+        let mut vars = common.clone();
+        vars.push(("DATABASE_URL".to_owned(), databases.url(suffix)));
+        vars
+    };
+    let mut specs = Vec::new();
+    if embedded {
+        specs.push(Spec {
+            name: "devstack",
+            args: vec!["broker".to_owned()],
+            env: vec![("DEVSTACK_BROKER_ADDRESS".to_owned(), broker_address.clone())],
+        });
+    }
+    specs.extend([
+        Spec {
+            name: "auth",
+            args: vec![],
+            env: with_database("auth"),
+        },
+        Spec {
+            name: "user",
+            args: vec![],
+            env: common.clone(),
+        },
+        Spec {
+            name: "media",
+            args: vec![],
+            env: with_database("media"),
+        },
+        Spec {
+            name: "media-worker",
+            args: vec![],
+            env: common.clone(),
+        },
+        Spec {
+            name: "gateway",
+            args: vec![],
+            env: common.clone(),
+        },
+    ]);
+    for spec in &specs {
+        let path = bin_dir.join(spec.name);
+        anyhow::ensure!(
+            path.exists(),
+            "{} is missing: build every service binary first (cargo build --bins, or --release \
+             for release binaries)",
+            path.display()
+        );
+    }
+
+    let mut supervisors = Vec::new();
+    for spec in specs {
+        let label = if spec.name == "devstack" {
+            "broker"
+        } else {
+            spec.name
+        };
+        let program = bin_dir.join(spec.name);
+        let pid_file = run_dir.join(format!("{label}.pid"));
+        let stop = CancellationToken::new();
+        let supervisor = tokio::spawn(supervise(label, program, spec, pid_file, stop.clone()));
+        supervisors.push((label, stop, supervisor));
+        if label == "broker" {
+            wait_for_broker(&broker_address).await?;
+        }
+    }
+    tracing::info!(
+        run_dir = %run_dir.display(),
+        "every service runs as its own process; kill one and it is restarted"
+    );
+
+    platform_runtime::shutdown_signal().await;
+    // In reverse order of start: the gateway first so it stops sending work upstream, the
+    // broker last.
+    for (_, stop, supervisor) in supervisors.into_iter().rev() {
+        stop.cancel();
+        let _ = supervisor.await;
+    }
+    Ok(())
+}
+
+/// Keeps `spec` running until it is told to stop, restarting it whenever it exits.
+async fn supervise(
+    label: &'static str,
+    program: PathBuf,
+    spec: Spec,
+    pid_file: PathBuf,
+    stop: CancellationToken,
+) {
+    loop {
+        let mut child = match Command::new(&program)
+            .args(&spec.args)
+            .envs(spec.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .kill_on_drop(true)
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => {
+                tracing::error!(process = label, error = %e, "cannot start the process");
+                if wait_or_stop(RESTART_DELAY, &stop).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let pid = child.id();
+        if let Some(pid) = pid {
+            let _ = std::fs::write(&pid_file, format!("{pid}\n"));
+            tracing::info!(process = label, pid, "started");
+        }
+        tokio::select! {
+            status = child.wait() => {
+                tracing::warn!(process = label, status = ?status.ok(), "exited; starting it again");
+                if wait_or_stop(RESTART_DELAY, &stop).await {
+                    return;
+                }
+            }
+            () = stop.cancelled() => {
+                terminate(label, &mut child, pid).await;
+                let _ = std::fs::remove_file(&pid_file);
+                return;
+            }
+        }
+    }
+}
+
+/// SIGTERM (the services drain), then SIGKILL after the deadline.
+async fn terminate(label: &str, child: &mut Child, pid: Option<u32>) {
+    if let Some(pid) = pid.and_then(|pid| i32::try_from(pid).ok()) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+    match tokio::time::timeout(STOP_DEADLINE, child.wait()).await {
+        Ok(_) => tracing::info!(process = label, "stopped"),
+        Err(_) => {
+            tracing::warn!(
+                process = label,
+                "did not stop within {STOP_DEADLINE:?}; killing it"
+            );
+            let _ = child.kill().await;
+        }
+    }
+}
+
+async fn wait_for_broker(address: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + BROKER_START_DEADLINE;
+    while tokio::net::TcpStream::connect(address).await.is_err() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the broker did not listen on {address} within {BROKER_START_DEADLINE:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Waits `delay` unless `stop` comes first; returns whether it did.
+async fn wait_or_stop(delay: Duration, stop: &CancellationToken) -> bool {
+    tokio::select! {
+        () = stop.cancelled() => true,
+        () = tokio::time::sleep(delay) => false,
+    }
+}
