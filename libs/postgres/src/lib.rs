@@ -1,6 +1,8 @@
 //! Postgres pools with a deadline on every call: waiting for (or opening) a connection is
-//! bounded by `DATABASE_ACQUIRE_TIMEOUT`, and every statement by Postgres's own
-//! `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT`), set on each connection.
+//! bounded by `DATABASE_ACQUIRE_TIMEOUT`; every statement by Postgres's own
+//! `statement_timeout` (`DATABASE_STATEMENT_TIMEOUT`), set on each connection, and by a
+//! client-side deadline, for a server that stops answering: each call site wraps its
+//! statements in [`bounded`] (see the `deadline` module for why there).
 //!
 //! Metrics ([`report_pool_metrics`]): `db_pool_connections{database, state="in_use"|"idle"}`
 //! and `db_pool_max_connections{database}`, sampled every 5 s.
@@ -11,7 +13,7 @@
 //! |---|---|---|
 //! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size (per database) |
 //! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
-//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres cancels a statement that runs longer (`statement_timeout`); a call that gets no answer fails on the client after `DATABASE_ACQUIRE_TIMEOUT` + this + 1s |
 //!
 //! The URL is the service's own business (`DATABASE_URL`, or one per shard).
 //!
@@ -25,6 +27,10 @@
 //! platform_postgres::check(pool.clone()).await.map_err(anyhow::Error::msg)?;
 //! # Ok(()) }
 //! ```
+
+mod deadline;
+
+pub use deadline::{bounded, statement_deadline};
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -55,7 +61,7 @@ impl PoolSettings {
 }
 
 /// A lazily connecting pool: the service starts while Postgres is still coming up, and
-/// readiness reports it until it answers.
+/// readiness reports it until it answers. Sets the deadline [`bounded`] applies.
 pub fn connect(url: &SecretString, settings: &PoolSettings) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url.expose_secret())
         .context("the database URL is not a valid Postgres URL")?
@@ -63,6 +69,7 @@ pub fn connect(url: &SecretString, settings: &PoolSettings) -> anyhow::Result<Pg
             "statement_timeout",
             format!("{}ms", settings.statement_timeout.as_millis()),
         )]);
+    deadline::install(settings);
     Ok(PgPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
@@ -117,8 +124,7 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
 
 /// A readiness check: one round trip.
 pub async fn check(pool: PgPool) -> Result<(), String> {
-    sqlx::query("select 1")
-        .execute(&pool)
+    bounded(sqlx::query("select 1").execute(&pool))
         .await
         .map(drop)
         .map_err(|e| e.to_string())
@@ -129,7 +135,8 @@ pub async fn check(pool: PgPool) -> Result<(), String> {
 pub enum Failure {
     /// No connection could be had in time, or it broke: retry later (503).
     Unavailable,
-    /// A statement ran past `statement_timeout` (504).
+    /// A statement ran past `statement_timeout`, or got no answer within
+    /// [`statement_deadline`] (504).
     Timeout,
     /// Anything else: a bug or a constraint the caller did not map.
     Other,
@@ -138,6 +145,8 @@ pub enum Failure {
 /// Classifies `error`, so each service's `From<sqlx::Error>` is one `match`.
 pub fn classify(error: &sqlx::Error) -> Failure {
     match error {
+        // Before `Io`: the client-side deadline is an `Io` error of its own.
+        error if deadline::is_deadline(error) => Failure::Timeout,
         sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
             Failure::Unavailable
         }

@@ -1,5 +1,6 @@
 //! The test harness: a fresh Postgres database per test, Redis on loopback, and peers that
-//! accept connections and never answer (to prove deadlines fire).
+//! accept connections and never answer, or stop answering mid-conversation ([`GoesSilent`]),
+//! to prove deadlines fire.
 //!
 //! Postgres and Redis are the real servers on loopback (`TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; `TEST_REDIS_URL`, default
@@ -14,6 +15,10 @@
 //! # let _ = (db.url(), silent_peer);
 //! # }
 //! ```
+
+mod silent;
+
+pub use silent::{GoesSilent, postgres_addr, postgres_admin_url_via};
 
 use std::net::SocketAddr;
 

@@ -8,7 +8,7 @@
 //! | `DATABASE_URL` | required | Postgres of the auth service (secret) |
 //! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
 //! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
-//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres cancels a statement that runs longer (`statement_timeout`); a call that gets no answer fails on the client after `DATABASE_ACQUIRE_TIMEOUT` + this + 1s |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | Redis for login throttling |
 //! | `REDIS_CONNECT_TIMEOUT` | `1s` | opening a connection |
 //! | `REDIS_COMMAND_TIMEOUT` | `500ms` | one command's answer |

@@ -9,7 +9,7 @@
 //! | `DATABASE_URL` | required | Postgres of the media service (secret) |
 //! | `DATABASE_MAX_CONNECTIONS` | `10` | pool size |
 //! | `DATABASE_ACQUIRE_TIMEOUT` | `2s` | waiting for (or opening) a connection |
-//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres `statement_timeout` on every connection |
+//! | `DATABASE_STATEMENT_TIMEOUT` | `5s` | Postgres cancels a statement that runs longer (`statement_timeout`); a call that gets no answer fails on the client after `DATABASE_ACQUIRE_TIMEOUT` + this + 1s |
 //! | `OBJECT_STORE_URL` | `./data/objects` | a directory, `file:///path` or `s3://bucket[/prefix]` |
 //! | `OBJECT_STORE_TIMEOUT` | `10s` | one storage call (one step of a stream) |
 //! | `OBJECT_STORE_CONNECT_TIMEOUT` | `2s` | connecting to the S3 endpoint |
