@@ -68,3 +68,16 @@ migrate-user:
 # Apply the media migrations to the database in DATABASE_URL (required).
 migrate-media:
     cargo run -p media-service --bin media -- migrate
+
+# E.g. `just dead-letters user list`, `just dead-letters media redrive --all`, `just
+# dead-letters user redrive --id EVENT_ID`. Needs KAFKA_BROKERS (and KAFKA_CONSUMER_GROUP if
+# the service sets it); see docs/events.md.
+# List, re-drive or discard the dead letters of SERVICE: user, media or media-worker.
+dead-letters SERVICE *ARGS:
+    @case "{{SERVICE}}" in \
+        user) package=user-service ;; \
+        media) package=media-service ;; \
+        media-worker) package=media-worker ;; \
+        *) echo "just dead-letters: SERVICE is user, media or media-worker, not {{SERVICE}}" >&2; exit 2 ;; \
+    esac; \
+    cargo run -q -p "$package" --bin "{{SERVICE}}" -- dead-letters {{ARGS}}

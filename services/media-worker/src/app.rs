@@ -44,6 +44,10 @@ pub struct App {
 }
 
 impl App {
+    /// The topics this service consumes: their dead letters are counted, and listed and
+    /// re-driven by `media-worker dead-letters`.
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_UPLOADED];
+
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let storage = ObjectStorage::connect(&settings.storage)?;
@@ -77,6 +81,10 @@ impl App {
                     consumer.run(handler, stop)
                 });
         }
+        let dead_letters =
+            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
+        host.lifecycle()
+            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
         tracing::info!(
             ops_addr = %host.ops_addr(),
             threads = pool.threads(),

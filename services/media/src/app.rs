@@ -22,6 +22,10 @@ pub struct App {
 }
 
 impl App {
+    /// The topics this service consumes: their dead letters are counted, and listed and
+    /// re-driven by `media dead-letters`.
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_PROCESSED];
+
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
@@ -69,6 +73,10 @@ impl App {
             .spawn("media.processed consumer", move |stop| {
                 consumer.run(processed, stop)
             });
+        let dead_letters =
+            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
+        host.lifecycle()
+            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "media service listening");
         Ok(Self { host, grpc_addr })
     }

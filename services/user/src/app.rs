@@ -23,6 +23,10 @@ pub struct App {
 }
 
 impl App {
+    /// The topics this service consumes: their dead letters are counted, and listed and
+    /// re-driven by `user dead-letters`.
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[USER_REGISTERED];
+
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
         let shards = Shards::connect(&settings.shards, &settings.database)?;
@@ -65,6 +69,10 @@ impl App {
             .spawn("user.registered consumer", move |stop| {
                 consumer.run(registrations, stop)
             });
+        let dead_letters =
+            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
+        host.lifecycle()
+            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
         for (region, pool) in pools_for_metrics {
             host.lifecycle()
                 .spawn("postgres pool metrics", move |stop| {

@@ -111,9 +111,16 @@ pub async fn execute(
             stdout,
             stderr: String::new(),
         },
+        Err(e) if e.is_usage() => fail(2, e.to_string()),
+        Err(e @ DeadLetterError::NotFound { .. }) => fail(1, e.to_string()),
         Err(e) => {
-            let status = if e.is_usage() { 2 } else { 1 };
-            fail(status, format!("{:#}", anyhow::Error::from(e)))
+            let brokers = settings.brokers.as_deref().unwrap_or_default();
+            let group = &settings.consumer_group;
+            let error = anyhow::Error::from(e);
+            fail(
+                1,
+                format!("{error:#}\n(KAFKA_BROKERS={brokers}, KAFKA_CONSUMER_GROUP={group})"),
+            )
         }
     }
 }
@@ -129,8 +136,8 @@ async fn run(dead_letters: &DeadLetters, request: Request) -> Result<String, Dea
                 let waiting = letters.iter().filter(|l| l.waiting).count();
                 let _ = writeln!(
                     out,
-                    "{topic}: {} dead letters, {waiting} waiting (redrive group {})",
-                    letters.len(),
+                    "{topic}: {}, {waiting} waiting (redrive group {})",
+                    self::letters(letters.len()),
                     dead_letters.group()
                 );
                 if !letters.is_empty() {
@@ -140,7 +147,12 @@ async fn run(dead_letters: &DeadLetters, request: Request) -> Result<String, Dea
         }
         Request::Redrive(topic, which) => {
             let handled = dead_letters.redrive(topic.as_deref(), &which).await?;
-            report(&mut out, &handled, "re-drove", "to its original topic");
+            report(
+                &mut out,
+                &handled,
+                "re-drove",
+                "(each to its original topic)",
+            );
         }
         Request::Discard(topic, which) => {
             let handled = dead_letters.discard(topic.as_deref(), &which).await?;
@@ -148,7 +160,7 @@ async fn run(dead_letters: &DeadLetters, request: Request) -> Result<String, Dea
                 &mut out,
                 &handled,
                 "discarded",
-                "(marked handled, not sent)",
+                "(marked handled, not sent; still listed)",
             );
         }
     }
@@ -160,17 +172,25 @@ fn report(out: &mut String, handled: &Handled, done: &str, how: &str) {
         out.push_str("no dead letter waits: nothing to do\n");
         return;
     }
-    let _ = writeln!(out, "{done} {} dead letters {how}", handled.handled.len());
     if !handled.handled.is_empty() {
+        let _ = writeln!(out, "{done} {} {how}", letters(handled.handled.len()));
         out.push_str(&render(&handled.handled));
     }
     if !handled.already.is_empty() {
         let _ = writeln!(
             out,
-            "{} selected dead letters were re-driven or discarded before: not sent again",
-            handled.already.len()
+            "not sent again, re-driven or discarded before: {}",
+            letters(handled.already.len())
         );
         out.push_str(&render(&handled.already));
+    }
+}
+
+/// `1 dead letter`, `2 dead letters`.
+fn letters(count: usize) -> String {
+    match count {
+        1 => "1 dead letter".to_owned(),
+        n => format!("{n} dead letters"),
     }
 }
 

@@ -135,7 +135,7 @@ pub enum DeadLetterError {
         #[source]
         source: PublishError,
     },
-    #[error("{0:#}")]
+    #[error(transparent)]
     Kafka(#[from] anyhow::Error),
 }
 
