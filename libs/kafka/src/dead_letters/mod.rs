@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+mod args;
 mod client;
 mod command;
 mod gauge;
