@@ -1,0 +1,323 @@
+//! Starting, killing and restarting the native run, and talking to it as a client would.
+
+use std::os::unix::process::CommandExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+use serde_json::{Value, json};
+use sqlx::{Connection as _, PgConnection};
+
+/// The gateway's public and ops addresses in the native run.
+pub const GATEWAY: &str = "http://127.0.0.1:8080";
+const GATEWAY_READY: &str = "http://127.0.0.1:9100/readyz";
+/// Every test account's password.
+const PASSWORD: &str = "correct horse battery";
+/// How long any awaited condition may take before the test fails.
+pub const PATIENCE: Duration = Duration::from_secs(90);
+
+/// An account registered through the gateway.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user_id: String,
+    pub email: String,
+}
+
+/// How the platform runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `devstack`: every service in one process with an embedded broker.
+    OneProcess,
+    /// `devstack processes`: each service, and the broker, a process of its own.
+    Processes,
+}
+
+/// A native run with databases, Redis keys and a working directory of its own.
+pub struct NativeRun {
+    layout: Layout,
+    prefix: String,
+    dir: PathBuf,
+    child: Option<Child>,
+    starts: u32,
+    pub http: reqwest::Client,
+}
+
+impl NativeRun {
+    pub async fn start(layout: Layout) -> Self {
+        let dir = std::env::temp_dir().join(platform_testkit::unique("native-run-"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut run = Self {
+            layout,
+            prefix: platform_testkit::unique("native_"),
+            dir,
+            child: None,
+            starts: 0,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        };
+        run.spawn().await;
+        run
+    }
+
+    fn binary() -> PathBuf {
+        PathBuf::from(env!("CARGO_BIN_EXE_devstack"))
+    }
+
+    async fn spawn(&mut self) {
+        assert!(
+            self.child.is_none(),
+            "the previous run is still there; kill it first"
+        );
+        if self.layout == Layout::Processes {
+            let bin_dir = Self::binary().parent().unwrap().to_path_buf();
+            for service in ["auth", "user", "media", "media-worker", "gateway"] {
+                assert!(
+                    bin_dir.join(service).exists(),
+                    "{service} is not built: run `cargo build --bins` (the workspace's test \
+                     command builds it)"
+                );
+            }
+        }
+        self.starts += 1;
+        let log = std::fs::File::create(self.dir.join(format!("run-{}.log", self.starts))).unwrap();
+        let mut command = Command::new(Self::binary());
+        if self.layout == Layout::Processes {
+            command.arg("processes");
+        }
+        let child = command
+            .current_dir(&self.dir)
+            .env("DEVSTACK_DATABASE_PREFIX", &self.prefix)
+            .env("REDIS_KEY_PREFIX", format!("{}:", self.prefix))
+            .env("DEVSTACK_RUN_DIR", self.dir.join("run"))
+            .env("RUST_LOG", "warn")
+            .env_remove("KAFKA_BROKERS")
+            // Its own process group, so the whole run (children included) can be killed at once.
+            .process_group(0)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("devstack starts");
+        self.child = Some(child);
+        self.until_ready().await;
+    }
+
+    /// Waits until the gateway reports every upstream serving.
+    pub async fn until_ready(&mut self) {
+        let http = self.http.clone();
+        self.eventually("the native run to be ready", || {
+            let http = http.clone();
+            async move {
+                match http.get(GATEWAY_READY).send().await {
+                    Ok(response) if response.status().is_success() => {
+                        let body: Value = response.json().await.unwrap_or_default();
+                        body["checks"]
+                            .as_object()
+                            .is_some_and(|checks| checks.values().all(|v| v == "ok"))
+                    }
+                    _ => false,
+                }
+            }
+        })
+        .await;
+    }
+
+    /// SIGKILL to the whole run: the process, and in the multi-process layout every child.
+    pub fn kill_all(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let pid = Pid::from_raw(child.id() as i32);
+            let _ = killpg(pid, Signal::SIGKILL);
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.kill_all();
+        self.spawn().await;
+    }
+
+    /// SIGKILL to one process of the multi-process layout (`auth`, `user`, `broker`, …); the
+    /// supervisor starts it again. Returns the killed pid.
+    pub fn kill_process(&self, name: &str) -> u32 {
+        assert_eq!(self.layout, Layout::Processes);
+        let pid = self.pid_of(name);
+        kill(Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+        pid
+    }
+
+    pub fn pid_of(&self, name: &str) -> u32 {
+        let file = self.dir.join("run").join(format!("{name}.pid"));
+        std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
+            .trim()
+            .parse()
+            .unwrap()
+    }
+
+    /// Waits until `name` runs again under another pid than `killed`.
+    pub async fn until_restarted(&mut self, name: &str, killed: u32) {
+        let file = self.dir.join("run").join(format!("{name}.pid"));
+        self.eventually(&format!("{name} to be started again"), || {
+            let file = file.clone();
+            async move {
+                std::fs::read_to_string(&file)
+                    .ok()
+                    .and_then(|pid| pid.trim().parse::<u32>().ok())
+                    .is_some_and(|pid| pid != killed)
+            }
+        })
+        .await;
+    }
+
+    /// A pool on one of this run's databases (`auth`, `user_eu`, …).
+    pub async fn database(&self, suffix: &str) -> sqlx::PgPool {
+        sqlx::PgPool::connect(&self.database_url(suffix))
+            .await
+            .unwrap()
+    }
+
+    fn database_url(&self, suffix: &str) -> String {
+        platform_testkit::database_url(
+            &platform_testkit::postgres_admin_url(),
+            &format!("{}_{suffix}", self.prefix),
+        )
+    }
+
+    /// Makes one database refuse new connections and ends the open ones, as an outage would.
+    pub async fn refuse_connections(&self, suffix: &str, refuse: bool) {
+        let mut admin = PgConnection::connect(&platform_testkit::postgres_admin_url())
+            .await
+            .unwrap();
+        let name = format!("{}_{suffix}", self.prefix);
+        let allow = if refuse { "false" } else { "true" };
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            r#"alter database "{name}" allow_connections {allow}"#
+        )))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+        if refuse {
+            sqlx::query(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1",
+            )
+            .bind(&name)
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        }
+    }
+
+    /// Registers a new account in `region`.
+    pub async fn register(&self, region: &str) -> Account {
+        let email = format!("{}@example.com", platform_testkit::unique("native-"));
+        let response = self
+            .http
+            .post(format!("{GATEWAY}/v1/auth/register"))
+            .json(&json!({
+                "email": email,
+                "password": PASSWORD,
+                "display_name": "Native",
+                "region": region,
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        let body: Value = response.json().await.unwrap();
+        Account {
+            user_id: body["user_id"].as_str().unwrap().to_owned(),
+            email,
+        }
+    }
+
+    /// A fresh access token for `account` (the native run's signing key does not survive a
+    /// restart of auth, so tokens from before one are refused).
+    pub async fn login(&self, account: &Account) -> Option<String> {
+        let response = self
+            .http
+            .post(format!("{GATEWAY}/v1/auth/login"))
+            .json(&json!({"email": account.email, "password": PASSWORD}))
+            .send()
+            .await
+            .ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body: Value = response.json().await.ok()?;
+        body["access_token"].as_str().map(str::to_owned)
+    }
+
+    /// Waits until `account` has its profile.
+    pub async fn until_profile(&mut self, account: &Account) {
+        let token = self.login(account).await.expect("the account logs in");
+        let (http, token) = (self.http.clone(), token);
+        self.eventually(&format!("the profile of {}", account.user_id), || {
+            let (http, token) = (http.clone(), token.clone());
+            async move {
+                http.get(format!("{GATEWAY}/v1/users/me"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
+    }
+
+    /// Polls `condition` until it holds; on timeout fails with the run's log.
+    pub async fn eventually<F, Fut>(&mut self, what: &str, mut condition: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            if condition().await {
+                return;
+            }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("the native run exited ({status}):\n{}", self.log_tail());
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting for {what}:\n{}", self.log_tail());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.join(format!("run-{}.log", self.starts)))
+            .unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for NativeRun {
+    fn drop(&mut self) {
+        self.kill_all();
+        // Synchronously, since a test's runtime may be gone: psql is on every machine of ours.
+        for suffix in ["auth", "media", "user_eu", "user_us"] {
+            let name = format!("{}_{suffix}", self.prefix);
+            let _ = Command::new("psql")
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-qc"])
+                .arg(format!(r#"drop database if exists "{name}" with (force)"#))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
