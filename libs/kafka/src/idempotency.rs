@@ -12,19 +12,21 @@
 //!
 //! ```no_run
 //! use platform_kafka::{idempotency, EventHandler, HandlerError, ReceivedEvent};
+//! use platform_postgres::bounded;
 //!
 //! struct OnUserRegistered { pool: sqlx::PgPool }
 //!
 //! impl EventHandler for OnUserRegistered {
 //!     async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-//!         let mut tx = self.pool.begin().await.map_err(HandlerError::retryable)?;
+//!         // Every statement under the client-side deadline, as `first_delivery` runs its own.
+//!         let mut tx = bounded(self.pool.begin()).await.map_err(HandlerError::retryable)?;
 //!         if idempotency::first_delivery(&mut tx, "user.on-registered", event.id)
 //!             .await
 //!             .map_err(HandlerError::retryable)?
 //!         {
 //!             // ... create the profile, in `tx` ...
 //!         }
-//!         tx.commit().await.map_err(HandlerError::retryable)
+//!         bounded(tx.commit()).await.map_err(HandlerError::retryable)
 //!     }
 //! }
 //! ```
@@ -40,14 +42,49 @@ pub async fn first_delivery(
     consumer: &str,
     event_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "insert into processed_events (consumer, event_id) values ($1, $2) \
-         on conflict do nothing",
+    let inserted = platform_postgres::bounded(
+        sqlx::query(
+            "insert into processed_events (consumer, event_id) values ($1, $2) \
+             on conflict do nothing",
+        )
+        .bind(consumer)
+        .bind(event_id)
+        .execute(conn),
     )
-    .bind(consumer)
-    .bind(event_id)
-    .execute(conn)
     .await?
     .rows_affected();
     Ok(inserted == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use platform_postgres::{Failure, PoolSettings, bounded, classify};
+    use platform_testkit::{GoesSilent, postgres_addr, postgres_admin_url_via};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn first_delivery_gives_up_on_a_server_that_stopped_answering() {
+        let proxy = GoesSilent::start(postgres_addr()).await;
+        let settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_millis(500),
+            statement_timeout: Duration::from_millis(200),
+        };
+        let url = postgres_admin_url_via(proxy.addr());
+        let pool = platform_postgres::connect(&url.into(), &settings).unwrap();
+        let mut tx = bounded(pool.begin()).await.unwrap();
+        proxy.silence();
+
+        let error = tokio::time::timeout(
+            Duration::from_secs(10),
+            first_delivery(&mut tx, "test", Uuid::new_v4()),
+        )
+        .await
+        .expect("the statement deadline fires, not the test's")
+        .unwrap_err();
+        assert_eq!(classify(&error), Failure::Timeout, "{error}");
+    }
 }

@@ -17,7 +17,8 @@
 //!
 //! # async fn register(pool: &sqlx::PgPool, relay: &platform_kafka::OutboxRelay) -> Result<(), sqlx::Error> {
 //! let user_id = uuid::Uuid::now_v7();
-//! let mut tx = pool.begin().await?;
+//! // Every statement under the client-side deadline, as `enqueue` runs its own.
+//! let mut tx = platform_postgres::bounded(pool.begin()).await?;
 //! // ... insert the user ...
 //! let event = OutboxEvent {
 //!     topic: "user.registered".into(),
@@ -26,7 +27,7 @@
 //!     payload: vec![/* UserRegistered { .. }.encode_to_vec() */],
 //! };
 //! enqueue(&mut tx, &event).await?;
-//! tx.commit().await?;
+//! platform_postgres::bounded(tx.commit()).await?;
 //! relay.wake(); // publish now rather than at the next poll
 //! # Ok(()) }
 //! ```
@@ -63,17 +64,60 @@ pub async fn enqueue(conn: &mut PgConnection, event: &OutboxEvent) -> Result<Uui
         .into_iter()
         .map(|(name, value)| (name, serde_json::Value::String(value)))
         .collect();
-    sqlx::query(
-        "insert into outbox (id, topic, key, event_type, payload, headers) \
-         values ($1, $2, $3, $4, $5, $6::jsonb)",
+    platform_postgres::bounded(
+        sqlx::query(
+            "insert into outbox (id, topic, key, event_type, payload, headers) \
+             values ($1, $2, $3, $4, $5, $6::jsonb)",
+        )
+        .bind(id)
+        .bind(&event.topic)
+        .bind(&event.key)
+        .bind(&event.event_type)
+        .bind(&event.payload)
+        .bind(serde_json::Value::Object(headers).to_string())
+        .execute(conn),
     )
-    .bind(id)
-    .bind(&event.topic)
-    .bind(&event.key)
-    .bind(&event.event_type)
-    .bind(&event.payload)
-    .bind(serde_json::Value::Object(headers).to_string())
-    .execute(conn)
     .await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use platform_postgres::{Failure, PoolSettings, bounded, classify};
+    use platform_testkit::{GoesSilent, postgres_addr, postgres_admin_url_via};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn enqueue_gives_up_on_a_server_that_stopped_answering() {
+        let proxy = GoesSilent::start(postgres_addr()).await;
+        let settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_millis(500),
+            statement_timeout: Duration::from_millis(200),
+        };
+        let url = postgres_admin_url_via(proxy.addr());
+        let pool = platform_postgres::connect(&url.into(), &settings).unwrap();
+        let mut tx = bounded(pool.begin()).await.unwrap();
+        proxy.silence();
+
+        let error = tokio::time::timeout(
+            Duration::from_secs(10),
+            enqueue(
+                &mut tx,
+                &OutboxEvent {
+                    topic: "test".into(),
+                    key: "k".into(),
+                    event_type: "test.v1".into(),
+                    payload: vec![],
+                },
+            ),
+        )
+        .await
+        .expect("the statement deadline fires, not the test's")
+        .unwrap_err();
+        assert_eq!(classify(&error), Failure::Timeout, "{error}");
+    }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use platform_kafka::{OutboxRelay, outbox};
+use platform_postgres::bounded;
 use sqlx::PgPool;
 
 use crate::AuthError;
@@ -44,15 +45,15 @@ impl Credentials {
         refresh_hash: &[u8],
         refresh_ttl: Duration,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let mut tx = bounded(self.pool.begin()).await?;
+        bounded(sqlx::query(
             "insert into credentials (user_id, email, password_hash, region) values ($1, $2, $3, $4)",
         )
         .bind(credential.user_id)
         .bind(credential.email)
         .bind(credential.password_hash)
         .bind(credential.region)
-        .execute(&mut *tx)
+        .execute(&mut *tx))
         .await
         .map_err(on_constraint)?;
         super::refresh_tokens::insert(
@@ -64,17 +65,19 @@ impl Credentials {
         )
         .await?;
         outbox::enqueue(&mut tx, &events::user_registered(credential, display_name)).await?;
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         self.relay.wake();
         Ok(())
     }
 
     pub async fn find_by_email(&self, email: &str) -> Result<Option<StoredCredential>, AuthError> {
-        Ok(sqlx::query_as(
-            "select user_id, region, password_hash from credentials where email = $1",
+        Ok(bounded(
+            sqlx::query_as(
+                "select user_id, region, password_hash from credentials where email = $1",
+            )
+            .bind(email)
+            .fetch_optional(&self.pool),
         )
-        .bind(email)
-        .fetch_optional(&self.pool)
         .await?)
     }
 }

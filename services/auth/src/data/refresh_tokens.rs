@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use platform_postgres::bounded;
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -30,15 +31,17 @@ pub(super) async fn insert(
     hash: &[u8],
     ttl: Duration,
 ) -> Result<(), AuthError> {
-    sqlx::query(
-        "insert into refresh_tokens (token_hash, family_id, user_id, expires_at)
+    bounded(
+        sqlx::query(
+            "insert into refresh_tokens (token_hash, family_id, user_id, expires_at)
          values ($1, $2, $3, now() + make_interval(secs => $4))",
+        )
+        .bind(hash)
+        .bind(family)
+        .bind(user_id)
+        .bind(ttl.as_secs_f64())
+        .execute(&mut **tx),
     )
-    .bind(hash)
-    .bind(family)
-    .bind(user_id)
-    .bind(ttl.as_secs_f64())
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }
@@ -55,9 +58,9 @@ impl RefreshTokens {
         hash: &[u8],
         ttl: Duration,
     ) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = bounded(self.pool.begin()).await?;
         insert(&mut tx, user_id, Uuid::new_v4(), hash, ttl).await?;
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         Ok(())
     }
 
@@ -69,59 +72,62 @@ impl RefreshTokens {
         new: &[u8],
         ttl: Duration,
     ) -> Result<Rotation, AuthError> {
-        let mut tx = self.pool.begin().await?;
-        let spent: Option<(Uuid, String, String)> = sqlx::query_as(
-            "update refresh_tokens t set spent_at = now()
+        let mut tx = bounded(self.pool.begin()).await?;
+        let spent: Option<(Uuid, String, String)> = bounded(
+            sqlx::query_as(
+                "update refresh_tokens t set spent_at = now()
              from credentials c
              where t.token_hash = $1 and c.user_id = t.user_id
                and t.spent_at is null and t.revoked_at is null and t.expires_at > now()
              returning t.family_id, t.user_id, c.region",
+            )
+            .bind(old)
+            .fetch_optional(&mut *tx),
         )
-        .bind(old)
-        .fetch_optional(&mut *tx)
         .await?;
         if let Some((family, user_id, region)) = spent {
             insert(&mut tx, &user_id, family, new, ttl).await?;
-            tx.commit().await?;
+            bounded(tx.commit()).await?;
             return Ok(Rotation::Rotated { user_id, region });
         }
         // Not live. If it was spent (not merely unknown or expired), someone replayed it.
-        let reused: Option<(Uuid, String)> = sqlx::query_as(
+        let reused: Option<(Uuid, String)> = bounded(sqlx::query_as(
             "select family_id, user_id from refresh_tokens where token_hash = $1 and spent_at is not null",
         )
         .bind(old)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *tx))
         .await?;
         let Some((family, user_id)) = reused else {
             return Ok(Rotation::Invalid);
         };
         revoke_family(&mut tx, family).await?;
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         Ok(Rotation::ReuseDetected { user_id })
     }
 
     /// Revokes every token of the family the token with hash `hash` belongs to.
     pub async fn revoke_family_of(&self, hash: &[u8]) -> Result<(), AuthError> {
-        let mut tx = self.pool.begin().await?;
-        let family: Option<Uuid> =
+        let mut tx = bounded(self.pool.begin()).await?;
+        let family: Option<Uuid> = bounded(
             sqlx::query_scalar("select family_id from refresh_tokens where token_hash = $1")
                 .bind(hash)
-                .fetch_optional(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *tx),
+        )
+        .await?;
         if let Some(family) = family {
             revoke_family(&mut tx, family).await?;
         }
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         Ok(())
     }
 }
 
 async fn revoke_family(tx: &mut Transaction<'_, Postgres>, family: Uuid) -> Result<(), AuthError> {
-    sqlx::query(
+    bounded(sqlx::query(
         "update refresh_tokens set revoked_at = now() where family_id = $1 and revoked_at is null",
     )
     .bind(family)
-    .execute(&mut **tx)
+    .execute(&mut **tx))
     .await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::num::TryFromIntError;
 
 use platform_kafka::{OutboxRelay, idempotency, outbox};
+use platform_postgres::bounded;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -69,21 +70,23 @@ impl MediaStore {
     /// Records the upload as pending and enqueues `media.uploaded`, in one transaction: a
     /// media either exists and is announced, or neither.
     pub async fn create(&self, new: &NewMedia) -> Result<Media, MediaError> {
-        let mut tx = self.pool.begin().await?;
-        let row: MediaRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "insert into media (id, owner_id, content_type, size_bytes, object_key) \
+        let mut tx = bounded(self.pool.begin()).await?;
+        let row: MediaRow = bounded(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "insert into media (id, owner_id, content_type, size_bytes, object_key) \
              values ($1, $2, $3, $4, $5) returning {MEDIA_COLUMNS}"
-        )))
-        .bind(new.id)
-        .bind(&new.owner_id)
-        .bind(&new.content_type)
-        .bind(signed::<_, i64>(new.size_bytes)?)
-        .bind(&new.object_key)
-        .fetch_one(&mut *tx)
+            )))
+            .bind(new.id)
+            .bind(&new.owner_id)
+            .bind(&new.content_type)
+            .bind(signed::<_, i64>(new.size_bytes)?)
+            .bind(&new.object_key)
+            .fetch_one(&mut *tx),
+        )
         .await?;
         let media = row.into_media(Vec::new());
         outbox::enqueue(&mut tx, &events::media_uploaded(&media)).await?;
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         self.relay.wake();
         Ok(media)
     }
@@ -91,7 +94,7 @@ impl MediaStore {
     /// The media with its variants, smallest first, read in one statement so the status and
     /// the variants agree.
     pub async fn find(&self, id: Uuid) -> Result<Option<Media>, MediaError> {
-        let rows: Vec<MediaWithVariant> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<MediaWithVariant> = bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "select m.id, m.owner_id, m.status, m.content_type, m.size_bytes, m.object_key, \
                     m.width, m.height, m.error, m.created_at, m.updated_at, {JOINED_VARIANT_COLUMNS} \
              from media m left join media_variants v on v.media_id = m.id \
@@ -99,7 +102,7 @@ impl MediaStore {
              order by v.width, v.height, v.name"
         )))
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.pool))
         .await?;
         // One row per variant (one with null variant columns when there is none), each
         // repeating the media.
@@ -115,14 +118,16 @@ impl MediaStore {
     /// One variant of a media: [`MediaError::NotFound`] without the media,
     /// [`MediaError::VariantNotFound`] without the variant.
     pub async fn find_variant(&self, media_id: Uuid, name: &str) -> Result<Variant, MediaError> {
-        let found: Option<VariantColumns> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {JOINED_VARIANT_COLUMNS} \
+        let found: Option<VariantColumns> = bounded(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {JOINED_VARIANT_COLUMNS} \
              from media m left join media_variants v on v.media_id = m.id and v.name = $2 \
              where m.id = $1"
-        )))
-        .bind(media_id)
-        .bind(name)
-        .fetch_optional(&self.pool)
+            )))
+            .bind(media_id)
+            .bind(name)
+            .fetch_optional(&self.pool),
+        )
         .await?;
         found
             .ok_or(MediaError::NotFound)?
@@ -140,23 +145,24 @@ impl MediaStore {
         media_id: Uuid,
         outcome: &Outcome,
     ) -> Result<Applied, MediaError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = bounded(self.pool.begin()).await?;
         if !idempotency::first_delivery(&mut tx, consumer, event_id).await? {
             return Ok(Applied::Duplicate);
         }
         // Locked, so a concurrent redelivery on another replica waits for this verdict.
-        let status: Option<String> =
+        let status: Option<String> = bounded(
             sqlx::query_scalar("select status from media where id = $1 for update")
                 .bind(media_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+                .fetch_optional(&mut *tx),
+        )
+        .await?;
         let Some(status) = status else {
             // Rolled back: the event stays unapplied, should it be replayed once the media exists.
             return Ok(Applied::UnknownMedia);
         };
         let status = MediaStatus::try_from(status).map_err(anyhow::Error::msg)?;
         if status.is_final() {
-            tx.commit().await?;
+            bounded(tx.commit()).await?;
             return Ok(Applied::AlreadyFinal(status));
         }
         match outcome {
@@ -167,7 +173,7 @@ impl MediaStore {
             } => mark_ready(&mut tx, media_id, *width, *height, variants).await?,
             Outcome::Failed { error } => mark_failed(&mut tx, media_id, error).await?,
         }
-        tx.commit().await?;
+        bounded(tx.commit()).await?;
         Ok(Applied::Applied)
     }
 }
@@ -179,14 +185,16 @@ async fn mark_ready(
     height: u32,
     variants: &[Variant],
 ) -> Result<(), MediaError> {
-    sqlx::query(
-        "update media set status = 'ready', width = $2, height = $3, error = null, \
+    bounded(
+        sqlx::query(
+            "update media set status = 'ready', width = $2, height = $3, error = null, \
          updated_at = now() where id = $1",
+        )
+        .bind(media_id)
+        .bind(signed::<_, i32>(width)?)
+        .bind(signed::<_, i32>(height)?)
+        .execute(&mut *conn),
     )
-    .bind(media_id)
-    .bind(signed::<_, i32>(width)?)
-    .bind(signed::<_, i32>(height)?)
-    .execute(&mut *conn)
     .await?;
     let column = |field: fn(&Variant) -> String| variants.iter().map(field).collect::<Vec<_>>();
     let dimension = |field: fn(&Variant) -> u32| {
@@ -199,21 +207,23 @@ async fn mark_ready(
         .iter()
         .map(|v| signed::<_, i64>(v.size_bytes))
         .collect::<Result<Vec<_>, _>>()?;
-    sqlx::query(
-        "insert into media_variants \
+    bounded(
+        sqlx::query(
+            "insert into media_variants \
              (media_id, name, width, height, content_type, size_bytes, object_key, etag) \
          select $1, * from unnest($2::text[], $3::int[], $4::int[], $5::text[], $6::bigint[], \
                                   $7::text[], $8::text[])",
+        )
+        .bind(media_id)
+        .bind(column(|v| v.name.clone()))
+        .bind(dimension(|v| v.width)?)
+        .bind(dimension(|v| v.height)?)
+        .bind(column(|v| v.content_type.clone()))
+        .bind(sizes)
+        .bind(column(|v| v.object_key.clone()))
+        .bind(column(|v| v.etag.clone()))
+        .execute(&mut *conn),
     )
-    .bind(media_id)
-    .bind(column(|v| v.name.clone()))
-    .bind(dimension(|v| v.width)?)
-    .bind(dimension(|v| v.height)?)
-    .bind(column(|v| v.content_type.clone()))
-    .bind(sizes)
-    .bind(column(|v| v.object_key.clone()))
-    .bind(column(|v| v.etag.clone()))
-    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -223,11 +233,15 @@ async fn mark_failed(
     media_id: Uuid,
     error: &str,
 ) -> Result<(), MediaError> {
-    sqlx::query("update media set status = 'failed', error = $2, updated_at = now() where id = $1")
+    bounded(
+        sqlx::query(
+            "update media set status = 'failed', error = $2, updated_at = now() where id = $1",
+        )
         .bind(media_id)
         .bind(error)
-        .execute(conn)
-        .await?;
+        .execute(conn),
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The `profiles` table, in whichever shard holds the user.
 
+use platform_postgres::bounded;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -69,11 +70,13 @@ impl ProfileStore {
 
     pub async fn find(&self, region: &str, id: &str) -> Result<Option<Profile>, ShardError> {
         let pool = self.pool(region)?;
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from profiles where id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(pool)
+        bounded(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {COLUMNS} from profiles where id = $1"
+            )))
+            .bind(id)
+            .fetch_optional(pool),
+        )
         .await
         .map_err(|source| shard_error(region, source))
     }
@@ -85,11 +88,13 @@ impl ProfileStore {
         ids: &[String],
     ) -> Result<Vec<Profile>, ShardError> {
         let pool = self.pool(region)?;
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "select {COLUMNS} from profiles where id = any($1)"
-        )))
-        .bind(ids)
-        .fetch_all(pool)
+        bounded(
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "select {COLUMNS} from profiles where id = any($1)"
+            )))
+            .bind(ids)
+            .fetch_all(pool),
+        )
         .await
         .map_err(|source| shard_error(region, source))
     }
@@ -103,7 +108,7 @@ impl ProfileStore {
         bio: Option<&str>,
     ) -> Result<Option<Profile>, ShardError> {
         let pool = self.pool(region)?;
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update profiles
              set display_name = coalesce($2, display_name), bio = coalesce($3, bio), updated_at = now()
              where id = $1
@@ -112,7 +117,7 @@ impl ProfileStore {
         .bind(id)
         .bind(display_name)
         .bind(bio)
-        .fetch_optional(pool)
+        .fetch_optional(pool))
         .await
         .map_err(|source| shard_error(region, source))
     }
@@ -125,12 +130,12 @@ impl ProfileStore {
         avatar: &Avatar,
     ) -> Result<Option<Profile>, ShardError> {
         let pool = self.pool(region)?;
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update profiles set avatar = $2, updated_at = now() where id = $1 returning {COLUMNS}"
         )))
         .bind(id)
         .bind(sqlx::types::Json(avatar))
-        .fetch_optional(pool)
+        .fetch_optional(pool))
         .await
         .map_err(|source| shard_error(region, source))
     }
@@ -147,25 +152,27 @@ impl ProfileStore {
         let region = profile.region.as_str();
         let pool = self.pool(region)?;
         let on_shard = |source| shard_error(region, source);
-        let mut tx = pool.begin().await.map_err(on_shard)?;
+        let mut tx = bounded(pool.begin()).await.map_err(on_shard)?;
         if !platform_kafka::idempotency::first_delivery(&mut tx, consumer, event_id)
             .await
             .map_err(on_shard)?
         {
             return Ok(false);
         }
-        sqlx::query(
-            "insert into profiles (id, email, display_name, region) values ($1, $2, $3, $4)
+        bounded(
+            sqlx::query(
+                "insert into profiles (id, email, display_name, region) values ($1, $2, $3, $4)
              on conflict (id) do nothing",
+            )
+            .bind(&profile.id)
+            .bind(&profile.email)
+            .bind(&profile.display_name)
+            .bind(region)
+            .execute(&mut *tx),
         )
-        .bind(&profile.id)
-        .bind(&profile.email)
-        .bind(&profile.display_name)
-        .bind(region)
-        .execute(&mut *tx)
         .await
         .map_err(on_shard)?;
-        tx.commit().await.map_err(on_shard)?;
+        bounded(tx.commit()).await.map_err(on_shard)?;
         Ok(true)
     }
 
