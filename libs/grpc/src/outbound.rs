@@ -92,12 +92,19 @@ where
                 // tonic's channel enforces the `grpc-timeout` we send as well, and reports it
                 // as `TimeoutExpired` (CANCELLED); both timers end at the same instant, so
                 // whichever fires first, the caller sees the one status a deadline has.
+                // Anything else the channel fails with is the connection's failure, not the
+                // peer's answer (a peer killed mid-call resets it): tonic would report it as
+                // UNKNOWN, which callers map to 500, though it is the peer being unavailable.
                 Ok(Err(e)) => {
                     let e: BoxError = e.into();
                     Err(if is_timeout_expired(&*e) {
                         exceeded()
-                    } else {
+                    } else if e.is::<Status>() {
                         e
+                    } else {
+                        Box::new(Status::unavailable(format!(
+                            "the connection to {peer} failed: {e}"
+                        )))
                     })
                 }
                 Err(_) => Err(exceeded()),
@@ -177,5 +184,21 @@ mod tests {
         let call = outbound.ready().await.unwrap().call(http::Request::new(()));
         let status = call.await.unwrap_err().downcast::<Status>().unwrap();
         assert_eq!(status.code(), tonic::Code::DeadlineExceeded);
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_fails_mid_call_is_the_peer_unavailable() {
+        use tower::{Service as _, ServiceExt as _};
+        // What the channel fails with when the peer process dies with the call in flight.
+        let reset = tower::service_fn(|_: http::Request<()>| async {
+            Err::<http::Response<()>, BoxError>(Box::new(std::io::Error::from(
+                std::io::ErrorKind::ConnectionReset,
+            )))
+        });
+        let mut outbound = Outbound::new(reset, "auth", Duration::from_secs(10));
+        let call = outbound.ready().await.unwrap().call(http::Request::new(()));
+        let status = call.await.unwrap_err().downcast::<Status>().unwrap();
+        assert_eq!(status.code(), tonic::Code::Unavailable);
+        assert!(status.message().contains("auth"), "{}", status.message());
     }
 }
