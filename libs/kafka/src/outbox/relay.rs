@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform_postgres::bounded;
 use sqlx::PgPool;
 use tokio::sync::Notify;
 use tokio::time::MissedTickBehavior;
@@ -143,26 +144,30 @@ impl OutboxRelay {
 
     /// One round: lock a batch, publish it, mark what was acknowledged, commit.
     async fn publish_round(&self) -> Result<Round, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let rows: Vec<OutboxRow> = sqlx::query_as(
-            "select id, topic, key, event_type, payload, headers::text from outbox \
+        let mut tx = bounded(self.pool.begin()).await?;
+        let rows: Vec<OutboxRow> = bounded(
+            sqlx::query_as(
+                "select id, topic, key, event_type, payload, headers::text from outbox \
              where sent_at is null order by created_at, id limit $1 for update skip locked",
+            )
+            .bind(BATCH_SIZE)
+            .fetch_all(&mut *tx),
         )
-        .bind(BATCH_SIZE)
-        .fetch_all(&mut *tx)
         .await?;
         if rows.is_empty() {
-            tx.rollback().await?;
+            bounded(tx.rollback()).await?;
             return Ok(Round::default());
         }
         let sent = self.publish(&rows).await;
         let cluster = self.producer.cluster_id().unwrap_or_default();
-        sqlx::query("update outbox set sent_at = now(), sent_to = $2 where id = any($1)")
-            .bind(&sent)
-            .bind(&cluster)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        bounded(
+            sqlx::query("update outbox set sent_at = now(), sent_to = $2 where id = any($1)")
+                .bind(&sent)
+                .bind(&cluster)
+                .execute(&mut *tx),
+        )
+        .await?;
+        bounded(tx.commit()).await?;
         if !cluster.is_empty() {
             self.replay_for(&cluster).await?;
         }
@@ -236,9 +241,10 @@ impl OutboxRelay {
     /// Asks the cluster for its id (through the metadata of a topic this outbox publishes to)
     /// and replays what it has not seen. Nothing to do while the outbox is empty.
     async fn probe_broker(&self) -> anyhow::Result<()> {
-        let topic: Option<String> = sqlx::query_scalar("select topic from outbox limit 1")
-            .fetch_optional(&self.pool)
-            .await?;
+        let topic: Option<String> = bounded(
+            sqlx::query_scalar("select topic from outbox limit 1").fetch_optional(&self.pool),
+        )
+        .await?;
         let Some(topic) = topic else { return Ok(()) };
         let producer = self.producer.clone();
         tokio::task::spawn_blocking(move || producer.refresh_metadata(&topic)).await??;
@@ -255,12 +261,14 @@ impl OutboxRelay {
         if known.as_deref() == Some(cluster) {
             return Ok(());
         }
-        let replayed = sqlx::query(
-            "update outbox set sent_at = null, sent_to = '' \
+        let replayed = bounded(
+            sqlx::query(
+                "update outbox set sent_at = null, sent_to = '' \
              where sent_at is not null and sent_to <> '' and sent_to <> $1",
+            )
+            .bind(cluster)
+            .execute(&self.pool),
         )
-        .bind(cluster)
-        .execute(&self.pool)
         .await?
         .rows_affected();
         if replayed > 0 {
@@ -283,9 +291,11 @@ impl OutboxRelay {
     }
 
     async fn record_pending(&self) {
-        match sqlx::query_scalar::<_, i64>("select count(*) from outbox where sent_at is null")
-            .fetch_one(&self.pool)
-            .await
+        match bounded(
+            sqlx::query_scalar::<_, i64>("select count(*) from outbox where sent_at is null")
+                .fetch_one(&self.pool),
+        )
+        .await
         {
             Ok(pending) => metrics::gauge!("kafka_outbox_pending").set(pending as f64),
             Err(e) => tracing::warn!(error = %e, "counting pending outbox rows failed"),
@@ -296,22 +306,25 @@ impl OutboxRelay {
     /// ([`PRUNE_LOCK_KEY`], held for the transaction). Returns how many rows went, or `None`
     /// when another replica holds the lease. [`run`](Self::run) calls it every few minutes.
     pub async fn prune_sent(&self, older_than: Duration) -> Result<Option<u64>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        let leased: bool = sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
-            .bind(PRUNE_LOCK_KEY)
-            .fetch_one(&mut *tx)
-            .await?;
+        let mut tx = bounded(self.pool.begin()).await?;
+        let leased: bool = bounded(
+            sqlx::query_scalar("select pg_try_advisory_xact_lock($1)")
+                .bind(PRUNE_LOCK_KEY)
+                .fetch_one(&mut *tx),
+        )
+        .await?;
         if !leased {
-            tx.rollback().await?;
+            bounded(tx.rollback()).await?;
             return Ok(None);
         }
-        let deleted =
+        let deleted = bounded(
             sqlx::query("delete from outbox where sent_at < now() - make_interval(secs => $1)")
                 .bind(older_than.as_secs_f64())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        tx.commit().await?;
+                .execute(&mut *tx),
+        )
+        .await?
+        .rows_affected();
+        bounded(tx.commit()).await?;
         Ok(Some(deleted))
     }
 }
