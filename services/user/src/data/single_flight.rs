@@ -204,7 +204,10 @@ mod tests {
             1,
             "nobody waits for the load any more, so its connection is back in the pool"
         );
-        assert!(flights.lock().is_empty(), "the abandoned load left no entry");
+        assert!(
+            flights.lock().is_empty(),
+            "the abandoned load left no entry"
+        );
     }
 
     #[tokio::test]
