@@ -28,6 +28,9 @@
 //!   discarded (every 30 s, by [`DeadLetterGauge`]).
 //! - `kafka_consumer_partition_stalled_seconds{topic,partition}`: how long a held event has
 //!   kept its partition waiting (0 when none is).
+//! - `kafka_consumer_assigned_partitions{topic}`: partitions this member holds.
+//! - `kafka_consumer_group_lag{topic,partition}`, `kafka_consumer_group_committed_offset{..}`:
+//!   the whole group's progress on every partition, sampled every 15 s by every member.
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -6,6 +6,7 @@
 mod context;
 mod dead_letter;
 mod handler;
+mod progress;
 
 pub use handler::{EventHandler, HandlerError, ReceivedEvent};
 
@@ -70,6 +71,7 @@ pub struct EventConsumer {
     consumer: DropOffThread<StreamConsumer<ConsumerMetrics>>,
     dead_letters: EventProducer,
     settings: KafkaSettings,
+    topics: Vec<String>,
 }
 
 impl std::fmt::Debug for EventConsumer {
@@ -122,7 +124,7 @@ impl EventConsumer {
             .set("session.timeout.ms", session_ms.to_string())
             .set("heartbeat.interval.ms", (session_ms / 3).max(1).to_string())
             .set("statistics.interval.ms", context::STATISTICS_INTERVAL_MS)
-            .create_with_context(ConsumerMetrics)
+            .create_with_context(ConsumerMetrics::new(topics))
             .context("creating the Kafka consumer")?;
         consumer
             .subscribe(topics)
@@ -131,18 +133,28 @@ impl EventConsumer {
             consumer: DropOffThread(Some(consumer)),
             dead_letters: EventProducer::new(settings)?,
             settings: settings.clone(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
         })
     }
 
     /// Consumes until `stop` is cancelled, then leaves the group. The message in hand is
     /// finished first; held events (waiting for a retry) are left uncommitted and are
-    /// delivered again later. Fails only on a fatal client error.
+    /// delivered again later. Fails only on a fatal client error. Meanwhile it samples the
+    /// whole group's progress (`kafka_consumer_group_lag`, see `progress.rs`).
     pub async fn run<H: EventHandler>(
         self,
         handler: Arc<H>,
         stop: CancellationToken,
     ) -> anyhow::Result<()> {
+        let sampling = stop.child_token();
+        let progress = tokio::spawn(progress::report(
+            self.settings.clone(),
+            self.topics.clone(),
+            sampling.clone(),
+        ));
         let outcome = self.consume_until(&*handler, &stop).await;
+        sampling.cancel();
+        let _ = progress.await;
         self.close().await;
         outcome
     }

@@ -181,7 +181,7 @@ impl Client {
 /// Runs `work` on a thread of its own and waits for it at most [`JOB_DEADLINE`]. A detached
 /// thread, not `spawn_blocking`: a librdkafka call or drop that hangs then holds neither the
 /// caller nor the runtime's shutdown.
-pub(super) fn off_thread<T, F>(
+pub(crate) fn off_thread<T, F>(
     what: &'static str,
     work: F,
 ) -> impl Future<Output = anyhow::Result<T>>

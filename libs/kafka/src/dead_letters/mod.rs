@@ -37,7 +37,7 @@
 //! ```
 
 mod args;
-mod client;
+pub(crate) mod client;
 mod command;
 mod gauge;
 mod marks;
