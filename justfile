@@ -11,6 +11,12 @@ default:
 up:
     cargo run -p platform-devstack
 
+# Run each service, the media worker and the broker as processes of their own, restarted
+# when they exit (pids in data/run/); add --release to build release binaries.
+up-processes *FLAGS:
+    cargo build --bins {{FLAGS}}
+    target/{{ if FLAGS =~ "release" { "release" } else { "debug" } }}/devstack processes
+
 # Every test, then the doc tests (needs Postgres and Redis on loopback).
 test:
     cargo test --workspace --doc && cargo nextest run --workspace
@@ -45,6 +51,12 @@ ci:
 # The benchmarks: gateway (login flood, profile reads, heavy/light) and the image pipeline.
 bench:
     cargo bench -p gateway-service && cargo bench -p media-worker
+
+# Load against a running platform, and checking its acknowledged writes (docs/loadgen.md).
+# E.g. `just loadgen run --url http://127.0.0.1:8080 --users 4 --duration 20s --ledger
+# ledger.json`, then `just loadgen verify --url http://127.0.0.1:8080 --ledger ledger.json`.
+loadgen *ARGS:
+    cargo run --release -p platform-loadgen -- {{ARGS}}
 
 # Generate a new gRPC service with its own database, wired into every list of services
 # (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
