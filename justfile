@@ -11,8 +11,8 @@ default:
 up:
     cargo run -p platform-devstack
 
-# Run each service, the media worker and the broker as processes of their own, restarted
-# when they exit (pids in data/run/); add --release to build release binaries.
+# Pids in data/run/; `just up-processes --release` for release binaries.
+# Run every service, the worker and the broker as processes of their own, restarted on exit.
 up-processes *FLAGS:
     cargo build --bins {{FLAGS}}
     target/{{ if FLAGS =~ "release" { "release" } else { "debug" } }}/devstack processes
