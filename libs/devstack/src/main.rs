@@ -19,6 +19,7 @@
 mod broker;
 mod databases;
 mod processes;
+mod signing_key;
 
 use databases::Databases;
 use platform_config::Env;
@@ -66,6 +67,10 @@ async fn main() -> anyhow::Result<()> {
     let mut defaults = vec![("USER_SHARDS", user_shards.as_str())];
     if let Some(brokers) = &brokers {
         defaults.push(("KAFKA_BROKERS", brokers));
+    }
+    let key_file = signing_key::default_file(&process)?;
+    if let Some(key_file) = &key_file {
+        defaults.push(("AUTH_SIGNING_KEY_FILE", key_file));
     }
     let env = process.with_defaults(&defaults);
     let _telemetry = platform_telemetry::init(&devstack_telemetry(&env)?)?;

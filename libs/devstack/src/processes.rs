@@ -7,7 +7,9 @@
 //!
 //! The service binaries are looked for next to this one (`cargo build --bins` builds them all).
 //! Each child's pid is written to `DEVSTACK_RUN_DIR/<name>.pid` (default `./data/run`), so a
-//! fault test or a curious developer can `kill -9` one and watch it come back.
+//! fault test or a curious developer can `kill -9` one and watch it come back. While a file
+//! `DEVSTACK_RUN_DIR/<name>.hold` exists, a child that exited is not started again: that is how
+//! to keep one down for a while (`touch data/run/broker.hold; kill -9 …; sleep 30; rm …`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +26,8 @@ use crate::databases::Databases;
 
 /// How long a child that exited waits before it is started again.
 const RESTART_DELAY: Duration = Duration::from_millis(500);
+/// How often a held process's hold file is looked at.
+const HOLD_POLL: Duration = Duration::from_millis(100);
 /// How long a child may take to stop on SIGTERM before it is killed.
 const STOP_DEADLINE: Duration = Duration::from_secs(20);
 /// How long the broker may take to accept connections.
@@ -61,10 +65,13 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
         .with_defaults(&[("USER_SHARDS", &user_shards), ("KAFKA_BROKERS", &brokers)]);
     databases.prepare(&shared).await?;
 
-    let common = vec![
+    let mut common = vec![
         ("USER_SHARDS".to_owned(), user_shards.clone()),
         ("KAFKA_BROKERS".to_owned(), brokers.clone()),
     ];
+    if let Some(key_file) = crate::signing_key::default_file(env)? {
+        common.push(("AUTH_SIGNING_KEY_FILE".to_owned(), key_file));
+    }
     let with_database = |suffix: &str| {
         let mut vars = common.clone();
         vars.push(("DATABASE_URL".to_owned(), databases.url(suffix)));
@@ -180,6 +187,12 @@ async fn supervise(
                 tracing::warn!(process = label, status = ?status.ok(), "exited; starting it again");
                 if wait_or_stop(RESTART_DELAY, &stop).await {
                     return;
+                }
+                let hold = pid_file.with_extension("hold");
+                while hold.exists() {
+                    if wait_or_stop(HOLD_POLL, &stop).await {
+                        return;
+                    }
                 }
             }
             () = stop.cancelled() => {

@@ -69,12 +69,24 @@ impl SigningKeys {
                      survive a restart and replicas will not agree. Set AUTH_SIGNING_KEY_FILE outside \
                      local development !!!"
                 );
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).context("reading the OS random source")?;
-                SigningKey::from_bytes(&seed)
+                random_signing_key()?
             }
         };
         Self::new(&signing, previous.as_ref())
+    }
+
+    /// A new random Ed25519 private key in PKCS#8 PEM, the form `AUTH_SIGNING_KEY_FILE` holds
+    /// (the native run keeps one on disk so tokens survive its restarts).
+    ///
+    /// ```
+    /// let pem = auth_service::service::SigningKeys::generate_pem().unwrap();
+    /// assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+    /// ```
+    pub fn generate_pem() -> anyhow::Result<String> {
+        let pem = random_signing_key()?
+            .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+            .context("encoding the signing key")?;
+        Ok(pem.as_str().to_owned())
     }
 
     fn new(signing: &SigningKey, previous: Option<&VerifyingKey>) -> anyhow::Result<Self> {
@@ -99,4 +111,10 @@ impl SigningKeys {
             .chain(self.previous.clone())
             .collect()
     }
+}
+
+fn random_signing_key() -> anyhow::Result<SigningKey> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).context("reading the OS random source")?;
+    Ok(SigningKey::from_bytes(&seed))
 }
