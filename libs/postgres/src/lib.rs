@@ -152,8 +152,23 @@ pub fn classify(error: &sqlx::Error) -> Failure {
         }
         // 57014 query_canceled: our statement_timeout fired.
         sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => Failure::Timeout,
+        sqlx::Error::Database(db) if server_cannot_serve(db.code().as_deref(), db.message()) => {
+            Failure::Unavailable
+        }
         _ => Failure::Other,
     }
+}
+
+/// Whether the server refused for a reason that passes: a connection failure (class 08), too
+/// many connections or out of resources (53), shutting down or starting (57P01–57P03), or a
+/// database that does not allow connections now (55000, `ALTER DATABASE … ALLOW_CONNECTIONS
+/// false` during maintenance or an outage drill).
+fn server_cannot_serve(code: Option<&str>, message: &str) -> bool {
+    let Some(code) = code else { return false };
+    code.starts_with("08")
+        || code.starts_with("53")
+        || matches!(code, "57P01" | "57P02" | "57P03")
+        || (code == "55000" && message.contains("not currently accepting connections"))
 }
 
 #[cfg(test)]
@@ -171,6 +186,34 @@ mod tests {
         let pool = connect(&format!("postgres://postgres@{silent}/x").into(), &settings).unwrap();
         let error = sqlx::query("select 1").execute(&pool).await.unwrap_err();
         assert_eq!(classify(&error), Failure::Unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_database_that_refuses_connections_is_unavailable() {
+        use sqlx::{Connection as _, Executor as _};
+        let name = platform_testkit::unique("refusing_");
+        let mut admin = sqlx::PgConnection::connect(&platform_testkit::postgres_admin_url())
+            .await
+            .unwrap();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                r#"create database "{name}" allow_connections false"#
+            )))
+            .await
+            .unwrap();
+        let url = platform_testkit::database_url(&platform_testkit::postgres_admin_url(), &name);
+        let settings = PoolSettings {
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(1),
+        };
+        let pool = connect(&url.into(), &settings).unwrap();
+        let error = sqlx::query("select 1").execute(&pool).await.unwrap_err();
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(r#"drop database "{name}""#)))
+            .await
+            .unwrap();
+        assert_eq!(classify(&error), Failure::Unavailable, "{error}");
     }
 
     #[tokio::test]
