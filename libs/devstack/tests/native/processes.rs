@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{GATEWAY, Layout, NativeRun};
+use platform_testkit::native::{GATEWAY, Layout};
+
+use crate::start;
 
 /// Each service process SIGKILLed in turn, with registrations acknowledged before, during and
 /// after; the supervisor restarts it, a restarted consumer gets its partitions back, and every
@@ -11,7 +13,7 @@ use crate::harness::{GATEWAY, Layout, NativeRun};
 /// problem+json within its upstream deadline instead of hanging.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_service_killed_in_turn_comes_back_and_loses_nothing() {
-    let mut run = NativeRun::start(Layout::Processes).await;
+    let mut run = start(Layout::Processes).await;
     let mut acknowledged = vec![run.register("eu").await];
 
     for service in ["user", "media-worker", "media", "auth"] {
@@ -50,16 +52,21 @@ async fn each_service_killed_in_turn_comes_back_and_loses_nothing() {
     }
 }
 
-/// The broker process killed and started again (empty): registrations acknowledged while it
-/// was down, and before, all get their profiles once it is back.
+/// The broker process killed, kept down for a while, and started again (empty): registrations
+/// acknowledged while it was down, and before, all get their profiles once it is back. (A
+/// consumer that backed off on the connection errors of the outage once never rejoined.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_broker_killed_and_restarted_loses_nothing() {
-    let mut run = NativeRun::start(Layout::Processes).await;
+    let mut run = start(Layout::Processes).await;
     let before = run.register("eu").await;
     run.until_profile(&before).await;
 
+    run.hold("broker", true);
     let killed = run.kill_process("broker");
     let during = run.register("us").await;
+    // The outage itself: how long the broker stays away, not a wait for a condition.
+    tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+    run.hold("broker", false);
     run.until_restarted("broker", killed).await;
     let after = run.register("eu").await;
     for account in [&before, &during, &after] {

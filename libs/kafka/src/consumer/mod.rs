@@ -165,7 +165,6 @@ impl EventConsumer {
         stop: &CancellationToken,
     ) -> anyhow::Result<()> {
         let mut held: HashMap<PartitionKey, Held> = HashMap::new();
-        let mut failed_polls = 0;
         loop {
             let next_retry = held.values().map(|h| h.next_try).min();
             let received = tokio::select! {
@@ -185,16 +184,14 @@ impl EventConsumer {
                     if let Some((code, reason)) = self.consumer.client().fatal_error() {
                         anyhow::bail!("the Kafka consumer failed for good: {code}: {reason}");
                     }
-                    failed_polls += 1;
-                    tracing::warn!(error = %e, "receiving from Kafka failed");
-                    if sleep_or_stop(backoff(self.settings.retry_backoff, failed_polls), stop).await
-                    {
-                        return Ok(());
-                    }
+                    // Anything else is librdkafka telling us about a connection it is already
+                    // re-establishing. Polling on is what lets it rejoin the group (a member
+                    // that stops polling never gets its assignment): no backoff here, which
+                    // once kept a consumer away from a restarted broker for good.
+                    tracing::warn!(error = %e, "receiving from Kafka failed; the client reconnects");
                     continue;
                 }
             };
-            failed_polls = 0;
             let key = (message.topic().to_owned(), message.partition());
             if held.contains_key(&key) {
                 // Fetched before the pause took effect: it is read again after the held event
