@@ -21,6 +21,12 @@ up-processes *FLAGS:
 test:
     cargo test --workspace --doc && cargo nextest run --workspace
 
+# The fault suite against the running platform: processes killed, databases, Redis and the
+# broker taken away, under load; every acknowledged write checked (docs/reliability.md).
+faults *ARGS:
+    cargo build --bins
+    target/debug/faults {{ARGS}}
+
 # Formatting and clippy, warnings as errors.
 lint:
     cargo fmt --check && cargo clippy --workspace --all-targets -- -D warnings

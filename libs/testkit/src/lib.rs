@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod native;
 mod silent;
 
 pub use silent::{GoesSilent, postgres_addr, postgres_admin_url_via};

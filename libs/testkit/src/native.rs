@@ -1,4 +1,18 @@
-//! Starting, killing and restarting the native run, and talking to it as a client would.
+//! The platform as users run it: the `devstack` binary, one process or one per service,
+//! started, SIGKILLed and restarted by a test or the fault suite, with databases, Redis keys
+//! and a working directory of its own (never a developer's data). It listens on the usual
+//! ports (8080, 9100, 50051…, 9092), so one runs at a time.
+//!
+//! ```no_run
+//! use platform_testkit::native::{Layout, NativeRun};
+//! # async fn t() {
+//! let mut run = NativeRun::start(env!("CARGO_BIN_EXE_devstack"), Layout::Processes).await;
+//! let account = run.register("eu").await;
+//! let killed = run.kill_process("user");
+//! run.until_restarted("user", killed).await;
+//! run.until_profile(&account).await;
+//! # }
+//! ```
 
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -36,24 +50,41 @@ pub enum Layout {
 
 /// A native run with databases, Redis keys and a working directory of its own.
 pub struct NativeRun {
+    devstack: PathBuf,
     layout: Layout,
     prefix: String,
     dir: PathBuf,
     child: Option<Child>,
     starts: u32,
+    env: Vec<(String, String)>,
     pub http: reqwest::Client,
 }
 
 impl NativeRun {
-    pub async fn start(layout: Layout) -> Self {
-        let dir = std::env::temp_dir().join(platform_testkit::unique("native-run-"));
+    /// Starts `devstack` (the binary's path) in `layout` and waits until it is ready.
+    pub async fn start(devstack: impl Into<PathBuf>, layout: Layout) -> Self {
+        Self::start_with(devstack, layout, &[]).await
+    }
+
+    /// [`start`](Self::start) with extra variables for every process (e.g. `REDIS_URL`).
+    pub async fn start_with(
+        devstack: impl Into<PathBuf>,
+        layout: Layout,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let dir = std::env::temp_dir().join(crate::unique("native-run-"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut run = Self {
+            devstack: devstack.into(),
             layout,
-            prefix: platform_testkit::unique("native_"),
+            prefix: crate::unique("native_"),
             dir,
             child: None,
             starts: 0,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
                 .build()
@@ -63,8 +94,8 @@ impl NativeRun {
         run
     }
 
-    fn binary() -> PathBuf {
-        PathBuf::from(env!("CARGO_BIN_EXE_devstack"))
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     async fn spawn(&mut self) {
@@ -73,7 +104,7 @@ impl NativeRun {
             "the previous run is still there; kill it first"
         );
         if self.layout == Layout::Processes {
-            let bin_dir = Self::binary().parent().unwrap().to_path_buf();
+            let bin_dir = self.devstack.parent().unwrap().to_path_buf();
             for service in ["auth", "user", "media", "media-worker", "gateway"] {
                 assert!(
                     bin_dir.join(service).exists(),
@@ -84,7 +115,7 @@ impl NativeRun {
         }
         self.starts += 1;
         let log = std::fs::File::create(self.dir.join(format!("run-{}.log", self.starts))).unwrap();
-        let mut command = Command::new(Self::binary());
+        let mut command = Command::new(&self.devstack);
         if self.layout == Layout::Processes {
             command.arg("processes");
         }
@@ -95,6 +126,7 @@ impl NativeRun {
             .env("DEVSTACK_RUN_DIR", self.dir.join("run"))
             .env("RUST_LOG", "warn")
             .env_remove("KAFKA_BROKERS")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             // Its own process group, so the whole run (children included) can be killed at once.
             .process_group(0)
             .stdout(log.try_clone().unwrap())
@@ -140,6 +172,17 @@ impl NativeRun {
         self.spawn().await;
     }
 
+    /// Keeps `name` down once it exits (the supervisor waits while its hold file exists),
+    /// or lets it start again.
+    pub fn hold(&self, name: &str, held: bool) {
+        let file = self.dir.join("run").join(format!("{name}.hold"));
+        if held {
+            std::fs::write(&file, b"").unwrap();
+        } else {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+
     /// SIGKILL to one process of the multi-process layout (`auth`, `user`, `broker`, …); the
     /// supervisor starts it again. Returns the killed pid.
     pub fn kill_process(&self, name: &str) -> u32 {
@@ -181,15 +224,15 @@ impl NativeRun {
     }
 
     fn database_url(&self, suffix: &str) -> String {
-        platform_testkit::database_url(
-            &platform_testkit::postgres_admin_url(),
+        crate::database_url(
+            &crate::postgres_admin_url(),
             &format!("{}_{suffix}", self.prefix),
         )
     }
 
     /// Makes one database refuse new connections and ends the open ones, as an outage would.
     pub async fn refuse_connections(&self, suffix: &str, refuse: bool) {
-        let mut admin = PgConnection::connect(&platform_testkit::postgres_admin_url())
+        let mut admin = PgConnection::connect(&crate::postgres_admin_url())
             .await
             .unwrap();
         let name = format!("{}_{suffix}", self.prefix);
@@ -213,7 +256,7 @@ impl NativeRun {
 
     /// Registers a new account in `region`.
     pub async fn register(&self, region: &str) -> Account {
-        let email = format!("{}@example.com", platform_testkit::unique("native-"));
+        let email = format!("{}@example.com", crate::unique("native-"));
         let response = self
             .http
             .post(format!("{GATEWAY}/v1/auth/register"))
@@ -291,7 +334,8 @@ impl NativeRun {
         }
     }
 
-    fn log_tail(&self) -> String {
+    /// The last lines the current run logged.
+    pub fn log_tail(&self) -> String {
         let log = std::fs::read_to_string(self.dir.join(format!("run-{}.log", self.starts)))
             .unwrap_or_default();
         let lines: Vec<&str> = log.lines().collect();
@@ -300,6 +344,11 @@ impl NativeRun {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The prefix of this run's database names and Redis keys.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
     }
 }
 

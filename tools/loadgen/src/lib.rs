@@ -59,7 +59,7 @@ pub use config::{Journey, Load, Mix, RunConfig, VerifyConfig};
 pub use http::{Answer, Outcome, Route};
 pub use ledger::{Account, Ledger, LedgerSummary, NewAccount, UnknownWrite, Upload, WriteKind};
 pub use metrics::Metrics;
-pub use png::tiny_png;
+pub use png::{noisy_png, tiny_png};
 pub use report::{Report, RouteReport};
 pub use run::{run, run_until};
 pub use verify::{Check, Missing, Verification, verify};

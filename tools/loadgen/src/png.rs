@@ -21,15 +21,41 @@ pub fn tiny_png(n: u64) -> Vec<u8> {
             ]);
         }
     }
+    encode(SIDE, SIDE, &pixels)
+}
+
+/// A `width`×`height` RGB PNG of pseudo-random noise from `seed`: it compresses badly, so it
+/// is large and slow to decode and resize, as a photo is (the fault suite kills the media
+/// worker halfway through one).
+///
+/// ```
+/// let png = platform_loadgen::noisy_png(64, 48, 1);
+/// assert!(png.len() > 64 * 48 * 3 / 2, "noise barely compresses");
+/// ```
+pub fn noisy_png(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut pixels = Vec::with_capacity((width * height * 3) as usize);
+    for _ in 0..width * height {
+        // xorshift64: cheap noise, reproducible from the seed.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let [r, g, b, ..] = state.to_le_bytes();
+        pixels.extend_from_slice(&[r, g, b]);
+    }
+    encode(width, height, &pixels)
+}
+
+fn encode(width: u32, height: u32, pixels: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, SIDE, SIDE);
+    let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     // Writing into a Vec cannot fail, and the pixel buffer matches the header by construction.
     let mut writer = encoder.write_header().expect("PNG header into a Vec");
     writer
-        .write_image_data(&pixels)
-        .expect("32×32 RGB pixels match the header");
+        .write_image_data(pixels)
+        .expect("the RGB pixels match the header");
     writer.finish().expect("PNG end into a Vec");
     out
 }

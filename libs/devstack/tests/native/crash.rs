@@ -1,13 +1,15 @@
 //! The one-process native run, SIGKILLed: nothing acknowledged is lost.
 
-use crate::harness::{Layout, NativeRun};
+use platform_testkit::native::Layout;
+
+use crate::start;
 
 /// The event of a registration was published to the embedded broker, and the run was killed
 /// before the profile could be created (the region's database refused connections). The
 /// restarted run has a new, empty broker: only the outbox still has the event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_acknowledged_before_a_sigkill_gets_its_profile_after_the_restart() {
-    let mut run = NativeRun::start(Layout::OneProcess).await;
+    let mut run = start(Layout::OneProcess).await;
     run.refuse_connections("user_eu", true).await;
     let account = run.register("eu").await;
 
