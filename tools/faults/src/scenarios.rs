@@ -41,7 +41,7 @@ async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
     let probe = run.register("eu").await;
     run.until_profile(&probe).await;
     let token = run.login(&probe).await.unwrap_or_default();
-    let load = Background::start(11);
+    let load = Background::start(11).await;
     let mut kills = 0;
     for _ in 0..context.profile.kill_rounds() {
         for service in ["user", "media", "media-worker", "auth", "gateway"] {
@@ -60,7 +60,7 @@ async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
             run.until_ready().await;
             outcome.recovery = outcome.recovery.max(started.elapsed());
             // Let the load run against the whole platform between kills.
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
         }
     }
     outcome.faults = format!(
@@ -76,7 +76,7 @@ async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
 async fn whole_run_kills(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("whole-run-kills", Layout::OneProcess);
     let mut run = NativeRun::start(&context.devstack, Layout::OneProcess).await;
-    let load = Background::start(12);
+    let load = Background::start(12).await;
     for _ in 0..context.profile.run_kills() {
         tokio::time::sleep(Duration::from_secs(3)).await;
         let started = Instant::now();
@@ -104,8 +104,7 @@ async fn region_outage(context: &Context) -> anyhow::Result<Outcome> {
     // An eu profile nobody has read, so it is not in the cache.
     let unread = run.register("eu").await;
     until_profile_row(&mut run, &unread).await;
-    let load = Background::start(13);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = Background::start(13).await;
 
     let outage = context.profile.outage();
     run.refuse_connections("user_eu", true).await;
@@ -152,8 +151,7 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
     run.until_profile(&probe).await;
     let token = run.login(&probe).await.unwrap_or_default();
     let pids: Vec<u32> = SERVICES.iter().map(|s| run.pid_of(s)).collect();
-    let load = Background::start(14);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = Background::start(14).await;
     let outage = context.profile.outage();
 
     redis.pause(outage)?;
@@ -203,8 +201,7 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
 async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("broker-outage", Layout::Processes);
     let mut run = NativeRun::start(&context.devstack, Layout::Processes).await;
-    let load = Background::start(15);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = Background::start(15).await;
     let outage = context.profile.outage();
     run.hold("broker", true);
     let killed = run.kill_process("broker");
