@@ -8,6 +8,7 @@
 //! cargo build --bins && target/debug/faults              # the full profile (just faults)
 //! target/debug/faults --profile ci                         # the short one CI runs
 //! target/debug/faults --only broker-outage,region-outage   # some scenarios
+//! target/debug/faults --tansu                              # against tansu, not the embedded broker
 //! ```
 //!
 //! Each scenario is in [`scenarios`]; what they showed is in `docs/reliability.md`. The suite
@@ -17,6 +18,7 @@
 mod load;
 pub mod redis;
 pub mod scenarios;
+pub mod tansu;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -61,12 +63,15 @@ impl Profile {
     }
 }
 
-/// What a scenario needs: the `devstack` binary (the service binaries next to it) and the
-/// profile.
+/// What a scenario needs: the `devstack` binary (the service binaries next to it), the
+/// profile, and the broker.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub devstack: PathBuf,
     pub profile: Profile,
+    /// Against tansu ([`tansu::Tansu`], one per scenario) instead of the native run's embedded
+    /// broker.
+    pub tansu: bool,
 }
 
 /// What one scenario did and saw: a row of `docs/reliability.md`.

@@ -1,4 +1,4 @@
-//! `faults [--profile ci|full] [--only NAME,…]`: runs the fault suite (see the library's
+//! `faults [--profile ci|full] [--only NAME,…] [--tansu]`: runs the fault suite (see the library's
 //! documentation) and prints a Markdown table of what each scenario did; exits 1 when one
 //! failed, 2 on a usage error. Build the binaries first: `cargo build --bins`.
 
@@ -9,8 +9,8 @@ use platform_faults::{Context, Outcome, Profile, SCENARIOS};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (profile, only) = parse(&args).unwrap_or_else(|e| {
-        eprintln!("faults: {e}\nusage: faults [--profile ci|full] [--only NAME,...]");
+    let (profile, only, tansu) = parse(&args).unwrap_or_else(|e| {
+        eprintln!("faults: {e}\nusage: faults [--profile ci|full] [--only NAME,...] [--tansu]");
         std::process::exit(2);
     });
     let devstack = binary_dir()?.join("devstack");
@@ -19,7 +19,11 @@ async fn main() -> anyhow::Result<()> {
         "{} is missing: run `cargo build --bins` first",
         devstack.display()
     );
-    let context = Context { devstack, profile };
+    let context = Context {
+        devstack,
+        profile,
+        tansu,
+    };
     let mut outcomes = Vec::new();
     for (name, scenario) in SCENARIOS {
         if only
@@ -86,9 +90,10 @@ fn panic_message(error: tokio::task::JoinError) -> String {
     }
 }
 
-fn parse(args: &[String]) -> Result<(Profile, Option<Vec<String>>), String> {
+fn parse(args: &[String]) -> Result<(Profile, Option<Vec<String>>, bool), String> {
     let mut profile = Profile::Full;
     let mut only = None;
+    let mut tansu = false;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -114,10 +119,11 @@ fn parse(args: &[String]) -> Result<(Profile, Option<Vec<String>>), String> {
                 }
                 only = Some(names);
             }
+            "--tansu" => tansu = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok((profile, only))
+    Ok((profile, only, tansu))
 }
 
 /// The directory of the binaries this one was built with (`target/debug` or `target/release`).

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::load::Background;
 use crate::redis::RedisServer;
+use crate::tansu::{self, Tansu};
 use crate::{Context, Outcome};
 
 type Scenario = fn(&Context) -> Pin<Box<dyn Future<Output = anyhow::Result<Outcome>> + Send + '_>>;
@@ -37,7 +38,7 @@ const REDIS_PORT: u16 = 6391;
 /// While an upstream is down the gateway answers 503/504 problem+json within its deadline.
 async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("service-kills", Layout::Processes);
-    let mut run = NativeRun::start(&context.devstack, Layout::Processes).await;
+    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
     let probe = run.register("eu").await;
     run.until_profile(&probe).await;
     let token = run.login(&probe).await.unwrap_or_default();
@@ -75,7 +76,7 @@ async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
 /// The whole one-process run (embedded broker included) SIGKILLed and restarted under load.
 async fn whole_run_kills(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("whole-run-kills", Layout::OneProcess);
-    let mut run = NativeRun::start(&context.devstack, Layout::OneProcess).await;
+    let (mut run, _broker) = start(context, Layout::OneProcess, &[]).await?;
     let load = Background::start(12).await;
     for _ in 0..context.profile.run_kills() {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -97,7 +98,7 @@ async fn whole_run_kills(context: &Context) -> anyhow::Result<Outcome> {
 /// fail fast with 503, and an `eu` registration acknowledged meanwhile gets its profile after.
 async fn region_outage(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("region-outage", Layout::Processes);
-    let mut run = NativeRun::start(&context.devstack, Layout::Processes).await;
+    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
     let us = run.register("us").await;
     run.until_profile(&us).await;
     let us_token = run.login(&us).await.unwrap_or_default();
@@ -145,8 +146,7 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("redis-outage", Layout::Processes);
     let mut redis = RedisServer::start(REDIS_PORT).await?;
     let url = redis.url();
-    let mut run =
-        NativeRun::start_with(&context.devstack, Layout::Processes, &[("REDIS_URL", &url)]).await;
+    let (mut run, _broker) = start(context, Layout::Processes, &[("REDIS_URL", &url)]).await?;
     let probe = run.register("eu").await;
     run.until_profile(&probe).await;
     let token = run.login(&probe).await.unwrap_or_default();
@@ -200,25 +200,46 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
 /// registrations and uploads keep being acknowledged, and their events arrive once it is back.
 async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("broker-outage", Layout::Processes);
-    let mut run = NativeRun::start(&context.devstack, Layout::Processes).await;
+    let (mut run, mut broker) = start(context, Layout::Processes, &[]).await?;
     let load = Background::start(15).await;
     let outage = context.profile.outage();
-    run.hold("broker", true);
-    let killed = run.kill_process("broker");
+    let killed = match &mut broker {
+        Some(tansu) => {
+            tansu.kill();
+            None
+        }
+        None => {
+            run.hold("broker", true);
+            Some(run.kill_process("broker"))
+        }
+    };
     let during = run.register("eu").await;
     outcome
         .checks
         .push("a registration during the outage: 201".to_owned());
     tokio::time::sleep(outage).await;
-    run.hold("broker", false);
     let back = Instant::now();
-    run.until_restarted("broker", killed).await;
+    match (&mut broker, killed) {
+        (Some(tansu), _) => tansu.restart().await?,
+        (None, Some(killed)) => {
+            run.hold("broker", false);
+            run.until_restarted("broker", killed).await;
+        }
+        (None, None) => {}
+    }
     run.until_profile(&during).await;
     outcome.recovery = back.elapsed();
-    outcome.faults = format!(
-        "broker process SIGKILLed, kept down {} s, restarted empty",
-        outage.as_secs()
-    );
+    outcome.faults = if broker.is_some() {
+        format!(
+            "tansu SIGKILLed, kept down {} s, restarted with its log",
+            outage.as_secs()
+        )
+    } else {
+        format!(
+            "broker process SIGKILLed, kept down {} s, restarted empty",
+            outage.as_secs()
+        )
+    };
     load.finish(&mut outcome).await?;
     Ok(outcome)
 }
@@ -227,7 +248,7 @@ async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
 /// job, once (one `ready`, each variant once).
 async fn worker_mid_image(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("worker-mid-image", Layout::Processes);
-    let mut run = NativeRun::start(&context.devstack, Layout::Processes).await;
+    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
     let owner = run.register("eu").await;
     run.until_profile(&owner).await;
     let token = run.login(&owner).await.unwrap_or_default();
@@ -276,7 +297,7 @@ async fn worker_mid_image(context: &Context) -> anyhow::Result<Outcome> {
 /// and gets its profile).
 async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
     let mut outcome = new_outcome("auth-database-outage", Layout::Processes);
-    let run = NativeRun::start(&context.devstack, Layout::Processes).await;
+    let (run, _broker) = start(context, Layout::Processes, &[]).await?;
     let existing = run.register("eu").await;
     run.refuse_connections("auth", true).await;
     let email = format!("{}@example.com", platform_testkit::unique("refused-"));
@@ -327,6 +348,26 @@ async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
     outcome.acknowledged = "2 registrations".to_owned();
     outcome.errors = "503 ×2 (expected)".to_owned();
     Ok(outcome)
+}
+
+/// A native run in `layout`, with its own tansu when the suite runs against tansu (the guard
+/// stops it and drops its storage).
+async fn start(
+    context: &Context,
+    layout: Layout,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(NativeRun, Option<Tansu>)> {
+    let mut env = env.to_vec();
+    let tansu = if context.tansu {
+        env.push(("KAFKA_BROKERS", tansu::ADDRESS));
+        Some(Tansu::start().await?)
+    } else {
+        None
+    };
+    Ok((
+        NativeRun::start_with(&context.devstack, layout, &env).await,
+        tansu,
+    ))
 }
 
 const SERVICES: [&str; 5] = ["auth", "user", "media", "media-worker", "gateway"];
