@@ -71,16 +71,30 @@ impl ProcessedEvents {
         media: MediaRef<'_>,
         outcome: &Outcome,
     ) -> Result<(), PublishError> {
+        self.publish_encoded(media, encode(media, outcome)).await
+    }
+
+    /// Publishes an outcome encoded earlier by [`encode`] (kept by a previous run of the job).
+    pub async fn publish_encoded(
+        &self,
+        media: MediaRef<'_>,
+        payload: Vec<u8>,
+    ) -> Result<(), PublishError> {
         let event = OutboxEvent {
             topic: MEDIA_PROCESSED.to_owned(),
             key: media.owner_id.to_owned(),
             event_type: MEDIA_PROCESSED_V1.to_owned(),
-            payload: payload(media, outcome).encode_to_vec(),
+            payload,
         };
         self.producer
             .publish_event(Uuid::new_v5(&media.cause, b"media.processed"), &event)
             .await
     }
+}
+
+/// The `media.processed` payload of `outcome`, as published.
+pub fn encode(media: MediaRef<'_>, outcome: &Outcome) -> Vec<u8> {
+    payload(media, outcome).encode_to_vec()
 }
 
 fn payload(media: MediaRef<'_>, outcome: &Outcome) -> MediaProcessed {

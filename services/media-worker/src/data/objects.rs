@@ -37,6 +37,14 @@ pub struct StoredVariant {
     pub etag: String,
 }
 
+/// Where the worker keeps a job's published outcome (the encoded `media.processed` payload):
+/// `results/<media_id>.pb`. Written before the outcome is published, so a job delivered again
+/// (a replay after the broker lost its log, a crash between storing and publishing) publishes
+/// it again instead of processing the image again.
+pub fn result_key(media_id: &str) -> String {
+    format!("results/{media_id}.pb")
+}
+
 /// The media objects in the store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct MediaObjects {
@@ -74,6 +82,20 @@ impl MediaObjects {
             }
         }
         Ok(Original::Found(bytes.freeze()))
+    }
+
+    /// The outcome a previous run of `media_id`'s job stored, if any.
+    pub async fn result(&self, media_id: &str) -> Result<Option<Bytes>, StorageError> {
+        match self.storage.get(&result_key(media_id)).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(StorageError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Keeps `media_id`'s outcome at its [`result_key`].
+    pub async fn put_result(&self, media_id: &str, payload: Bytes) -> Result<(), StorageError> {
+        self.storage.put(&result_key(media_id), payload).await
     }
 
     /// Stores `variant` of `media_id` at its [`variant_key`], replacing what a previous

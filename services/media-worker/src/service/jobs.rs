@@ -6,6 +6,11 @@
 //! `failed` and never retried, since the same bytes give the same answer. A store or broker
 //! that fails or does not answer is a retry ([`WorkerError`]): nothing is published, and the
 //! whole job runs again, rewriting the same objects and republishing the same event.
+//!
+//! A job that already ran to its outcome is not run again: the outcome is kept in storage
+//! (`results/<media_id>.pb`) before it is published, and a job delivered again (a replay of
+//! `media.uploaded` after the broker lost its log, or a crash between storing and publishing)
+//! publishes the kept outcome. What a replay costs the worker is one storage read per upload.
 
 use std::time::Instant;
 
@@ -14,7 +19,7 @@ use futures::future::try_join_all;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::data::{MediaObjects, MediaRef, Original, Outcome, ProcessedEvents};
+use crate::data::{MediaObjects, MediaRef, Original, Outcome, ProcessedEvents, encode};
 use crate::{
     CpuPool, DEFAULT_VARIANTS, EncodedVariant, ImageLimits, ProcessError, WorkerError, process,
 };
@@ -80,8 +85,20 @@ impl Jobs {
     #[tracing::instrument(skip_all, fields(media_id = %job.media_id, owner_id = %job.owner_id))]
     pub async fn run(&self, job: &MediaJob) -> Result<(), WorkerError> {
         let started = Instant::now();
+        if let Some(kept) = self.objects.result(&job.media_id).await? {
+            self.events
+                .publish_encoded(job.media(), kept.to_vec())
+                .await?;
+            metrics::counter!("media_worker_jobs_total", "outcome" => "republished").increment(1);
+            tracing::info!("the job ran before: its kept outcome published again");
+            return Ok(());
+        }
         let outcome = self.outcome(job).await?;
-        self.events.publish(job.media(), &outcome).await?;
+        let payload = encode(job.media(), &outcome);
+        self.objects
+            .put_result(&job.media_id, Bytes::from(payload.clone()))
+            .await?;
+        self.events.publish_encoded(job.media(), payload).await?;
 
         let label = outcome.label();
         metrics::counter!("media_worker_jobs_total", "outcome" => label).increment(1);

@@ -133,12 +133,16 @@ async fn storage_that_never_answers_fails_each_attempt_at_its_deadline_until_the
 
     let error = header(&dead, "dlq-error").unwrap();
     assert!(
-        error.contains(&format!("get originals/{} within 300ms", upload.media_id)),
+        // The job's first read is its kept outcome, if any (`results/<media_id>.pb`).
+        error.contains(&format!("get results/{}.pb within 300ms", upload.media_id)),
         "{error}"
     );
     assert!(error.contains("KAFKA_RETRY_BUDGET"), "{error}");
     let attempts: u32 = header(&dead, "dlq-attempts").unwrap().parse().unwrap();
-    assert!(attempts > 1, "retried before the budget ran out ({attempts})");
+    assert!(
+        attempts > 1,
+        "retried before the budget ran out ({attempts})"
+    );
     assert!(
         harness.published(&upload.media_id).await.is_empty(),
         "no outcome is published for a job that could not run"

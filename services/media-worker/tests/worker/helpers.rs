@@ -106,6 +106,12 @@ impl Harness {
             media_id: Uuid::now_v7().to_string(),
             owner_id: format!("eu_{}", Uuid::now_v7().simple()),
         };
+        self.publish_uploaded(&upload, content_type).await;
+        upload
+    }
+
+    /// Publishes `upload`'s `media.uploaded` (again, for a replay: same event id).
+    pub async fn publish_uploaded(&self, upload: &Upload, content_type: &str) {
         let payload = MediaUploaded {
             media_id: upload.media_id.clone(),
             owner_id: upload.owner_id.clone(),
@@ -123,7 +129,6 @@ impl Harness {
             .publish_event(upload.event_id, &event)
             .await
             .expect("the broker takes the upload");
-        upload
     }
 
     /// Every `media.processed` record about `media_id` so far.

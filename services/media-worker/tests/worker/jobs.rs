@@ -183,3 +183,32 @@ async fn an_original_over_the_byte_limit_ends_failed_without_being_read() {
         failed.message
     );
 }
+
+/// A replay of `media.uploaded` (the broker lost its log and the media service's outbox
+/// published it again) publishes the kept outcome: the image is not processed again, here
+/// provably, since its original is gone by then.
+#[tokio::test]
+async fn an_upload_delivered_again_gets_its_kept_outcome_without_being_processed_again() {
+    let (harness, upload, first) =
+        outcome_of(&images::jpeg(&images::photo(640, 480)), "image/jpeg").await;
+    harness
+        .storage
+        .delete(&crate::helpers::original_key(&upload.media_id))
+        .await
+        .unwrap();
+
+    harness.publish_uploaded(&upload, "image/jpeg").await;
+    let again = crate::helpers::until_some("the outcome published again", || async {
+        harness.published(&upload.media_id).await.into_iter().nth(1)
+    })
+    .await;
+    assert_eq!(
+        again.event_id, first.event_id,
+        "the same event, deduplicated downstream"
+    );
+    assert_eq!(
+        ready(&again),
+        ready(&first),
+        "the kept outcome, not ORIGINAL_MISSING"
+    );
+}
