@@ -324,7 +324,9 @@ async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
     let mut ids = HashMap::new();
     for round in 0..2 {
         for key in &keys {
-            let id = h.enqueue_committed(key, format!("{round}").as_bytes()).await;
+            let id = h
+                .enqueue_committed(key, format!("{round}").as_bytes())
+                .await;
             ids.insert(id, key.clone());
         }
     }
@@ -431,7 +433,10 @@ async fn an_event_failing_past_the_retry_budget_is_dead_lettered_with_the_reason
     while failed.try_recv().is_ok() {
         attempts += 1;
     }
-    assert!(attempts > 1, "retried before giving up ({attempts} attempts)");
+    assert!(
+        attempts > 1,
+        "retried before giving up ({attempts} attempts)"
+    );
     let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
     assert_eq!(dead.len(), 1);
     assert_eq!(event_id(&dead[0]), id);
