@@ -38,8 +38,10 @@ pub struct ServiceHost {
 }
 
 impl ServiceHost {
-    /// Binds the ops listener (`/healthz`, `/readyz`, `/metrics`) and serves it, and keeps
-    /// the metrics recorder's memory bounded ([`metrics::run_upkeep`](crate::metrics::run_upkeep)).
+    /// Binds the ops listener (`/healthz`, `/readyz`, `/metrics`) and serves it, keeps the
+    /// metrics recorder's memory bounded ([`metrics::run_upkeep`](crate::metrics::run_upkeep))
+    /// and exports the process's memory and its limit
+    /// ([`process::run_sampler`](crate::process::run_sampler)).
     pub async fn start(settings: &RuntimeSettings, readiness: Readiness) -> anyhow::Result<Self> {
         let listener = bind(settings.ops.addr, "the ops port").await?;
         let ops_addr = listener.local_addr()?;
@@ -51,6 +53,9 @@ impl ServiceHost {
         let router = ops::router(readiness.clone());
         lifecycle.spawn("ops", move |stop| serve_http(listener, router, stop));
         lifecycle.spawn("metrics upkeep", crate::metrics::run_upkeep);
+        // Sampled once now as well, so the very first scrape has them.
+        crate::process::sample();
+        lifecycle.spawn("process metrics", crate::process::run_sampler);
         Ok(Self {
             lifecycle,
             readiness,

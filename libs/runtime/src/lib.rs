@@ -1,5 +1,6 @@
 //! Process lifecycle shared by every service: shutdown signals, draining with a deadline,
-//! readiness, the ops listener (`/healthz`, `/readyz`, `/metrics`) and HTTP metrics.
+//! readiness, the ops listener (`/healthz`, `/readyz`, `/metrics`), HTTP metrics and the
+//! process's own memory.
 //!
 //! A service's `App::build` binds its listeners and spawns its servers on a [`Lifecycle`];
 //! `main` then calls [`Lifecycle::run_until`] with [`shutdown_signal`].
@@ -25,6 +26,7 @@ mod host;
 mod lifecycle;
 pub mod metrics;
 pub mod ops;
+pub mod process;
 mod readiness;
 mod settings;
 
