@@ -8,7 +8,8 @@
 #                       127.0.0.1, every service exports traces, every mounted file exists
 #   Dockerfile          hadolint
 #   deploy/observability every YAML file parses; with promtool installed (Debian package
-#                       `prometheus`), `promtool check config` and `promtool check rules`
+#                       `prometheus`), `promtool check config`, `promtool check rules` and
+#                       the rules' unit tests (`promtool test rules alerts_test.yml`)
 #   dashboards          valid JSON with uid, schemaVersion and PromQL targets
 #   metric names        every metric used by alerts.yml and the dashboards is recorded
 #                       somewhere under services/ or libs/ (`"name"` in the Rust sources)
@@ -173,6 +174,7 @@ if command -v promtool >/dev/null; then
   # checked as YAML above.
   promtool check config deploy/observability/prometheus/prometheus.yml || fail "promtool check config"
   promtool check rules deploy/observability/prometheus/alerts.yml || fail "promtool check rules"
+  promtool test rules deploy/observability/prometheus/alerts_test.yml || fail "promtool test rules"
   # The dashboards' queries, parsed by promtool as recording rules (Grafana's variables
   # replaced by values).
   queries=$(mktemp --suffix=.yml)
