@@ -53,6 +53,7 @@ impl App {
             store.clone(),
             storage.clone(),
             settings.max_upload_bytes,
+            settings.max_pending_uploads,
         ));
         let library = Arc::new(MediaLibrary::new(store, storage));
         let consumer = EventConsumer::new(&settings.kafka, &[MEDIA_PROCESSED])

@@ -18,6 +18,7 @@
 //! | `OBJECT_STORE_S3_ACCESS_KEY_ID` | none | without it, the instance's own credentials |
 //! | `OBJECT_STORE_S3_SECRET_ACCESS_KEY` | none | (secret) |
 //! | `MEDIA_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | largest upload; the worker's `MEDIA_MAX_INPUT_BYTES` should match |
+//! | `MEDIA_MAX_PENDING_UPLOADS` | `1000` | uploads that may wait for the worker (`pending`); past it a new upload is refused (503 at the gateway, `Retry-After`) before any byte is stored |
 //!
 //! `media.uploaded` goes out through the outbox relay and `media.processed` is consumed as
 //! configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS`, required to run, and the
@@ -35,6 +36,11 @@ use platform_telemetry::TelemetrySettings;
 /// whatever is accepted here can be processed there.
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
 
+/// The default bound of the upload backlog: at the worker's pace on one 2-core machine
+/// (about 2.4 images/s) about 7 minutes of work, and at most 1000 originals in storage
+/// waiting for it.
+pub const DEFAULT_MAX_PENDING_UPLOADS: u32 = 1000;
+
 /// The default server-side bound of one call. Uploads stream for as long as the client sends,
 /// so this is longer than the usual 10 s: a little over the gateway's upload deadline.
 pub const UPLOAD_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(65);
@@ -51,6 +57,8 @@ pub struct Settings {
     pub storage: StorageSettings,
     /// Uploads larger than this are refused while they stream in.
     pub max_upload_bytes: u64,
+    /// While this many media are pending, a new upload is refused before it is stored.
+    pub max_pending_uploads: u32,
 }
 
 impl Settings {
@@ -63,6 +71,14 @@ impl Settings {
                 "must be between 1 and 2^63 - 1",
             ));
         }
+        let max_pending_uploads =
+            env.or("MEDIA_MAX_PENDING_UPLOADS", DEFAULT_MAX_PENDING_UPLOADS)?;
+        if max_pending_uploads == 0 {
+            return Err(ConfigError::invalid(
+                "MEDIA_MAX_PENDING_UPLOADS",
+                "must be at least 1 (0 would refuse every upload)",
+            ));
+        }
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "media")?,
             runtime: RuntimeSettings::from_env(env, 9103)?,
@@ -72,6 +88,7 @@ impl Settings {
             kafka: KafkaSettings::from_env(env, "media")?,
             storage: StorageSettings::from_env(env)?,
             max_upload_bytes,
+            max_pending_uploads,
         })
     }
 
@@ -106,6 +123,7 @@ mod tests {
         let env = Env::from_pairs([("DATABASE_URL", "postgres://x/y")]);
         let settings = Settings::from_env(&env).unwrap();
         assert_eq!(settings.max_upload_bytes, 52_428_800);
+        assert_eq!(settings.max_pending_uploads, 1000);
         assert_eq!(settings.grpc.addr.port(), 50053);
         assert_eq!(settings.runtime.ops.addr.port(), 9103);
     }
@@ -119,6 +137,18 @@ mod tests {
             ]);
             let err = Settings::from_env(&env).unwrap_err().to_string();
             assert!(err.contains("MEDIA_MAX_UPLOAD_BYTES"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_backlog_bound_of_zero_or_not_a_count_is_refused() {
+        for bad in ["0", "-1", "many"] {
+            let env = Env::from_pairs([
+                ("DATABASE_URL", "postgres://x/y"),
+                ("MEDIA_MAX_PENDING_UPLOADS", bad),
+            ]);
+            let err = Settings::from_env(&env).unwrap_err().to_string();
+            assert!(err.contains("MEDIA_MAX_PENDING_UPLOADS"), "{bad}: {err}");
         }
     }
 }

@@ -14,6 +14,10 @@ pub use platform_grpc::FieldViolation;
 /// The `ErrorInfo.domain` of every error this service returns.
 const DOMAIN: &str = "media";
 
+/// When a refused upload may be tried again. The worker takes seconds per image, so a
+/// backlog drains over minutes: retrying sooner than this mostly meets the same refusal.
+pub const BACKLOG_RETRY_AFTER: Duration = Duration::from_secs(10);
+
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
     #[error("invalid input: {0:?}")]
@@ -24,6 +28,9 @@ pub enum MediaError {
     NotFound,
     #[error("the media has no such variant")]
     VariantNotFound,
+    /// Too many uploads wait for the worker: refused before any byte is stored.
+    #[error("{limit} uploads already wait to be processed")]
+    BacklogFull { limit: u32 },
     #[error("the upload stream broke off: {0}")]
     UploadInterrupted(String),
     #[error("{0} did not answer in time")]
@@ -100,6 +107,11 @@ impl From<MediaError> for Status {
                 "VARIANT_NOT_FOUND",
                 "the media has no such variant (yet)",
             ),
+            MediaError::BacklogFull { .. } => (
+                Code::Unavailable,
+                "UPLOAD_BACKLOG_FULL",
+                "too many uploads are waiting to be processed; retry later",
+            ),
             MediaError::UploadInterrupted(_) => (
                 Code::Cancelled,
                 "UPLOAD_INTERRUPTED",
@@ -121,8 +133,11 @@ impl From<MediaError> for Status {
                 (Code::Internal, "INTERNAL", "internal error")
             }
         };
-        let retry_after =
-            matches!(error, MediaError::DependencyUnavailable(_)).then_some(Duration::from_secs(1));
+        let retry_after = match error {
+            MediaError::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
+            MediaError::BacklogFull { .. } => Some(BACKLOG_RETRY_AFTER),
+            _ => None,
+        };
         let violations = match error {
             MediaError::InvalidInput(violations) => violations,
             MediaError::TooLarge { limit } => vec![FieldViolation {

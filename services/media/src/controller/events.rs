@@ -65,8 +65,10 @@ impl EventHandler for ProcessedHandler {
                 | MediaError::InvalidInput(_)
                 | MediaError::TooLarge { .. }
                 | MediaError::UploadInterrupted(_) => HandlerError::permanent(e),
+                // (A full backlog refuses uploads only; were it met here, it would pass.)
                 MediaError::DependencyTimeout(_)
                 | MediaError::DependencyUnavailable(_)
+                | MediaError::BacklogFull { .. }
                 | MediaError::Unexpected(_) => HandlerError::retryable(e),
             })
     }

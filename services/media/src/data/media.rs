@@ -91,6 +91,22 @@ impl MediaStore {
         Ok(media)
     }
 
+    /// How many media wait for the worker (`pending`), counted up to `up_to` and no further:
+    /// the answer is at most `up_to`, and the count reads at most that many entries of
+    /// `media_pending_idx`, however long the backlog.
+    pub async fn count_pending(&self, up_to: u32) -> Result<u32, MediaError> {
+        let waiting: i64 = bounded(
+            sqlx::query_scalar(
+                "select count(*) from \
+                 (select 1 from media where status = 'pending' limit $1) as waiting",
+            )
+            .bind(i64::from(up_to))
+            .fetch_one(&self.pool),
+        )
+        .await?;
+        signed(waiting)
+    }
+
     /// The media with its variants, smallest first, read in one statement so the status and
     /// the variants agree.
     pub async fn find(&self, id: Uuid) -> Result<Option<Media>, MediaError> {

@@ -1,5 +1,6 @@
-//! Taking an upload in: check that the bytes are the declared image type, stream them into
-//! object storage under the size limit, then record the media and announce it.
+//! Taking an upload in: refuse it while too many uploads wait for the worker, check that the
+//! bytes are the declared image type, stream them into object storage under the size limit,
+//! then record the media and announce it.
 //!
 //! The bytes are never held whole: only the chunks that hold the first
 //! [`SNIFF_LEN`](platform_mime::SNIFF_LEN) bytes are kept until the type is known, and every
@@ -27,14 +28,22 @@ pub struct Uploads {
     store: MediaStore,
     storage: ObjectStorage,
     max_bytes: u64,
+    /// The backlog bound: uploads refused while this many media are pending.
+    max_pending: u32,
 }
 
 impl Uploads {
-    pub fn new(store: MediaStore, storage: ObjectStorage, max_bytes: u64) -> Self {
+    pub fn new(
+        store: MediaStore,
+        storage: ObjectStorage,
+        max_bytes: u64,
+        max_pending: u32,
+    ) -> Self {
         Self {
             store,
             storage,
             max_bytes,
+            max_pending,
         }
     }
 
@@ -56,6 +65,7 @@ impl Uploads {
             Err(MediaError::InvalidInput(_)) => "invalid",
             Err(MediaError::TooLarge { .. }) => "too_large",
             Err(MediaError::UploadInterrupted(_)) => "interrupted",
+            Err(MediaError::BacklogFull { .. }) => "backlog_full",
             Err(_) => "failed",
         };
         metrics::counter!("media_uploads_total", "outcome" => outcome).increment(1);
@@ -67,6 +77,7 @@ impl Uploads {
         upload: NewUpload,
         chunks: impl Stream<Item = Result<Bytes, MediaError>> + Send,
     ) -> Result<Media, MediaError> {
+        self.check_backlog().await?;
         let mut chunks = pin!(chunks);
         let head = read_head(&mut chunks).await?;
         let content_type = check_content(&upload.content_type, &head)?;
@@ -91,6 +102,22 @@ impl Uploads {
                 Err(error)
             }
         }
+    }
+
+    /// Refuses the upload while `max_pending` media wait for the worker, before
+    /// any of its bytes is read: uploads arrive far faster than images are processed, and
+    /// without a bound the originals waiting in storage (and the worker's lag) grow without
+    /// end. Concurrent uploads are checked apart, so the backlog may pass the bound by the
+    /// uploads in flight at the moment it is reached.
+    async fn check_backlog(&self) -> Result<(), MediaError> {
+        let pending = self.store.count_pending(self.max_pending).await?;
+        if pending >= self.max_pending {
+            tracing::info!(pending, "upload refused: the backlog is full");
+            return Err(MediaError::BacklogFull {
+                limit: self.max_pending,
+            });
+        }
+        Ok(())
     }
 
     /// Writes `head` then the rest of `chunks` to `key`; returns the size. Past the limit,

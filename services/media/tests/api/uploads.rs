@@ -242,7 +242,8 @@ async fn an_upload_without_an_owner_is_invalid() {
 #[tokio::test]
 async fn when_the_database_refuses_the_record_the_stored_original_is_removed() {
     let media = spawn_media().await;
-    sqlx::query("alter table media rename to media_elsewhere")
+    // Every new row is refused; the table stays readable, so the backlog check still passes.
+    sqlx::query("alter table media add constraint refuse_new_rows check (false) not valid")
         .execute(&media.pool().await)
         .await
         .unwrap();
