@@ -1,7 +1,12 @@
 //! An independent Kafka-protocol broker for comparison runs (`faults --tansu`): tansu
-//! (`cargo install tansu --locked --features dynostore,postgres`), storing its log in a
-//! Postgres database of its own, so it keeps what it acknowledged across its own restarts, as
-//! a real Kafka does. Not in CI.
+//! (`cargo install tansu --locked --features dynostore`), a separate implementation of the
+//! protocol with its own group coordinator. Not in CI.
+//!
+//! It runs with memory storage (its Postgres storage needs a schema the crate does not ship),
+//! so like the embedded broker it keeps nothing across its own restart. Each start gets a new
+//! cluster id, as a broker rebuilt from scratch would: with the same id, an empty log could not
+//! be told from the old one, and events it had acknowledged and nobody had consumed yet would
+//! be lost (docs/reliability.md).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -14,20 +19,44 @@ pub const ADDRESS: &str = "127.0.0.1:9092";
 const TOPICS: [&str; 3] = ["user.registered", "media.uploaded", "media.processed"];
 
 pub struct Tansu {
-    database: String,
     child: Option<Child>,
 }
 
 impl Tansu {
-    /// Starts tansu on a new database and creates the platform's topics.
+    /// Starts tansu and creates the platform's topics.
     pub async fn start() -> anyhow::Result<Self> {
-        let database = platform_testkit::unique("faults_tansu_");
-        psql(&format!(r#"create database "{database}""#))?;
-        let mut tansu = Self {
-            database,
-            child: None,
-        };
+        let mut tansu = Self { child: None };
         tansu.spawn().await?;
+        Ok(tansu)
+    }
+
+    async fn spawn(&mut self) -> anyhow::Result<()> {
+        let url = format!("tcp://{ADDRESS}");
+        let child = Command::new("tansu")
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "memory://tansu/"])
+            .args(["--cluster-id", &platform_testkit::unique("tansu_")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting tansu (cargo install tansu --locked --features dynostore)")?;
+        self.child = Some(child);
+        let mut listening = false;
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(ADDRESS).await.is_ok() {
+                listening = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::ensure!(listening, "tansu did not listen on {ADDRESS}");
+        // It does not create topics on produce.
         for topic in TOPICS {
             for name in [topic.to_owned(), format!("{topic}.dlq")] {
                 let created = Command::new("tansu")
@@ -40,36 +69,7 @@ impl Tansu {
                 anyhow::ensure!(created.success(), "tansu could not create {name}");
             }
         }
-        Ok(tansu)
-    }
-
-    async fn spawn(&mut self) -> anyhow::Result<()> {
-        let storage =
-            platform_testkit::database_url(&platform_testkit::postgres_admin_url(), &self.database);
-        let url = format!("tcp://{ADDRESS}");
-        let child = Command::new("tansu")
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", &storage])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context(
-                "starting tansu (cargo install tansu --locked --features dynostore,postgres)",
-            )?;
-        self.child = Some(child);
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(ADDRESS).await.is_ok() {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("tansu did not listen on {ADDRESS}")
+        Ok(())
     }
 
     /// SIGKILL: the broker is down until [`restart`](Self::restart).
@@ -80,7 +80,7 @@ impl Tansu {
         }
     }
 
-    /// Starts it again on the same storage: it still has what it acknowledged.
+    /// Starts it again: empty, under a new cluster id.
     pub async fn restart(&mut self) -> anyhow::Result<()> {
         self.kill();
         self.spawn().await
@@ -90,19 +90,5 @@ impl Tansu {
 impl Drop for Tansu {
     fn drop(&mut self) {
         self.kill();
-        let _ = psql(&format!(
-            r#"drop database if exists "{}" with (force)"#,
-            self.database
-        ));
     }
-}
-
-fn psql(sql: &str) -> anyhow::Result<()> {
-    let status = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-qc", sql])
-        .stdout(Stdio::null())
-        .status()
-        .context("running psql")?;
-    anyhow::ensure!(status.success(), "psql failed: {sql}");
-    Ok(())
 }
