@@ -93,3 +93,105 @@ impl Passwords {
         Ok(result)
     }
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Made by this module before hashing reused its memory (argon2 0.6's own
+    /// `hash_password`): stored hashes like it must keep verifying.
+    const KNOWN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$cbUWuxPgI3N411YtgATVdA$h3iKKLq5rSrtWKnWoBpmjl/0Q9qq0TUCdkn+IDVh+HM";
+    const KNOWN_PASSWORD: &str = "correct horse battery staple";
+
+    fn secret(password: &str) -> SecretString {
+        SecretString::from(password.to_owned())
+    }
+
+    #[tokio::test]
+    async fn a_hash_stored_by_the_earlier_implementation_still_verifies() {
+        let passwords = Passwords::new(1).unwrap();
+        let verified = passwords
+            .verify(secret(KNOWN_PASSWORD), Some(KNOWN_HASH.to_owned()))
+            .await
+            .unwrap();
+        assert!(verified);
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_does_not_verify() {
+        let passwords = Passwords::new(1).unwrap();
+        let verified = passwords
+            .verify(
+                secret("correct horse battery stapler"),
+                Some(KNOWN_HASH.to_owned()),
+            )
+            .await
+            .unwrap();
+        assert!(!verified);
+    }
+
+    #[tokio::test]
+    async fn a_new_hash_keeps_the_stored_format_and_verifies() {
+        let passwords = Passwords::new(1).unwrap();
+        let hash = passwords.hash(secret(KNOWN_PASSWORD)).await.unwrap();
+
+        let fields: Vec<&str> = hash.split('$').collect();
+        assert_eq!(
+            fields[..4],
+            ["", "argon2id", "v=19", "m=19456,t=2,p=1"],
+            "{hash}"
+        );
+        // 16 random salt bytes and a 32-byte output, unpadded base64 as in KNOWN_HASH.
+        assert_eq!(
+            (fields[4].len(), fields[5].len(), fields.len()),
+            (22, 43, 6),
+            "{hash}"
+        );
+        assert_ne!(hash, KNOWN_HASH, "the salt is fresh");
+        assert!(
+            passwords
+                .verify(secret(KNOWN_PASSWORD), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !passwords
+                .verify(secret("another"), Some(hash))
+                .await
+                .unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_stored_with_other_parameters_verify_with_their_own() {
+        use argon2::PasswordHasher as _;
+        let passwords = Passwords::new(1).unwrap();
+        // Smaller than the kept memory (its first blocks serve), then larger (it grows).
+        for (m, t) in [(8 * 1024, 3), (32 * 1024, 1)] {
+            let params = Params::new(m, t, 1, None).unwrap();
+            let stored = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+                .hash_password(KNOWN_PASSWORD.as_bytes())
+                .unwrap()
+                .to_string();
+            let right = passwords.verify(secret(KNOWN_PASSWORD), Some(stored.clone()));
+            assert!(right.await.unwrap(), "{stored}");
+            let wrong = passwords.verify(secret("not it"), Some(stored.clone()));
+            assert!(!wrong.await.unwrap(), "{stored}");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_email_is_refused_after_a_hash_of_the_same_cost() {
+        let passwords = Passwords::new(1).unwrap();
+        // The dummy costs what a stored hash costs, so a miss takes as long as a wrong password.
+        assert!(
+            passwords
+                .dummy_hash
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        let verified = passwords
+            .verify(secret(KNOWN_PASSWORD), None)
+            .await
+            .unwrap();
+        assert!(!verified);
+    }
+}
