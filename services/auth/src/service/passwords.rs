@@ -1,16 +1,27 @@
-//! Password hashing with argon2id, on a bounded pool off the async runtime's threads.
+//! Password hashing with argon2id, on a pool of threads that each keep their argon2 memory.
 //!
 //! One hash costs about 19 MiB and tens of milliseconds of one core by design. Running it
 //! on a runtime worker would stall every other request on that worker, so hashes run on
-//! tokio's blocking pool, at most `concurrency` at once (which also bounds memory).
+//! `concurrency` threads of their own, at most `concurrency` at once.
+//!
+//! Each thread allocates its 19 MiB on its first hash and hashes into it every time after
+//! (issue 17). When every hash allocated and freed its own block, glibc raised its mmap
+//! threshold after the first free, so later blocks came from per-thread heap arenas it never
+//! returns: auth went from 13 MB to 415 MB under a 20 s login flood and stayed there. Now
+//! resident memory is bounded by `concurrency` × 19 MiB. Threads of their own, not a
+//! thread-local on tokio's blocking pool: that pool grows to 512 threads, and each thread
+//! that ever hashed would keep a block.
 
-use std::sync::Arc;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::Context as _;
-use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::phc::{Output, PasswordHash, Salt};
+use argon2::password_hash::try_generate_salt;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use platform_config::{ExposeSecret as _, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, oneshot};
 
 use crate::AuthError;
 
@@ -20,39 +31,50 @@ const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
 
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
 pub struct Passwords {
+    /// One permit per hashing thread: a job is queued only when a thread is free to take it,
+    /// so callers beyond `concurrency` wait here, asynchronously, and may give up.
     permits: Arc<Semaphore>,
+    /// Never full: a job is sent only while holding a permit. Dropping it stops the threads.
+    jobs: SyncSender<Job>,
     /// Verified against when the email is unknown, so both paths cost one hash.
     dummy_hash: Arc<str>,
 }
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
-        .expect("the OWASP parameters are valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
 impl Passwords {
+    /// Starts `concurrency` hashing threads (at least one). The dummy hash is made in the
+    /// first thread's memory before that thread takes it, so no block is ever freed.
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let dummy_hash = argon2()
-            .hash_password(b"a password nobody has")
-            .map_err(|e| anyhow::anyhow!("hashing the dummy password: {e}"))?
-            .to_string();
+        let concurrency = concurrency.max(1);
+        let mut first = Memory::default();
+        let dummy_hash = first
+            .hash(b"a password nobody has")
+            .context("hashing the dummy password")?;
+        let (jobs, queue) = mpsc::sync_channel::<Job>(concurrency);
+        let queue = Arc::new(Mutex::new(queue));
+        let mut first = Some(first);
+        for i in 0..concurrency {
+            let memory = first.take().unwrap_or_default();
+            let queue = Arc::clone(&queue);
+            std::thread::Builder::new()
+                .name(format!("auth-hash-{i}"))
+                .spawn(move || work(&queue, memory))
+                .context("starting a password hashing thread")?;
+        }
         Ok(Self {
             permits: Arc::new(Semaphore::new(concurrency)),
+            jobs,
             dummy_hash: dummy_hash.into(),
         })
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh random salt.
     pub async fn hash(&self, password: SecretString) -> Result<String, AuthError> {
-        self.run(move || {
-            argon2()
-                .hash_password(password.expose_secret().as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| AuthError::Unexpected(anyhow::anyhow!("argon2 hashing failed: {e}")))
-        })
-        .await?
+        Ok(self
+            .run(move |memory| memory.hash(password.expose_secret().as_bytes()))
+            .await??)
     }
 
     /// Whether `password` matches `hash`; with no hash, checks a dummy and answers false.
@@ -64,35 +86,113 @@ impl Passwords {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let matches = self
-            .run(move || {
-                argon2()
-                    .verify_password(password.expose_secret().as_bytes(), hash.as_str())
-                    .is_ok()
-            })
+            .run(move |memory| memory.verify(password.expose_secret().as_bytes(), &hash))
             .await?;
         Ok(known && matches)
     }
 
+    /// Runs `work` on a hashing thread, in the caller's tracing span.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
-        let permit = self
-            .permits
-            .clone()
+        let permit = Arc::clone(&self.permits)
             .acquire_owned()
             .await
             .context("the hashing pool is closed")?;
         let span = tracing::Span::current();
-        let result = tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(work)
-        })
-        .await
-        .context("a hashing task panicked")?;
-        Ok(result)
+        let (done, outcome) = oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            // A panic leaves the memory half written, which is harmless: argon2 writes every
+            // block of a hash before reading it, so no hash reads another's contents.
+            let result = span.in_scope(|| panic::catch_unwind(AssertUnwindSafe(|| work(memory))));
+            drop(permit);
+            // An error means the caller stopped waiting; nobody wants the result.
+            let _ = done.send(result);
+        });
+        // The unsent job is not `Sync`, so the error cannot carry it as a source.
+        self.jobs
+            .send(job)
+            .map_err(|_| anyhow::anyhow!("the hashing threads have stopped"))?;
+        match outcome.await.context("a hashing thread stopped")? {
+            Ok(value) => Ok(value),
+            Err(_panic) => Err(anyhow::anyhow!("a hashing task panicked").into()),
+        }
     }
 }
+
+/// A hashing thread: owns its memory for life; exits once `Passwords` is dropped.
+fn work(queue: &Mutex<Receiver<Job>>, mut memory: Memory) {
+    loop {
+        // The lock is held only while waiting for a job, never while running one.
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        match next {
+            Ok(job) => job(&mut memory),
+            Err(mpsc::RecvError) => return,
+        }
+    }
+}
+
+fn params() -> Params {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
+        .expect("the OWASP parameters are valid argon2 parameters")
+}
+
+/// Argon2 working memory, kept by one thread and reused by each hash it computes.
+#[derive(Default)]
+struct Memory(Vec<Block>);
+
+impl Memory {
+    /// The blocks a hash with `params` needs, allocated on first use and kept. A stored hash
+    /// with a larger `m` grows them for good: RSS stays bounded by the largest `m` in use.
+    fn blocks(&mut self, params: &Params) -> &mut [Block] {
+        let needed = params.block_count();
+        if self.0.len() < needed {
+            self.0.resize(needed, Block::new());
+        }
+        &mut self.0[..needed]
+    }
+
+    /// The PHC string argon2's own `hash_password` makes, with a fresh 16-byte salt.
+    fn hash(&mut self, password: &[u8]) -> anyhow::Result<String> {
+        let params = params();
+        let salt = Salt::new(&try_generate_salt()?)?;
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password_into_with_memory(password, &salt, &mut output, self.blocks(&params))
+            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: (&params).try_into()?,
+            salt: Some(salt),
+            hash: Some(Output::new(&output)?),
+        };
+        Ok(hash.to_string())
+    }
+
+    /// Whether `password` hashes to `stored` with the algorithm, version and parameters
+    /// written in `stored`, as argon2's own `verify_password` does; unreadable is false.
+    fn verify(&mut self, password: &[u8], stored: &str) -> bool {
+        self.try_verify(password, stored).unwrap_or(false)
+    }
+
+    fn try_verify(&mut self, password: &[u8], stored: &str) -> Option<bool> {
+        let stored = PasswordHash::new(stored).ok()?;
+        let (salt, expected) = (stored.salt.as_ref()?, stored.hash.as_ref()?);
+        let algorithm: Algorithm = stored.algorithm.as_str().parse().ok()?;
+        let version = stored.version.map_or(Ok(Version::V0x13), Version::try_from);
+        let params = Params::try_from(&stored).ok()?;
+        let mut output = [0u8; Output::MAX_LENGTH];
+        let output = output.get_mut(..expected.len())?;
+        Argon2::new(algorithm, version.ok()?, params.clone())
+            .hash_password_into_with_memory(password, salt, output, self.blocks(&params))
+            .ok()?;
+        // `Output`'s equality is constant-time: the answer's timing tells nothing of the hash.
+        Some(Output::new(output).ok()? == *expected)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
