@@ -144,6 +144,8 @@ pub struct UploadAccepted {
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "larger than the upload limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not an accepted image type, or the bytes are not the declared type", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "`UPLOAD_BACKLOG_FULL`: too many uploads are waiting to be processed; nothing was stored, retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("retry-after" = u32, description = "seconds to wait before retrying"))),
     ))]
 #[tracing::instrument(skip_all, fields(content_type = upload.content_type))]
 pub async fn upload(

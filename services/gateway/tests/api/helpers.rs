@@ -352,12 +352,13 @@ pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
 }
 
 /// A media service stand-in: `Upload` drains the stream, recording what it saw, and answers
-/// a pending media, or RESOURCE_EXHAUSTED past `max_bytes` as the real one does;
-/// `GetMedia` and `GetContent` know of no media.
+/// a pending media, or RESOURCE_EXHAUSTED past `max_bytes` as the real one does, or
+/// `refusal` right after the metadata; `GetMedia` and `GetContent` know of no media.
 #[derive(Clone)]
 pub struct StubMedia {
     pub uploads: std::sync::Arc<std::sync::Mutex<Vec<SeenUpload>>>,
     max_bytes: u64,
+    refusal: Option<tonic::Status>,
 }
 
 /// One upload as the stub saw it.
@@ -393,6 +394,10 @@ impl platform_proto::media::v1::media_service_server::MediaService for StubMedia
                 Ok(Some(message)) => match message.part {
                     Some(Part::Metadata(metadata)) => {
                         self.record(index, |seen| seen.metadata = Some(metadata));
+                        // As the real service refuses a full backlog: before any chunk.
+                        if let Some(refusal) = &self.refusal {
+                            return Err(refusal.clone());
+                        }
                     }
                     Some(Part::Chunk(chunk)) => {
                         self.record(index, |seen| seen.bytes += chunk.len() as u64);
@@ -448,11 +453,26 @@ impl platform_proto::media::v1::media_service_server::MediaService for StubMedia
 /// Starts a [`StubMedia`] that refuses uploads over `max_bytes`; returns its address and a
 /// handle on what it sees.
 pub async fn spawn_stub_media(max_bytes: u64) -> (SocketAddr, StubMedia) {
-    use platform_proto::media::v1::media_service_server::MediaServiceServer;
-    let stub = StubMedia {
+    serve_stub_media(StubMedia {
         uploads: Default::default(),
         max_bytes,
-    };
+        refusal: None,
+    })
+    .await
+}
+
+/// Starts a [`StubMedia`] that answers every upload with `refusal` once its metadata is in.
+pub async fn spawn_refusing_stub_media(refusal: tonic::Status) -> (SocketAddr, StubMedia) {
+    serve_stub_media(StubMedia {
+        uploads: Default::default(),
+        max_bytes: u64::MAX,
+        refusal: Some(refusal),
+    })
+    .await
+}
+
+async fn serve_stub_media(stub: StubMedia) -> (SocketAddr, StubMedia) {
+    use platform_proto::media::v1::media_service_server::MediaServiceServer;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server =

@@ -12,7 +12,9 @@ use platform_grpc::GrpcClientSettings;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::helpers::{StubMedia, TestApp, assert_problem, spawn_app_with, spawn_stub_media};
+use crate::helpers::{
+    StubMedia, TestApp, assert_problem, spawn_app_with, spawn_refusing_stub_media, spawn_stub_media,
+};
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 const MIB: u64 = 1024 * 1024;
@@ -183,6 +185,36 @@ async fn a_media_service_refusing_the_size_is_413() {
     let token = app.token().await;
     let response = app.upload(&token, "image/png", png_like(4096)).await;
     assert_problem(response, 413, "PAYLOAD_TOO_LARGE").await;
+}
+
+#[tokio::test]
+async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
+    // The media service's own refusal, as it sends it.
+    let refusal = tonic::Status::from(media_service::MediaError::BacklogFull { limit: 2 });
+    let (addr, media) = spawn_refusing_stub_media(refusal).await;
+    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+        gateway.media = GrpcClientSettings::for_tests("media", addr);
+    }))
+    .await;
+    let token = app.token().await;
+
+    let response = app.upload(&token, "image/png", png_like(4096)).await;
+
+    assert_eq!(response.headers()["retry-after"], "10");
+    let body = assert_problem(response, 503, "UPLOAD_BACKLOG_FULL").await;
+    assert_eq!(
+        body["detail"],
+        "too many uploads are waiting to be processed; retry later"
+    );
+    let seen = media.uploads.lock().unwrap()[0].clone();
+    assert!(seen.metadata.is_some() && !seen.completed, "{seen:?}");
+    // And the API document says so.
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    let documented = &doc["paths"]["/v1/media"]["post"]["responses"]["503"];
+    assert!(
+        documented["headers"]["retry-after"].is_object(),
+        "{documented}"
+    );
 }
 
 #[tokio::test]
