@@ -5,5 +5,6 @@ mod backlog;
 mod events;
 mod faults;
 mod helpers;
+mod ops;
 mod reads;
 mod uploads;
