@@ -231,7 +231,7 @@ async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
     outcome.recovery = back.elapsed();
     outcome.faults = if broker.is_some() {
         format!(
-            "tansu SIGKILLed, kept down {} s, restarted with its log",
+            "tansu SIGKILLed, kept down {} s, restarted empty (a new cluster id)",
             outage.as_secs()
         )
     } else {
