@@ -6,7 +6,8 @@
 //! ```no_run
 //! use platform_testkit::native::{Layout, NativeRun};
 //! # async fn t() {
-//! let mut run = NativeRun::start(env!("CARGO_BIN_EXE_devstack"), Layout::Processes).await;
+//! // In a test of the devstack package: env!("CARGO_BIN_EXE_devstack").
+//! let mut run = NativeRun::start("target/debug/devstack", Layout::Processes).await;
 //! let account = run.register("eu").await;
 //! let killed = run.kill_process("user");
 //! run.until_restarted("user", killed).await;
