@@ -114,6 +114,7 @@ impl NativeRun {
                 );
             }
         }
+        until_ports_free().await;
         self.starts += 1;
         let log = std::fs::File::create(self.dir.join(format!("run-{}.log", self.starts))).unwrap();
         let mut command = Command::new(&self.devstack);
@@ -350,6 +351,33 @@ impl NativeRun {
     /// The prefix of this run's database names and Redis keys.
     pub fn prefix(&self) -> &str {
         &self.prefix
+    }
+}
+
+/// The ports a native run listens on: the gateway, every service's gRPC and ops ports, and
+/// the broker process.
+const PORTS: [u16; 10] = [
+    8080, 9100, 9101, 9102, 9103, 9104, 50051, 50052, 50053, 9092,
+];
+
+/// Waits until nothing listens on the native run's ports: a run killed a moment ago (or one a
+/// killed harness left behind) may still be draining. Panics naming the port after a minute.
+async fn until_ports_free() {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut taken = None;
+        for port in PORTS {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                taken = Some(port);
+                break;
+            }
+        }
+        let Some(port) = taken else { return };
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "port {port} is still in use: is another native run (devstack) running?"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
