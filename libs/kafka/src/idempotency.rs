@@ -60,22 +60,14 @@ pub async fn first_delivery(
 mod tests {
     use std::time::Duration;
 
-    use platform_postgres::{Failure, PoolSettings, bounded, classify};
-    use platform_testkit::{GoesSilent, postgres_addr, postgres_admin_url_via};
+    use platform_postgres::{Failure, classify};
 
     use super::*;
+    use crate::test_support::transaction_on_a_server_about_to_fall_silent;
 
     #[tokio::test]
     async fn first_delivery_gives_up_on_a_server_that_stopped_answering() {
-        let proxy = GoesSilent::start(postgres_addr()).await;
-        let settings = PoolSettings {
-            max_connections: 1,
-            acquire_timeout: Duration::from_millis(500),
-            statement_timeout: Duration::from_millis(200),
-        };
-        let url = postgres_admin_url_via(proxy.addr());
-        let pool = platform_postgres::connect(&url.into(), &settings).unwrap();
-        let mut tx = bounded(pool.begin()).await.unwrap();
+        let (proxy, _pool, mut tx) = transaction_on_a_server_about_to_fall_silent().await;
         proxy.silence();
 
         let error = tokio::time::timeout(

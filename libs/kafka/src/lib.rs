@@ -64,6 +64,8 @@ pub mod outbox;
 mod producer;
 mod retry;
 mod settings;
+#[cfg(test)]
+mod test_support;
 pub mod wire;
 
 pub use consumer::{EventConsumer, EventHandler, HandlerError, ReceivedEvent};

@@ -134,6 +134,18 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Waits until something accepts connections on `address` (a server the suite started),
+/// for at most 10 s.
+pub(crate) async fn until_listening(address: &str) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(address).await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    anyhow::bail!("nothing listens on {address}")
+}
+
 /// `status×count` pairs, e.g. `503×12, timeouts×0`.
 fn describe_errors(errors: &BTreeMap<u16, u64>, timeouts: u64, transport: u64) -> String {
     let mut parts: Vec<String> = errors

@@ -32,13 +32,9 @@ impl RedisServer {
             .spawn()
             .context("starting redis-server (is Redis installed?)")?;
         self.child = Some(child);
-        for _ in 0..100 {
-            if self.cli(&["ping"]).is_ok_and(|out| out.trim() == "PONG") {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::bail!("redis-server on port {} did not answer", self.port)
+        crate::until_listening(&format!("127.0.0.1:{}", self.port))
+            .await
+            .context("redis-server did not start")
     }
 
     /// Silent: every client command waits, for `duration` (`CLIENT PAUSE … ALL`).

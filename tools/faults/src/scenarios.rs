@@ -401,71 +401,50 @@ fn check_answer_about_a_missing_upstream(
     ));
 }
 
-async fn get(run: &NativeRun, path: &str, token: &str) -> (u16, Option<String>, Duration) {
+/// One request's status, the value of `header` in its answer, and how long it took; status 0
+/// when there was no answer.
+async fn answer(request: reqwest::RequestBuilder, header: &str) -> (u16, Option<String>, Duration) {
     let started = Instant::now();
-    match run
-        .http
-        .get(format!("{GATEWAY}{path}"))
-        .bearer_auth(token)
-        .send()
-        .await
-    {
+    match request.send().await {
         Ok(response) => (
             response.status().as_u16(),
-            header(&response, "content-type"),
+            response
+                .headers()
+                .get(header)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
             started.elapsed(),
         ),
         Err(_) => (0, None, started.elapsed()),
     }
+}
+
+/// Status, content type and time of an authenticated GET.
+async fn get(run: &NativeRun, path: &str, token: &str) -> (u16, Option<String>, Duration) {
+    let request = run.http.get(format!("{GATEWAY}{path}")).bearer_auth(token);
+    answer(request, "content-type").await
 }
 
 /// Status, `Retry-After` and time of a JSON POST.
 async fn post(run: &NativeRun, path: &str, body: &Value) -> (u16, Option<String>, Duration) {
-    let started = Instant::now();
-    match run
-        .http
-        .post(format!("{GATEWAY}{path}"))
-        .json(body)
-        .send()
-        .await
-    {
-        Ok(response) => (
-            response.status().as_u16(),
-            header(&response, "retry-after"),
-            started.elapsed(),
-        ),
-        Err(_) => (0, None, started.elapsed()),
-    }
+    answer(
+        run.http.post(format!("{GATEWAY}{path}")).json(body),
+        "retry-after",
+    )
+    .await
 }
 
+/// Status, content type and time of a login that must be refused.
 async fn login_with_wrong_password(
     run: &NativeRun,
     account: &Account,
 ) -> (u16, Option<String>, Duration) {
-    let started = Instant::now();
     let body = serde_json::json!({"email": account.email, "password": "not the password"});
-    match run
+    let request = run
         .http
         .post(format!("{GATEWAY}/v1/auth/login"))
-        .json(&body)
-        .send()
-        .await
-    {
-        Ok(response) => (
-            response.status().as_u16(),
-            header(&response, "content-type"),
-            started.elapsed(),
-        ),
-        Err(_) => (0, None, started.elapsed()),
-    }
-}
-
-fn header(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .json(&body);
+    answer(request, "content-type").await
 }
 
 /// Waits until the profile row exists in its shard, without reading it through the API (which

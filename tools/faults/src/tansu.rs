@@ -9,7 +9,6 @@
 //! be lost (docs/reliability.md).
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -47,15 +46,9 @@ impl Tansu {
             .spawn()
             .context("starting tansu (cargo install tansu --locked --features dynostore)")?;
         self.child = Some(child);
-        let mut listening = false;
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(ADDRESS).await.is_ok() {
-                listening = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        anyhow::ensure!(listening, "tansu did not listen on {ADDRESS}");
+        crate::until_listening(ADDRESS)
+            .await
+            .context("tansu did not start")?;
         // It does not create topics on produce.
         for topic in TOPICS {
             for name in [topic.to_owned(), format!("{topic}.dlq")] {
