@@ -134,6 +134,14 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// Kills and reaps the server in `child`, if one runs: Redis or tansu taken away.
+pub(crate) fn kill_server(child: &mut Option<std::process::Child>) {
+    if let Some(mut child) = child.take() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
 /// Waits until something accepts connections on `address` (a server the suite started),
 /// for at most 10 s.
 pub(crate) async fn until_listening(address: &str) -> anyhow::Result<()> {

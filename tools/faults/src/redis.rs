@@ -45,10 +45,7 @@ impl RedisServer {
 
     /// Refused: the server is killed; connections are refused until [`restart`](Self::restart).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        crate::kill_server(&mut self.child);
     }
 
     pub async fn restart(&mut self) -> anyhow::Result<()> {

@@ -67,10 +67,7 @@ impl Tansu {
 
     /// SIGKILL: the broker is down until [`restart`](Self::restart).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        crate::kill_server(&mut self.child);
     }
 
     /// Starts it again: empty, under a new cluster id.
