@@ -25,15 +25,19 @@ pub enum Journey {
     /// `POST /v1/media` of a small PNG, `GET /v1/media/{id}` until `ready` or `failed`
     /// (bounded), then `PUT /v1/users/me/avatar` when ready.
     UploadAvatar,
+    /// `POST /v1/media` of a 256×256 noise PNG, without waiting for it: uploads arrive faster
+    /// than the worker processes them, which is what fills the upload backlog.
+    Upload,
 }
 
 impl Journey {
-    pub const ALL: [Journey; 5] = [
+    pub const ALL: [Journey; 6] = [
         Journey::Login,
         Journey::ReadMe,
         Journey::UpdateBio,
         Journey::ReadOther,
         Journey::UploadAvatar,
+        Journey::Upload,
     ];
 
     /// The name in `--mix` and in the report.
@@ -44,6 +48,7 @@ impl Journey {
             Journey::UpdateBio => "update_bio",
             Journey::ReadOther => "read_other",
             Journey::UploadAvatar => "upload_avatar",
+            Journey::Upload => "upload",
         }
     }
 }

@@ -23,6 +23,9 @@ const PROFILE_WAIT: Duration = Duration::from_secs(15);
 /// Polls of an upload's status before the journey moves on without an avatar.
 const MEDIA_POLLS: u32 = 60;
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// Side of the `upload` journey's image: about 200 KB of noise, a small photo's cost to the
+/// worker.
+const UPLOAD_SIDE: u32 = 256;
 
 /// What every virtual user of a run shares.
 pub(crate) struct Shared {
@@ -170,6 +173,7 @@ impl VirtualUser {
             Journey::UpdateBio => self.update_bio(shared).await,
             Journey::ReadOther => self.read_other(shared).await,
             Journey::UploadAvatar => self.upload_avatar(shared).await,
+            Journey::Upload => self.upload(shared).await,
         };
         shared.count(journey.name());
     }
@@ -253,18 +257,7 @@ impl VirtualUser {
 
     async fn upload_avatar(&mut self, shared: &Shared) {
         let image = crate::png::tiny_png(shared.config.seed ^ shared.next_write());
-        let outcome = shared
-            .call(
-                &Route::UPLOAD,
-                "/v1/media",
-                Some(&self.token),
-                Body::Png(image),
-            )
-            .await;
-        let Some(media_id) = shared
-            .ledger()
-            .record_upload(&self.account.user_id, &outcome)
-        else {
+        let Some(media_id) = self.post_image(shared, image).await else {
             return;
         };
         if !self.await_ready(shared, &media_id).await || shared.stopping() {
@@ -281,6 +274,27 @@ impl VirtualUser {
         shared
             .ledger()
             .record_avatar(&self.account.user_id, &media_id, &outcome);
+    }
+
+    async fn upload(&mut self, shared: &Shared) {
+        let seed = shared.config.seed ^ shared.next_write();
+        let image = crate::png::noisy_png(UPLOAD_SIDE, UPLOAD_SIDE, seed);
+        self.post_image(shared, image).await;
+    }
+
+    /// Uploads `image` and records it in the ledger; its media id once acknowledged.
+    async fn post_image(&self, shared: &Shared, image: Vec<u8>) -> Option<String> {
+        let outcome = shared
+            .call(
+                &Route::UPLOAD,
+                "/v1/media",
+                Some(&self.token),
+                Body::Png(image),
+            )
+            .await;
+        shared
+            .ledger()
+            .record_upload(&self.account.user_id, &outcome)
     }
 
     /// Polls the upload until `ready` (true) or `failed`, a bounded number of times.

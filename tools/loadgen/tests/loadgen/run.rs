@@ -75,6 +75,35 @@ async fn a_closed_loop_run_records_its_acknowledged_writes_and_verifies() {
 }
 
 #[tokio::test]
+async fn the_upload_journey_posts_images_without_waiting_for_them() {
+    // Uploads that stay pending: a journey that waited for them would post one each.
+    let stub = Stub::start(World {
+        stuck_uploads: true,
+        ..World::default()
+    })
+    .await;
+    let report = run(config(&stub, Load::Users(2), "upload=1"))
+        .await
+        .unwrap();
+
+    assert!(
+        report.ledger.uploads.len() > 2,
+        "{} uploads",
+        report.ledger.uploads.len()
+    );
+    assert_eq!(
+        report.journeys.get("upload").copied(),
+        Some(report.ledger.uploads.len() as u64)
+    );
+    let routes: Vec<&str> = report.routes.iter().map(|r| r.route.as_str()).collect();
+    assert!(!routes.contains(&"GET /v1/media/{id}"), "{routes:?}");
+    let world = stub.world();
+    for upload in &report.ledger.uploads {
+        assert_eq!(world.media[&upload.media_id].owner, upload.owner);
+    }
+}
+
+#[tokio::test]
 async fn writes_answered_with_errors_are_unknown_and_not_retried_at_once() {
     let stub = Stub::start(World {
         fail_patches: true,
