@@ -64,6 +64,13 @@ bench:
 loadgen *ARGS:
     cargo run --release -p platform-loadgen -- {{ARGS}}
 
+# Each service's resident memory through floods of logins, uploads, reads and a mix, every
+# service a release process of its own (docs/benchmarks.md, "Memory under load"); output in
+# target/memory/LABEL/. `ONE_PROCESS=1 just memory-floods LABEL` measures the one-process run.
+memory-floods LABEL:
+    cargo build --release --bins
+    tools/loadgen/memory/floods.sh {{LABEL}}
+
 # Generate a new gRPC service with its own database, wired into every list of services
 # (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
 new-service NAME:
