@@ -41,6 +41,9 @@ struct Spec {
     env: Vec<(String, String)>,
 }
 
+/// glibc's initial mmap threshold (bytes), kept fixed for every child (see the Dockerfile).
+const MMAP_THRESHOLD: &str = "131072";
+
 pub async fn run(env: &Env) -> anyhow::Result<()> {
     let databases = Databases::from_env(env)?;
     let run_dir = PathBuf::from(env.or("DEVSTACK_RUN_DIR", "data/run".to_owned())?);
@@ -69,6 +72,15 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
         ("USER_SHARDS".to_owned(), user_shards.clone()),
         ("KAFKA_BROKERS".to_owned(), brokers.clone()),
     ];
+    // As the Dockerfile sets it: glibc's mmap threshold stays at 128 KiB, so large buffers go
+    // back to the system when freed instead of drifting RSS upwards. glibc's own variable, not
+    // the platform's configuration: one exported in the shell is left as it is.
+    if std::env::var_os("MALLOC_MMAP_THRESHOLD_").is_none() {
+        common.push((
+            "MALLOC_MMAP_THRESHOLD_".to_owned(),
+            MMAP_THRESHOLD.to_owned(),
+        ));
+    }
     if let Some(key_file) = crate::signing_key::default_file(env)? {
         common.push(("AUTH_SIGNING_KEY_FILE".to_owned(), key_file));
     }

@@ -14,6 +14,17 @@ use crate::start;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_service_killed_in_turn_comes_back_and_loses_nothing() {
     let mut run = start(Layout::Processes).await;
+    // Every child runs with glibc's mmap threshold fixed, as the images do
+    // (docs/benchmarks.md, "Memory under load: every service").
+    for process in ["auth", "user", "media", "media-worker", "gateway"] {
+        let environ = std::fs::read(format!("/proc/{}/environ", run.pid_of(process))).unwrap();
+        assert!(
+            environ
+                .split(|b| *b == 0)
+                .any(|var| var == b"MALLOC_MMAP_THRESHOLD_=131072"),
+            "{process} runs without MALLOC_MMAP_THRESHOLD_=131072"
+        );
+    }
     let mut acknowledged = vec![run.register("eu").await];
 
     for service in ["user", "media-worker", "media", "auth"] {
