@@ -17,7 +17,7 @@
 
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill, killpg};
@@ -32,6 +32,8 @@ const GATEWAY_READY: &str = "http://127.0.0.1:9100/readyz";
 const PASSWORD: &str = "correct horse battery";
 /// How long any awaited condition may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(90);
+/// Starts of a run, when they find one of its ports taken (see [`NativeRun::start`]).
+const START_ATTEMPTS: u32 = 3;
 
 /// An account registered through the gateway.
 #[derive(Debug, Clone)]
@@ -62,7 +64,10 @@ pub struct NativeRun {
 }
 
 impl NativeRun {
-    /// Starts `devstack` (the binary's path) in `layout` and waits until it is ready.
+    /// Starts `devstack` (the binary's path) in `layout` and waits until it is ready. A start
+    /// that finds one of its fixed ports taken by another socket (the gRPC ports lie in the
+    /// kernel's ephemeral range, so any outgoing connection may hold one for a while) is made
+    /// again, up to 3 times in all.
     pub async fn start(devstack: impl Into<PathBuf>, layout: Layout) -> Self {
         Self::start_with(devstack, layout, &[]).await
     }
@@ -114,7 +119,27 @@ impl NativeRun {
                 );
             }
         }
-        until_ports_free().await;
+        for attempt in 1..=START_ATTEMPTS {
+            until_ports_free().await;
+            self.spawn_child();
+            match self.until_ready_or_exit().await {
+                Ok(()) => return,
+                Err(status) => {
+                    // A fixed port taken by another socket's ephemeral port: not the platform's
+                    // fault, and gone once that socket closes. (The error comes before a long
+                    // backtrace, so the whole log is searched.)
+                    if attempt < START_ATTEMPTS && self.log().contains("Address already in use") {
+                        eprintln!("native run: a port was taken by another socket; starting again");
+                        self.kill_all();
+                        continue;
+                    }
+                    panic!("the native run exited ({status}):\n{}", self.log_tail());
+                }
+            }
+        }
+    }
+
+    fn spawn_child(&mut self) {
         self.starts += 1;
         let log = std::fs::File::create(self.dir.join(format!("run-{}.log", self.starts))).unwrap();
         let mut command = Command::new(&self.devstack);
@@ -137,13 +162,19 @@ impl NativeRun {
             .spawn()
             .expect("devstack starts");
         self.child = Some(child);
-        self.until_ready().await;
     }
 
     /// Waits until the gateway reports every upstream serving.
     pub async fn until_ready(&mut self) {
+        if let Err(status) = self.until_ready_or_exit().await {
+            panic!("the native run exited ({status}):\n{}", self.log_tail());
+        }
+    }
+
+    /// Like [`NativeRun::until_ready`], but the run exiting meanwhile is returned, not a panic.
+    async fn until_ready_or_exit(&mut self) -> Result<(), ExitStatus> {
         let http = self.http.clone();
-        self.eventually("the native run to be ready", || {
+        self.try_eventually("the native run to be ready", || {
             let http = http.clone();
             async move {
                 match http.get(GATEWAY_READY).send().await {
@@ -157,7 +188,7 @@ impl NativeRun {
                 }
             }
         })
-        .await;
+        .await
     }
 
     /// SIGKILL to the whole run: the process, and in the multi-process layout every child.
@@ -314,7 +345,23 @@ impl NativeRun {
     }
 
     /// Polls `condition` until it holds; on timeout fails with the run's log.
-    pub async fn eventually<F, Fut>(&mut self, what: &str, mut condition: F)
+    pub async fn eventually<F, Fut>(&mut self, what: &str, condition: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = bool>,
+    {
+        if let Err(status) = self.try_eventually(what, condition).await {
+            panic!("the native run exited ({status}):\n{}", self.log_tail());
+        }
+    }
+
+    /// Polls `condition` until it holds, or the run exits (its status); on timeout fails with
+    /// the run's log.
+    async fn try_eventually<F, Fut>(
+        &mut self,
+        what: &str,
+        mut condition: F,
+    ) -> Result<(), ExitStatus>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = bool>,
@@ -322,12 +369,12 @@ impl NativeRun {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             if condition().await {
-                return;
+                return Ok(());
             }
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("the native run exited ({status}):\n{}", self.log_tail());
+                return Err(status);
             }
             if tokio::time::Instant::now() > deadline {
                 panic!("timed out waiting for {what}:\n{}", self.log_tail());
@@ -338,10 +385,14 @@ impl NativeRun {
 
     /// The last lines the current run logged.
     pub fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.join(format!("run-{}.log", self.starts)))
-            .unwrap_or_default();
+        let log = self.log();
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("run-{}.log", self.starts)))
+            .unwrap_or_default()
     }
 
     pub fn dir(&self) -> &Path {
@@ -360,18 +411,17 @@ const PORTS: [u16; 10] = [
     8080, 9100, 9101, 9102, 9103, 9104, 50051, 50052, 50053, 9092,
 ];
 
-/// Waits until nothing listens on the native run's ports: a run killed a moment ago (or one a
-/// killed harness left behind) may still be draining. Panics naming the port after a minute.
+/// Waits until the native run's ports can be bound: a run killed a moment ago (or one a
+/// killed harness left behind) may still be draining, and any outgoing connection may hold one
+/// of the gRPC ports as its ephemeral port for a while. Binding, not connecting, is the test,
+/// since such a connection does not listen; once it closes, its port stays unbindable for the
+/// kernel's TIME_WAIT (60 s on Linux). Panics naming the port after two minutes.
 async fn until_ports_free() {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let mut taken = None;
-        for port in PORTS {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                taken = Some(port);
-                break;
-            }
-        }
+        let taken = PORTS
+            .into_iter()
+            .find(|port| std::net::TcpListener::bind(("0.0.0.0", *port)).is_err());
         let Some(port) = taken else { return };
         assert!(
             tokio::time::Instant::now() < deadline,
