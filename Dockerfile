@@ -43,8 +43,8 @@ COPY --from=builder /out/service /app/service
 # Containers log one JSON object per line; override with LOG_FORMAT=pretty.
 ENV LOG_FORMAT=json
 # glibc's mmap threshold fixed at its initial 128 KiB: otherwise it rises after the first large
-# free, and later large buffers (an upload's read buffers) stay in heap arenas glibc keeps, so
-# RSS drifts from load to load. No throughput cost measured (docs/benchmarks.md, "Memory under
+# free, and later large buffers (the gateway meets them in uploads) stay in heap arenas glibc
+# keeps, so RSS drifts from load to load. No throughput cost measured (docs/benchmarks.md, "Memory under
 # load: every service"); devstack processes sets the same for its children.
 ENV MALLOC_MMAP_THRESHOLD_=131072
 # 65532 is distroless's `nonroot`; numeric so Kubernetes' runAsNonRoot can check it.

@@ -10,7 +10,8 @@ use crate::start;
 /// Each service process SIGKILLed in turn, with registrations acknowledged before, during and
 /// after; the supervisor restarts it, a restarted consumer gets its partitions back, and every
 /// acknowledged registration gets its profile. While auth is down the gateway answers 503
-/// problem+json within its upstream deadline instead of hanging.
+/// problem+json within its upstream deadline instead of hanging. (First, every child is seen
+/// to run with glibc's mmap threshold fixed, which the supervisor passes on.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_service_killed_in_turn_comes_back_and_loses_nothing() {
     let mut run = start(Layout::Processes).await;
