@@ -35,6 +35,19 @@ lint:
 fmt:
     cargo fmt
 
+# buf lint, buf breaking against proto/baseline.binpb, then a self-test that both checks fail
+# on broken copies (installs buf from npm into target/buf). `just proto DIR` checks a copy of
+# proto/ instead, without the self-test.
+# Check the gRPC and event contracts in proto/ (docs/guides/adding-an-endpoint.md).
+proto *DIR:
+    bash .ci/proto.sh {{DIR}}
+
+# Rebuild proto/baseline.binpb, the image of proto/ that `just proto` checks against. Only in
+# the commit that makes an intended breaking change, saying why in its message.
+# Accept the current contracts as the baseline for breaking-change checks.
+proto-baseline:
+    bash .ci/proto.sh --update-baseline
+
 # The offline checks of the deployment files: compose, Dockerfile, Prometheus rules and
 # dashboards, every Kubernetes overlay, and configuration parity (needs docker-compose,
 # promtool, hadolint and kubernetes-validate: `.ci/run` installs them).
