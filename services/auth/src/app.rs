@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use platform_kafka::{EventProducer, OutboxRelay};
@@ -42,7 +43,13 @@ impl App {
         let accounts = Arc::new(Accounts::new(
             data::Credentials::new(db.clone(), relay.clone()),
             data::RefreshTokens::new(db),
-            data::LoginThrottle::new(redis, &settings.redis.key_prefix, settings.throttle.clone()),
+            data::LoginThrottle::new(
+                redis,
+                &settings.redis.key_prefix,
+                settings.throttle.clone(),
+                // No login request runs longer: the server cancels it at this deadline.
+                settings.grpc.request_timeout + Duration::from_secs(1),
+            ),
             Passwords::new(settings.hash_concurrency)?,
             TokenIssuer::new(keys, &settings.tokens),
         ));

@@ -21,9 +21,25 @@
 //! | `AUTH_SIGNING_KEY` / `AUTH_SIGNING_KEY_FILE` | generated (dev only) | Ed25519 private key, PKCS#8 PEM (secret) |
 //! | `AUTH_PREVIOUS_PUBLIC_KEY` / `AUTH_PREVIOUS_PUBLIC_KEY_FILE` | none | the previous key's public half, SPKI PEM |
 //! | `AUTH_HASH_CONCURRENCY` | CPU count | password hashes computed at once |
-//! | `AUTH_LOGIN_MAX_FAILURES_PER_EMAIL` | `5` | failed logins per email per window |
-//! | `AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS` | `50` | failed logins per client address per window |
-//! | `AUTH_LOGIN_THROTTLE_WINDOW` | `15m` | the throttling window |
+//! | `AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS` | `5` | failed logins per account from one client address per window; beyond, that address waits out the window for that account (others do not) |
+//! | `AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS` | `100` | failed logins per client address (IPv6: per /64) over all accounts per window: caps a password spray |
+//! | `AUTH_LOGIN_THROTTLE_WINDOW` | `15m` | the window of both counts, from its first attempt |
+//! | `AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST` | `10` | attempts on one account, from addresses it never logged in from, before the slow-down |
+//! | `AUTH_LOGIN_ACCOUNT_SLOWDOWN_INTERVAL` | `5s` | then one such attempt per interval (the owner waits at most about this) |
+//! | `AUTH_LOGIN_MAX_FAILURES_PER_EMAIL` | none | removed (it locked the account for everyone); the start fails while it is set |
+//!
+//! Why these numbers (the rules are in `data/throttle.rs`):
+//! - 5 per account and address: enough for a person's typos, and a guesser at one address
+//!   gets 5 tries per 15 minutes on an account, 480 a day.
+//! - The account's slow-down is what stops a guesser spread over many addresses: at most 10
+//!   and then one try per 5 s, 17,280 a day however many addresses, each costing a hash
+//!   here. The owner never waits more than about one interval, and not at all from an
+//!   address they logged in from in the last 30 days. The burst is twice the strict limit,
+//!   so one stranger's address alone cannot empty it; it also absorbs parallel logins.
+//! - 100 per address over all accounts: people behind one NAT or proxy (an office, carrier
+//!   NAT) share it, and only failures count (a success gives its attempt back), so honest
+//!   traffic stays far below it; a sprayer trying one common password gets 100 accounts per
+//!   15 minutes per address (per /64 in IPv6).
 //!
 //! Events go out through the outbox relay, configured by `platform_kafka::KafkaSettings`
 //! (`KAFKA_BROKERS` is required to run; the native run and the tests start an embedded broker).
@@ -66,11 +82,69 @@ pub struct TokenSettings {
     pub previous_public_key_pem: Option<String>,
 }
 
+/// The login throttle's limits (see `data/throttle.rs`).
 #[derive(Debug, Clone)]
 pub struct ThrottleSettings {
-    pub max_failures_per_email: u32,
+    pub max_failures_per_account_address: u32,
     pub max_failures_per_address: u32,
     pub window: Duration,
+    pub account_slowdown_burst: u32,
+    pub account_slowdown_interval: Duration,
+}
+
+impl ThrottleSettings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        const REMOVED: &str = "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL";
+        if env.raw(REMOVED).is_some() {
+            return Err(ConfigError::invalid(
+                REMOVED,
+                "was removed: a per-email limit let anyone lock an account; set \
+                 AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS and AUTH_LOGIN_ACCOUNT_SLOWDOWN_* \
+                 instead",
+            ));
+        }
+        let settings = Self {
+            max_failures_per_account_address: env
+                .or("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS", 5)?,
+            max_failures_per_address: env.or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 100)?,
+            window: env.duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
+            account_slowdown_burst: env.or("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", 10)?,
+            account_slowdown_interval: env.duration_or(
+                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_INTERVAL",
+                Duration::from_secs(5),
+            )?,
+        };
+        for (name, value) in [
+            (
+                "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
+                settings.max_failures_per_account_address,
+            ),
+            (
+                "AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS",
+                settings.max_failures_per_address,
+            ),
+            (
+                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST",
+                settings.account_slowdown_burst,
+            ),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::invalid(name, "must be at least 1"));
+            }
+        }
+        for (name, value) in [
+            ("AUTH_LOGIN_THROTTLE_WINDOW", settings.window),
+            (
+                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_INTERVAL",
+                settings.account_slowdown_interval,
+            ),
+        ] {
+            if value < Duration::from_millis(1) {
+                return Err(ConfigError::invalid(name, "must be at least 1ms"));
+            }
+        }
+        Ok(settings)
+    }
 }
 
 impl Settings {
@@ -105,12 +179,7 @@ impl Settings {
             },
             regions,
             hash_concurrency,
-            throttle: ThrottleSettings {
-                max_failures_per_email: env.or("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", 5)?,
-                max_failures_per_address: env.or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
-                window: env
-                    .duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
-            },
+            throttle: ThrottleSettings::from_env(env)?,
         })
     }
 
@@ -194,6 +263,30 @@ mod tests {
             err.contains("AUTH_REGIONS") && err.contains("us_west"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_removed_per_email_limit_stops_the_start_and_names_its_replacement() {
+        let env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5"),
+        ]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(
+            err.contains("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL")
+                && err.contains("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_zero_slowdown_burst_is_refused_by_name() {
+        let env = Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0"),
+        ]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod credentials;
 pub mod events;
+mod lua;
 mod migrations;
 mod refresh_tokens;
 mod throttle;
@@ -9,4 +10,4 @@ mod throttle;
 pub use credentials::{Credentials, NewCredential, StoredCredential};
 pub use migrations::{MIGRATOR, migrate};
 pub use refresh_tokens::{RefreshTokens, Rotation};
-pub use throttle::LoginThrottle;
+pub use throttle::{Attempt, LoginThrottle, Outcome};

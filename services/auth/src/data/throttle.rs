@@ -1,24 +1,80 @@
-//! Login throttling in Redis: failed logins are counted per email and per client address in
-//! fixed windows. Counters live in Redis, so every replica sees the same counts.
+//! Login throttling in Redis, shared by every replica. Three buckets, all taken from before
+//! the password is checked, in one script call (`throttle.lua`), so parallel guesses cannot
+//! all pass the check before any of them is counted:
+//!
+//! - **account + address**, strict: a few attempts per window. The person guessing is
+//!   stopped; the owner, elsewhere, is not.
+//! - **account**, a slow-down only (GCRA): a burst, then one attempt per interval, whoever
+//!   sends it. It bounds a guesser who spreads over many addresses, and costs the owner at
+//!   most an interval. Addresses the account logged in from before are exempt from it.
+//! - **address**, generous: caps a password spray over many accounts from one address.
+//!
+//! An attempt counts as a failure from the moment it is taken; a correct password gives it
+//! back (and clears the account + address count), a wrong one leaves it. A bucket that is
+//! full only of attempts still in flight makes the next attempt wait for their outcome
+//! rather than refusing it: parallel logins with the right password all get through.
 //!
 //! If Redis does not answer, logins fail closed (`DependencyUnavailable`): an attacker must
 //! not get unlimited guesses by knocking Redis over.
 
-use std::time::Duration;
+use std::net::{IpAddr, Ipv6Addr};
+use std::time::{Duration, Instant};
 
-use platform_redis::redis::{self, RedisError};
+use platform_redis::redis::RedisError;
 use platform_redis::{Pool, PoolError};
 use sha2::{Digest as _, Sha256};
 
 use crate::AuthError;
 use crate::config::ThrottleSettings;
+use crate::data::lua::LuaScript;
+
+/// The script that takes and settles attempts; `lua.rs` checks it uses only Redis 6.2.
+pub(super) static SCRIPT: LuaScript = LuaScript::new(include_str!("throttle.lua"));
+
+/// An address that logged in to an account skips the account's slow-down this long after.
+const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// How many such addresses an account keeps (the most recent), to bound its memory.
+const KNOWN_ADDRESSES_KEPT: u32 = 8;
+/// Polling for the outcome of attempts in flight: first and longest pause.
+const BUSY_FIRST_PAUSE: Duration = Duration::from_millis(10);
+const BUSY_LONGEST_PAUSE: Duration = Duration::from_millis(200);
 
 #[derive(Clone)]
 pub struct LoginThrottle {
     pool: Pool,
     prefix: String,
     limits: ThrottleSettings,
+    lease: Duration,
 }
+
+/// One attempt, taken from every bucket; hand it back to [`LoginThrottle::settle`].
+#[must_use = "an attempt stays counted as a failure until it is settled"]
+pub struct Attempt {
+    id: String,
+    keys: Keys,
+    address_digest: String,
+    slowed: bool,
+}
+
+/// What the password check said.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// The right password: the attempt is given back, the account + address count cleared.
+    Succeeded,
+    /// A wrong password or an unknown account: the attempt stays counted.
+    Failed,
+    /// No answer was given (the check itself failed): the attempt is given back.
+    Void,
+}
+
+enum Verdict {
+    Taken { slowed: bool },
+    Busy,
+    Refused { retry_after: Duration },
+}
+
+/// The script's keys, in the order `throttle.lua` documents.
+struct Keys([String; 7]);
 
 impl From<RedisError> for AuthError {
     fn from(e: RedisError) -> Self {
@@ -39,91 +95,177 @@ impl From<PoolError> for AuthError {
 }
 
 impl LoginThrottle {
-    pub fn new(pool: Pool, prefix: &str, limits: ThrottleSettings) -> Self {
+    /// `lease`: how long an attempt may stay in flight (the longest a login request can run);
+    /// after it, an attempt never settled stops making others wait, and stays a failure.
+    pub fn new(pool: Pool, prefix: &str, limits: ThrottleSettings, lease: Duration) -> Self {
         Self {
             pool,
             prefix: prefix.to_owned(),
             limits,
+            lease,
         }
     }
 
-    /// Refuses the attempt while either counter is at its limit, saying when to retry.
-    pub async fn check(&self, email: &str, address: &str) -> Result<(), AuthError> {
-        let (email_key, address_key) = (self.email_key(email), self.address_key(address));
-        let mut conn = self.pool.get().await?;
-        let (email_count, email_ttl, address_count, address_ttl): (
-            Option<u32>,
-            i64,
-            Option<u32>,
-            i64,
-        ) = redis::pipe()
-            .get(&email_key)
-            .pttl(&email_key)
-            .get(&address_key)
-            .pttl(&address_key)
-            .query_async(&mut conn)
-            .await?;
-        let over =
-            |count: Option<u32>, limit: u32, ttl: i64| (count.unwrap_or(0) >= limit).then_some(ttl);
-        let retry_after = [
-            over(email_count, self.limits.max_failures_per_email, email_ttl),
-            over(
-                address_count,
-                self.limits.max_failures_per_address,
-                address_ttl,
-            ),
-        ]
-        .into_iter()
-        .flatten()
-        .max();
-        match retry_after {
-            // A negative TTL means the key is expiring right now: one second is honest.
-            Some(ttl_ms) => Err(AuthError::Throttled {
-                retry_after: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0))
-                    .max(Duration::from_secs(1)),
-            }),
-            None => Ok(()),
+    /// Takes one attempt for `email` (normalised) from `address`, or refuses with when to
+    /// retry. While a bucket is full only of attempts in flight, waits for their outcome.
+    pub async fn begin(&self, email: &str, address: &str) -> Result<Attempt, AuthError> {
+        let attempt = Attempt {
+            id: uuid::Uuid::new_v4().simple().to_string(),
+            keys: self.keys(email, address),
+            address_digest: hex_digest(address_bucket(address).as_bytes()),
+            slowed: false,
+        };
+        let started = Instant::now();
+        let mut pause = BUSY_FIRST_PAUSE;
+        loop {
+            match self.take(&attempt).await? {
+                Verdict::Taken { slowed } => return Ok(Attempt { slowed, ..attempt }),
+                Verdict::Refused { retry_after } => {
+                    return Err(AuthError::Throttled { retry_after });
+                }
+                // In-flight attempts end within the lease: waiting longer means new ones keep
+                // coming, and this one may as well come back later.
+                Verdict::Busy if started.elapsed() > self.lease => {
+                    return Err(AuthError::Throttled {
+                        retry_after: Duration::from_secs(1),
+                    });
+                }
+                Verdict::Busy => {
+                    tokio::time::sleep(jittered(pause)).await;
+                    pause = (pause * 2).min(BUSY_LONGEST_PAUSE);
+                }
+            }
         }
     }
 
-    /// Counts a failed attempt against the email and the address.
-    pub async fn record_failure(&self, email: &str, address: &str) -> Result<(), AuthError> {
-        let window_ms = u64::try_from(self.limits.window.as_millis()).unwrap_or(u64::MAX);
+    /// Records what the password check said about `attempt`.
+    pub async fn settle(&self, attempt: Attempt, outcome: Outcome) -> Result<(), AuthError> {
+        let outcome = match outcome {
+            Outcome::Succeeded => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Void => "void",
+        };
+        let args = [
+            "settle".to_owned(),
+            attempt.id,
+            attempt.address_digest,
+            outcome.to_owned(),
+            u8::from(attempt.slowed).to_string(),
+            millis(self.limits.account_slowdown_interval),
+            millis(KNOWN_ADDRESS_TTL),
+            KNOWN_ADDRESSES_KEPT.to_string(),
+        ];
         let mut conn = self.pool.get().await?;
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for key in [self.email_key(email), self.address_key(address)] {
-            // The window starts at the first failure; later failures do not extend it.
-            pipe.incr(&key, 1).ignore();
-            pipe.cmd("PEXPIRE")
-                .arg(&key)
-                .arg(window_ms)
-                .arg("NX")
-                .ignore();
-        }
-        pipe.query_async::<()>(&mut conn).await?;
-        Ok(())
-    }
-
-    /// A successful login clears the email's count (not the address's: one good password
-    /// must not reset a spray over many accounts).
-    pub async fn forgive(&self, email: &str) -> Result<(), AuthError> {
-        let mut conn = self.pool.get().await?;
-        redis::cmd("DEL")
-            .arg(self.email_key(email))
-            .query_async::<()>(&mut conn)
+        SCRIPT
+            .eval::<i64>(&mut conn, &attempt.keys.0, &args)
             .await?;
         Ok(())
+    }
+
+    async fn take(&self, attempt: &Attempt) -> Result<Verdict, AuthError> {
+        let limits = &self.limits;
+        let args = [
+            "take".to_owned(),
+            attempt.id.clone(),
+            attempt.address_digest.clone(),
+            limits.max_failures_per_account_address.to_string(),
+            limits.max_failures_per_address.to_string(),
+            millis(limits.window),
+            limits.account_slowdown_burst.to_string(),
+            millis(limits.account_slowdown_interval),
+            millis(self.lease),
+            millis(KNOWN_ADDRESS_TTL),
+        ];
+        let mut conn = self.pool.get().await?;
+        let (verdict, value): (i64, i64) = SCRIPT.eval(&mut conn, &attempt.keys.0, &args).await?;
+        Ok(match verdict {
+            0 => Verdict::Taken { slowed: value == 1 },
+            1 => Verdict::Busy,
+            _ => Verdict::Refused {
+                retry_after: Duration::from_millis(u64::try_from(value).unwrap_or(1)),
+            },
+        })
     }
 
     /// Emails are hashed so Redis never holds them in clear.
-    fn email_key(&self, email: &str) -> String {
-        let digest = Sha256::digest(email.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        format!("{}login:email:{hex}", self.prefix)
+    fn keys(&self, email: &str, address: &str) -> Keys {
+        let p = &self.prefix;
+        let account = format!("{p}login:acct:{}", hex_digest(email.as_bytes()));
+        let address = address_bucket(address);
+        Keys([
+            format!("{account}:addr:{address}"),
+            format!("{account}:addr:{address}:flight"),
+            format!("{account}:slow"),
+            format!("{account}:slow:flight"),
+            format!("{p}login:addr:{address}"),
+            format!("{p}login:addr:{address}:flight"),
+            format!("{account}:known"),
+        ])
+    }
+}
+
+/// The address a bucket is kept for. An IPv6 host usually holds a whole /64, so a /64 is
+/// one address here: otherwise one host would have 2^64 fresh buckets.
+fn address_bucket(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let network = u128::from(v6) & !u128::from(u64::MAX);
+                format!("{}/64", Ipv6Addr::from(network))
+            }
+        },
+        Err(_) => address.to_owned(),
+    }
+}
+
+fn hex_digest(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn millis(duration: Duration) -> String {
+    duration.as_millis().max(1).to_string()
+}
+
+/// `pause` ± 50 %, so waiters do not ask Redis in lockstep.
+fn jittered(pause: Duration) -> Duration {
+    let spread = u32::try_from(pause.as_micros()).unwrap_or(u32::MAX).max(1);
+    let offset = getrandom::u32().unwrap_or(0) % spread;
+    pause / 2 + Duration::from_micros(u64::from(offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_host_is_one_bucket_per_64_and_ipv4_stays_as_is() {
+        assert_eq!(address_bucket("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(
+            address_bucket("2001:db8:1:2:aaaa::1"),
+            address_bucket("2001:db8:1:2:bbbb::9")
+        );
+        assert_eq!(address_bucket("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_bucket("192.0.2.7"), "192.0.2.7");
+        assert_eq!(address_bucket("unknown"), "unknown");
     }
 
-    fn address_key(&self, address: &str) -> String {
-        format!("{}login:addr:{address}", self.prefix)
+    #[test]
+    fn keys_hold_no_email_in_clear() {
+        let env = platform_config::Env::from_pairs([
+            ("DATABASE_URL", "postgres://x/y"),
+            ("KAFKA_BROKERS", "kafka:9092"),
+        ]);
+        let settings = crate::Settings::from_env(&env).unwrap();
+        let pool = platform_redis::connect(&settings.redis).unwrap();
+        let throttle = LoginThrottle::new(pool, "p:", settings.throttle, Duration::from_secs(1));
+        for key in throttle.keys("ada@example.com", "192.0.2.7").0 {
+            assert!(key.starts_with("p:login:"), "{key}");
+            assert!(!key.contains("ada") && !key.contains("example"), "{key}");
+        }
     }
 }

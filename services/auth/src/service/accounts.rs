@@ -3,7 +3,9 @@
 use platform_config::SecretString;
 
 use crate::AuthError;
-use crate::data::{Credentials, LoginThrottle, NewCredential, RefreshTokens, Rotation};
+use crate::data::{
+    Credentials, LoginThrottle, NewCredential, Outcome, RefreshTokens, Rotation, StoredCredential,
+};
 use crate::service::{Passwords, PublicJwk, RefreshToken, TokenIssuer, new_user_id};
 
 /// A validated sign-up.
@@ -78,23 +80,33 @@ impl Accounts {
         self.session(user_id, &registration.region, refresh)
     }
 
-    /// Checks the password. Unknown emails cost one hash too, so timing does not tell
-    /// which emails exist; failures count against the email and the client address.
+    /// Checks the password, in this order: the throttle takes an attempt (or refuses), the
+    /// password is hashed, the outcome goes back to the throttle. Unknown emails cost one hash
+    /// too, so timing does not tell which emails exist. The throttle's keys come from the same
+    /// normalised email the account is looked up by, so every spelling of it meets the same limits.
     #[tracing::instrument(skip_all)]
     pub async fn login(&self, login: Login) -> Result<Session, AuthError> {
-        self.throttle
-            .check(&login.email, &login.client_address)
-            .await?;
-        let stored = self.credentials.find_by_email(&login.email).await?;
-        let hash = stored.as_ref().map(|c| c.password_hash.clone());
-        let verified = self.passwords.verify(login.password, hash).await?;
-        let Some(credential) = stored.filter(|_| verified) else {
-            self.throttle
-                .record_failure(&login.email, &login.client_address)
-                .await?;
+        let Login {
+            email,
+            password,
+            client_address,
+        } = login;
+        let attempt = self.throttle.begin(&email, &client_address).await?;
+        let checked = self.check_password(&email, password).await;
+        let outcome = match &checked {
+            Ok(Some(_)) => Outcome::Succeeded,
+            Ok(None) => Outcome::Failed,
+            Err(_) => Outcome::Void,
+        };
+        // The attempt was counted as a failure when it was taken: if Redis misses the outcome,
+        // nothing is let through, a success merely stays counted. So the answer does not wait
+        // on it being recorded.
+        if let Err(e) = self.throttle.settle(attempt, outcome).await {
+            tracing::warn!(error = %e, ?outcome, "the login's outcome was not recorded");
+        }
+        let Some(credential) = checked? else {
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttle.forgive(&login.email).await?;
         let refresh = RefreshToken::generate();
         self.refresh_tokens
             .start_family(
@@ -104,6 +116,18 @@ impl Accounts {
             )
             .await?;
         self.session(credential.user_id, &credential.region, refresh)
+    }
+
+    /// The account of `email`, if there is one and `password` is its password.
+    async fn check_password(
+        &self,
+        email: &str,
+        password: SecretString,
+    ) -> Result<Option<StoredCredential>, AuthError> {
+        let stored = self.credentials.find_by_email(email).await?;
+        let hash = stored.as_ref().map(|c| c.password_hash.clone());
+        let verified = self.passwords.verify(password, hash).await?;
+        Ok(stored.filter(|_| verified))
     }
 
     /// Spends `token` and issues the next one in its family. A spent token presented again

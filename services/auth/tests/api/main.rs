@@ -3,3 +3,5 @@
 mod grpc;
 mod helpers;
 mod lifecycle;
+mod redis_recorder;
+mod throttle;
