@@ -32,6 +32,7 @@ pub fn router(state: AppState, http: &HttpSettings, uploads: &UploadSettings) ->
         .route("/v1/media/{id}/{variant}", get(media::content))
         .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/openapi.json", get(docs::openapi))
+        .merge(docs::reference())
         .layer(
             ServiceBuilder::new()
                 .layer(TimeoutLayer::with_status_code(

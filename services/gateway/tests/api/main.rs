@@ -6,6 +6,7 @@
 mod auth_flow;
 mod binary;
 mod deadlines;
+mod docs_page;
 mod helpers;
 mod http_behaviour;
 mod media;
