@@ -1,14 +1,10 @@
 //! Builds the gateway from its settings and binds its listeners before returning.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use platform_runtime::{Readiness, ServiceHost, bind, serve_http};
 
-use crate::controller::media::MediaLinks;
-use crate::data::{AuthClient, JwksCache, MediaClient, UserClient};
-use crate::service::TokenVerifier;
-use crate::{AppState, Settings, routes};
+use crate::{AppState, Settings, openapi, routes};
 
 pub struct App {
     host: ServiceHost,
@@ -18,45 +14,29 @@ pub struct App {
 impl App {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let readiness = Readiness::new();
-        let auth = AuthClient::new(platform_grpc::connect(&settings.auth)?);
-        let users = UserClient::new(platform_grpc::connect(&settings.users)?);
-        let media = MediaClient::new(
-            platform_grpc::connect(&settings.media)?,
-            settings.media.request_timeout,
-            settings.uploads.timeout,
-        );
+        let document = openapi::document(&settings.regions);
+        let state = AppState::new(&settings, &document)?;
         // Every upstream only degrades the gateway: without one, only its routes fail (503
         // or 504 in the error format), and every replica sees the same upstream. Taking the
         // gateways out of the ingress would turn one service's outage into the whole API's.
         {
-            let auth = auth.clone();
+            let auth = state.auth.clone();
             readiness.add_degrading_check("auth", move || {
                 let auth = auth.clone();
                 async move { auth.check().await }
             });
-            let users = users.clone();
+            let users = state.users.clone();
             readiness.add_degrading_check("user", move || {
                 let users = users.clone();
                 async move { users.check().await }
             });
-            let media = media.clone();
+            let media = state.media.clone();
             readiness.add_degrading_check("media", move || {
                 let media = media.clone();
                 async move { media.check().await }
             });
         }
-        let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
-        let state = AppState {
-            verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
-            auth,
-            users,
-            media,
-            links: MediaLinks::new(&settings.public_url),
-            max_upload_bytes: settings.uploads.max_bytes,
-            jwks,
-            trust_forwarded_for: settings.http.trust_forwarded_for,
-        };
-        let router = routes::router(state, &settings.http, &settings.uploads);
+        let router = routes::router(state, &settings, &document);
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
         let listener = bind(settings.http_addr, "the HTTP port").await?;

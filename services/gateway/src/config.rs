@@ -25,6 +25,7 @@
 //! | `GATEWAY_MAX_CONCURRENT_REQUESTS` | `1024` | requests in progress; more are shed with 503 |
 //! | `GATEWAY_CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated origins, or `*` |
 //! | `GATEWAY_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (behind an ingress) |
+//! | `AUTH_REGIONS` | `eu,us` | the regions a registration may name (auth's own list: the same variable), listed in the OpenAPI document |
 //! | `AUTH_ISSUER` | `platform-auth` | required `iss` of access tokens |
 //! | `AUTH_AUDIENCE` | `platform` | required `aud` of access tokens |
 //! | `GATEWAY_JWKS_REFRESH_INTERVAL` | `5m` | age after which the cached JWKS is fetched again |
@@ -49,6 +50,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub uploads: UploadSettings,
     pub tokens: TokenSettings,
+    /// The regions a registration may name (`AUTH_REGIONS`, auth's own list).
+    pub regions: Vec<String>,
     /// Prefixed to the links the API hands out (`{public_url}/v1/media/{id}/{variant}`);
     /// empty for relative links. Never ends with `/`.
     pub public_url: String,
@@ -120,6 +123,7 @@ impl Settings {
                 timeout: env.duration_or("MEDIA_UPLOAD_TIMEOUT", Duration::from_secs(60))?,
             },
             public_url: public_url(env.raw("GATEWAY_PUBLIC_URL").unwrap_or_default())?,
+            regions: env.list_or("AUTH_REGIONS", &["eu", "us"]),
             tokens: TokenSettings {
                 issuer: env.or("AUTH_ISSUER", "platform-auth".to_owned())?,
                 audience: env.or("AUTH_AUDIENCE", "platform".to_owned())?,

@@ -74,6 +74,15 @@ impl ApiError {
         }
     }
 
+    /// 400 `INVALID_INPUT` naming every bad field.
+    pub fn invalid_input(errors: Vec<FieldError>) -> Self {
+        let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let detail = format!("invalid fields: {}", names.join(", "));
+        let mut error = Self::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", detail);
+        error.errors = errors;
+        error
+    }
+
     pub fn unauthorized(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", detail)
     }

@@ -1,9 +1,9 @@
-//! Extractors: JSON bodies whose rejections are problems, image uploads checked at the door,
+//! Extractors: JSON bodies and path parameters held to the public contract, image uploads checked at the door,
 //! the authenticated caller, and the client's address.
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::{Bytes, BytesMut};
@@ -11,42 +11,101 @@ use futures::stream::{self, BoxStream, StreamExt as _};
 use platform_mime::{ACCEPTED_IMAGE_TYPES, SNIFF_LEN};
 use serde::de::DeserializeOwned;
 
+use crate::error::FieldError;
 use crate::service::Principal;
 use crate::{ApiError, AppState};
 
-/// `axum::Json`, except that a rejection is a problem+json naming what was wrong.
+/// A JSON body that keeps the public contract: `Content-Type: application/json` (else 415),
+/// within the body limit (else 413), well-formed (else 400 `MALFORMED_JSON`), and valid
+/// against its schema in the OpenAPI document (else 400 `INVALID_INPUT` with every bad
+/// field named). `T`'s schema name is the one the document lists (see [`crate::contract`]).
 pub struct ValidJson<T>(pub T);
 
-impl<S, T> FromRequest<S> for ValidJson<T>
+impl<T> FromRequest<AppState> for ValidJson<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + utoipa::ToSchema,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::unsupported_media_type(
+                "send the body as JSON, with Content-Type: application/json",
+            ));
+        }
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::from_status(rejection.status()))?;
+        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "MALFORMED_JSON",
+                format!("the body is not valid JSON: {e}"),
+            )
+        })?;
+        let schema = T::name();
+        match state.contract.violations(&schema, &value) {
+            Some(errors) if errors.is_empty() => {}
+            Some(errors) => return Err(ApiError::invalid_input(errors)),
+            None => {
+                return Err(ApiError::internal(format!(
+                    "{schema} is no request body of the OpenAPI document"
+                )));
+            }
+        }
+        // The schema allows exactly what `T` reads, so this fails only if they disagree.
+        serde_json::from_value(value)
+            .map(Self)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", e.to_string()))
+    }
+}
+
+/// `application/json`, or another `application/…+json` type, with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// `axum::extract::Path`, except that a parameter holding a control character (a `%00` in
+/// the URL, say) is a 400 naming it, before anything upstream sees it.
+pub struct ValidPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ValidPath<T>
+where
+    T: DeserializeOwned + Send,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => {
-                use axum::extract::rejection::JsonRejection;
-                let (status, code) = match &rejection {
-                    // Well-formed JSON of the wrong shape (a missing or unknown field, a wrong
-                    // type): axum says 422, the API contract says 400.
-                    JsonRejection::JsonDataError(_) => (StatusCode::BAD_REQUEST, "INVALID_INPUT"),
-                    JsonRejection::JsonSyntaxError(_) => {
-                        (StatusCode::BAD_REQUEST, "MALFORMED_JSON")
-                    }
-                    other => match other.status() {
-                        StatusCode::PAYLOAD_TOO_LARGE => (other.status(), "PAYLOAD_TOO_LARGE"),
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                            (other.status(), "UNSUPPORTED_MEDIA_TYPE")
-                        }
-                        status => (status, "MALFORMED_JSON"),
-                    },
-                };
-                Err(ApiError::new(status, code, rejection.body_text()))
-            }
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let invalid =
+            |detail: String| ApiError::new(StatusCode::BAD_REQUEST, "INVALID_INPUT", detail);
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| invalid(rejection.body_text()))?;
+        let errors: Vec<FieldError> = raw
+            .iter()
+            .filter(|(_, value)| value.chars().any(char::is_control))
+            .map(|(name, _)| FieldError {
+                field: name.to_owned(),
+                detail: "must not contain control characters".into(),
+            })
+            .collect();
+        if !errors.is_empty() {
+            return Err(ApiError::invalid_input(errors));
         }
+        let Path(value) = Path::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|rejection| invalid(rejection.body_text()))?;
+        Ok(Self(value))
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod app;
 pub mod config;
+pub mod contract;
 pub mod controller;
 pub mod data;
 mod error;

@@ -1,9 +1,11 @@
 //! The route table and the middleware stack. No logic here.
+//!
+//! Every public route is listed once, in [`api`], with `utoipa-axum`'s `routes!`: the same
+//! list builds the router and the OpenAPI document, so a route cannot exist undocumented.
 
 use axum::Router;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::routing::{get, post, put};
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -11,42 +13,59 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::config::{HttpSettings, UploadSettings};
+use crate::config::Settings;
 use crate::controller::{auth, docs, media, not_found, users};
-use crate::{AppState, middleware};
+use crate::{AppState, middleware, openapi};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn router(state: AppState, http: &HttpSettings, uploads: &UploadSettings) -> Router {
-    // Everything but uploads: small JSON bodies, answered within the request timeout.
-    let api = Router::new()
-        .route("/v1/auth/register", post(auth::register))
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/auth/refresh", post(auth::refresh))
-        .route("/v1/auth/logout", post(auth::logout))
-        .route("/v1/users/me", get(users::me).patch(users::update_me))
-        .route("/v1/users/me/avatar", put(users::set_avatar))
-        .route("/v1/users/{id}", get(users::get))
-        .route("/v1/media/{id}", get(media::get))
-        .route("/v1/media/{id}/{variant}", get(media::content))
-        .route("/.well-known/jwks.json", get(auth::jwks))
-        .route("/openapi.json", get(docs::openapi))
-        .merge(docs::reference())
-        .layer(
-            ServiceBuilder::new()
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    http.request_timeout,
-                ))
-                .layer(RequestBodyLimitLayer::new(http.max_body_bytes)),
-        );
-    // Uploads stream large bodies: the `ImageUpload` extractor enforces their own limit as
-    // they arrive, and they get the upload deadline.
-    let upload = Router::new().route("/v1/media", post(media::upload)).layer(
-        TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, uploads.timeout),
+/// The public API: every route with its handler and its OpenAPI description. Handlers of one
+/// path share a `routes!`.
+pub fn api() -> OpenApiRouter<AppState> {
+    // Everything but uploads: small JSON bodies, answered within the request timeout (the
+    // layers are added by `router`, per group).
+    OpenApiRouter::new()
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::jwks))
+        .routes(routes!(users::me, users::update_me))
+        .routes(routes!(users::set_avatar))
+        .routes(routes!(users::get))
+        .routes(routes!(media::get))
+        .routes(routes!(media::content))
+}
+
+/// Uploads stream large bodies: the `ImageUpload` extractor enforces their own limit as they
+/// arrive, and they get the upload deadline instead of the request timeout.
+pub fn uploads() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(media::upload))
+}
+
+/// The whole gateway: the API, its `document` at `/openapi.json`, the reference pages, and
+/// the middleware stack.
+pub fn router(state: AppState, settings: &Settings, document: &utoipa::openapi::OpenApi) -> Router {
+    let http = &settings.http;
+    let api = api().layer(
+        ServiceBuilder::new()
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::GATEWAY_TIMEOUT,
+                http.request_timeout,
+            ))
+            .layer(RequestBodyLimitLayer::new(http.max_body_bytes)),
     );
-    api.merge(upload)
+    let uploads = uploads().layer(TimeoutLayer::with_status_code(
+        StatusCode::GATEWAY_TIMEOUT,
+        settings.uploads.timeout,
+    ));
+    let (routes, _) = api.merge(uploads).split_for_parts();
+    routes
+        .route("/openapi.json", openapi::serve(document))
+        .merge(docs::reference())
         .fallback(not_found)
         .with_state(state)
         // Outermost first: request id → trace → context and problem mapping → metrics →

@@ -2,6 +2,10 @@
 
 use std::sync::Arc;
 
+use utoipa::openapi::OpenApi;
+
+use crate::Settings;
+use crate::contract::RequestSchemas;
 use crate::controller::media::MediaLinks;
 use crate::data::{AuthClient, JwksCache, MediaClient, UserClient};
 use crate::service::TokenVerifier;
@@ -17,6 +21,32 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     pub jwks: Arc<JwksCache>,
     pub verifier: Arc<TokenVerifier>,
+    /// The request bodies' schemas, from the OpenAPI document (see `contract`).
+    pub contract: Arc<RequestSchemas>,
     /// Take the client address from `X-Forwarded-For` (set only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+}
+
+impl AppState {
+    /// The clients, caches and checks the handlers share, from the settings; nothing is
+    /// contacted yet. `document` is the OpenAPI document the request bodies are held to.
+    pub fn new(settings: &Settings, document: &OpenApi) -> anyhow::Result<Self> {
+        let auth = AuthClient::new(platform_grpc::connect(&settings.auth)?);
+        let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
+        Ok(Self {
+            verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
+            auth,
+            users: UserClient::new(platform_grpc::connect(&settings.users)?),
+            media: MediaClient::new(
+                platform_grpc::connect(&settings.media)?,
+                settings.media.request_timeout,
+                settings.uploads.timeout,
+            ),
+            links: MediaLinks::new(&settings.public_url),
+            max_upload_bytes: settings.uploads.max_bytes,
+            jwks,
+            trust_forwarded_for: settings.http.trust_forwarded_for,
+            contract: Arc::new(RequestSchemas::compile(document)?),
+        })
+    }
 }

@@ -13,28 +13,45 @@ use crate::error::Problem;
 use crate::extract::{ClientAddress, ValidJson};
 use crate::{ApiError, AppState};
 
-/// Missing fields are read as empty so that validation can name every bad field at once.
+/// A new account. The constraints are auth's (see its `controller/validation.rs`); the
+/// gateway checks them against this schema first, and schemathesis in CI checks both agree.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(default)]
-#[derive(Default)]
+#[serde(deny_unknown_fields)]
 pub struct RegisterBody {
+    /// Trimmed and lowercased before it is stored or compared (the one normalisation of
+    /// emails; nothing else, such as dots or `+tags`, is rewritten).
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    #[schema(min_length = 8, max_length = 128)]
     pub password: String,
+    /// Trimmed; it must contain a visible character.
+    #[schema(min_length = 1, max_length = 64)]
     pub display_name: String,
-    /// A configured region, e.g. `eu` or `us`; the user's data lives there.
+    /// A configured region (`AUTH_REGIONS`); the user's data lives there.
     pub region: String,
 }
 
+/// An email and a password. Any mismatch is the same 401, so nothing is checked here beyond
+/// the bounds of what could ever match.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginBody {
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(max_length = 128)]
     pub password: String,
 }
 
+/// A refresh token, as a token pair gave it.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefreshBody {
+    #[schema(max_length = 64)]
     pub refresh_token: String,
 }
+
+/// Token answers must not be kept by any cache (RFC 6749 §5.1).
+const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
 
 /// A new session: a short-lived access token and a single-use refresh token.
 #[derive(Debug, Serialize, ToSchema)]
@@ -61,9 +78,14 @@ impl From<pb::TokenPair> for TokenResponse {
 }
 
 /// Register a new account and open its first session.
-#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = RegisterBody,
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", operation_id = "register", request_body = RegisterBody,
     responses(
-        (status = 201, body = TokenResponse),
+        (status = 201, body = TokenResponse, headers(("cache-control" = String, description = "`no-store`: tokens are never cached")),
+            links(
+                ("login" = (operation_id = "login", request_body = json!({"email": "$request.body#/email", "password": "$request.body#/password"}))),
+                ("profile" = (operation_id = "get_user", parameters(("id" = "$response.body#/user_id")))),
+                ("refresh" = (operation_id = "refresh", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
         (status = 400, description = "invalid input; `errors` names each bad field", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the email is taken", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -84,22 +106,32 @@ pub async fn register(
     let tokens = response
         .tokens
         .ok_or_else(|| ApiError::internal("auth registered without returning tokens"))?;
-    Ok((StatusCode::CREATED, Json(TokenResponse::from(tokens))))
+    Ok((
+        StatusCode::CREATED,
+        NO_STORE,
+        Json(TokenResponse::from(tokens)),
+    ))
 }
 
 /// Sign in with email and password.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginBody,
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", operation_id = "login", request_body = LoginBody,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, headers(("cache-control" = String, description = "`no-store`: tokens are never cached")),
+            links(
+                ("refresh" = (operation_id = "refresh", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("profile" = (operation_id = "get_user", parameters(("id" = "$response.body#/user_id")))),
+            )),
         (status = 401, description = "unknown email or wrong password (one answer for both)", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "too many failed attempts; see Retry-After", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "too many failed attempts (`TOO_MANY_ATTEMPTS`) or requests (`RATE_LIMITED`); retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
+            headers(("retry-after" = u32, description = "seconds to wait before retrying"))),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(client_address): ClientAddress,
     ValidJson(body): ValidJson<LoginBody>,
-) -> Result<Json<TokenResponse>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let pair = state
         .auth
         .login(pb::LoginRequest {
@@ -108,25 +140,30 @@ pub async fn login(
             client_address,
         })
         .await?;
-    Ok(Json(pair.into()))
+    Ok((NO_STORE, Json(TokenResponse::from(pair))))
 }
 
 /// Exchange a refresh token for a new pair; the presented token is spent.
-#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", operation_id = "refresh", request_body = RefreshBody,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, body = TokenResponse, headers(("cache-control" = String, description = "`no-store`: tokens are never cached")),
+            links(
+                ("refresh" = (operation_id = "refresh", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+                ("logout" = (operation_id = "logout", request_body = json!({"refresh_token": "$response.body#/refresh_token"}))),
+            )),
         (status = 401, description = "invalid, expired, spent or revoked; reusing a spent token revokes its session", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn refresh(
     State(state): State<AppState>,
     ValidJson(body): ValidJson<RefreshBody>,
-) -> Result<Json<TokenResponse>, ApiError> {
-    Ok(Json(state.auth.refresh(body.refresh_token).await?.into()))
+) -> Result<impl IntoResponse, ApiError> {
+    let pair = state.auth.refresh(body.refresh_token).await?;
+    Ok((NO_STORE, Json(TokenResponse::from(pair))))
 }
 
 /// End the session a refresh token belongs to.
-#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshBody,
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", operation_id = "logout", request_body = RefreshBody,
     responses((status = 204, description = "the session is over (also for unknown tokens)")))]
 #[tracing::instrument(skip_all)]
 pub async fn logout(
@@ -138,8 +175,8 @@ pub async fn logout(
 }
 
 /// The public keys that verify access tokens: the current and the previous one.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth",
-    responses((status = 200, body = JwkSet)))]
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "auth", operation_id = "jwks",
+    responses((status = 200, body = JwkSet, headers(("cache-control" = String, description = "`public, max-age=300`")))))]
 pub async fn jwks(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let document = state.jwks.document().await?;
     Ok((

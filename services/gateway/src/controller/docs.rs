@@ -1,19 +1,15 @@
-//! The API's description: `/openapi.json`, and `/docs`, an interactive reference (Swagger UI)
-//! that reads it. `GET /` sends a browser to the reference.
+//! `/docs`: an interactive reference (Swagger UI) that reads the gateway's `/openapi.json`
+//! (served by `openapi::serve`). `GET /` sends a browser to the reference.
 //!
 //! Swagger UI's files are compiled into the binary (`utoipa-swagger-ui`'s `vendored`
 //! feature), so the pages load nothing from outside the gateway: no CDN, no web fonts, and
 //! no validator badge from validator.swagger.io.
 
-use axum::Json;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{Redirect, Response};
 use axum::routing::get;
-use utoipa::OpenApi as _;
 use utoipa_swagger_ui::{Config, SwaggerUi};
-
-use crate::openapi::ApiDoc;
 
 /// Where the reference lives; `/docs` itself redirects here.
 const DOCS: &str = "/docs/";
@@ -28,10 +24,6 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
      connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
-
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
-}
 
 /// `/docs/` (Swagger UI, `/docs` redirecting to it) and `GET /` redirecting to it.
 pub fn reference<S: Clone + Send + Sync + 'static>() -> Router<S> {

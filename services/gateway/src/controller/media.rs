@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform_proto::media::v1 as pb;
@@ -13,7 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::Problem;
-use crate::extract::{AuthUser, ImageUpload};
+use crate::extract::{AuthUser, ImageUpload, ValidPath};
 use crate::{ApiError, AppState};
 
 /// A variant's bytes never change (a new image is a new media), so caches may keep them.
@@ -136,11 +136,15 @@ pub struct UploadAccepted {
 }
 
 /// Upload an image; it is processed in the background (poll `GET /v1/media/{id}`).
-#[utoipa::path(post, path = "/v1/media", tag = "media", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/media", tag = "media", operation_id = "upload_media", security(("bearer" = [])),
     request_body(description = "the image's bytes, streamed; `Content-Type` names its type",
         content(("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif"))),
     responses(
-        (status = 202, body = UploadAccepted, headers(("location" = String, description = "the media's URL"))),
+        (status = 202, body = UploadAccepted, headers(("location" = String, description = "the media's URL")),
+            links(
+                ("media" = (operation_id = "get_media", parameters(("id" = "$response.body#/id")))),
+                ("original" = (operation_id = "get_media_content", parameters(("id" = "$response.body#/id"), ("variant" = "original")))),
+            )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "larger than the upload limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not an accepted image type, or the bytes are not the declared type", body = Problem, content_type = "application/problem+json"),
@@ -170,10 +174,14 @@ pub async fn upload(
 }
 
 /// An image's processing state and, once ready, its variants.
-#[utoipa::path(get, path = "/v1/media/{id}", tag = "media", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/media/{id}", tag = "media", operation_id = "get_media", security(("bearer" = [])),
     params(("id" = String, Path, description = "a media id, from the upload")),
     responses(
-        (status = 200, body = Media),
+        (status = 200, body = Media,
+            links(
+                ("original" = (operation_id = "get_media_content", parameters(("id" = "$response.body#/id"), ("variant" = "original")))),
+                ("avatar" = (operation_id = "set_avatar", request_body = json!({"media_id": "$response.body#/id"}))),
+            )),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -181,20 +189,21 @@ pub async fn upload(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(_): AuthUser,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> Result<Json<Media>, ApiError> {
     Ok(Json(Media::new(state.media.get(&id).await?, &state.links)))
 }
 
 /// One variant's bytes. Public, so a CDN can cache them; they never change.
-#[utoipa::path(get, path = "/v1/media/{id}/{variant}", tag = "media",
+#[utoipa::path(get, path = "/v1/media/{id}/{variant}", tag = "media", operation_id = "get_media_content",
     params(
         ("id" = String, Path, description = "a media id"),
         ("variant" = String, Path, description = "`original` or a size name from the media's `variants`"),
         ("if-none-match" = Option<String>, Header, description = "an ETag from an earlier answer"),
     ),
     responses(
-        (status = 200, description = "the image's bytes", content_type = "image/jpeg", body = Vec<u8>,
+        (status = 200, description = "the image's bytes, in the type it was stored as",
+            content(("image/jpeg"), ("image/png"), ("image/webp"), ("image/gif")),
             headers(("etag" = String), ("cache-control" = String))),
         (status = 304, description = "the ETag matches; no body", headers(("etag" = String))),
         (status = 404, description = "no such media or variant, or the media is not ready", body = Problem, content_type = "application/problem+json"),
@@ -202,7 +211,7 @@ pub async fn get(
 #[tracing::instrument(skip_all)]
 pub async fn content(
     State(state): State<AppState>,
-    Path((id, variant)): Path<(String, String)>,
+    ValidPath((id, variant)): ValidPath<(String, String)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Opening the content gives the ETag; a 304 drops the stream unread.

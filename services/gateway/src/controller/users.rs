@@ -1,7 +1,7 @@
 //! `/v1/users/*`: the caller's own profile and avatar, and other users' public profiles.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use platform_proto::user::v1 as pb;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::controller::media::{ImageVariant, MediaLinks};
 use crate::error::Problem;
-use crate::extract::{AuthUser, ValidJson};
+use crate::extract::{AuthUser, ValidJson, ValidPath};
 use crate::{ApiError, AppState};
 
 /// The caller's own profile.
@@ -65,6 +65,7 @@ impl Avatar {
 #[serde(deny_unknown_fields)]
 pub struct AvatarChoice {
     /// A ready image of the caller's own, from `POST /v1/media`.
+    #[schema(min_length = 1, max_length = 64)]
     pub media_id: String,
 }
 
@@ -72,7 +73,11 @@ pub struct AvatarChoice {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
+    /// Trimmed; it must contain a visible character.
+    #[schema(min_length = 1, max_length = 64)]
     pub display_name: Option<String>,
+    /// May span lines.
+    #[schema(max_length = 500)]
     pub bio: Option<String>,
 }
 
@@ -126,9 +131,10 @@ impl PublicProfile {
 }
 
 /// The caller's profile.
-#[utoipa::path(get, path = "/v1/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users/me", tag = "users", operation_id = "get_me", security(("bearer" = [])),
     responses(
-        (status = 200, body = Profile),
+        (status = 200, body = Profile,
+            links(("public_profile" = (operation_id = "get_user", parameters(("id" = "$response.body#/id")))))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
@@ -141,7 +147,7 @@ pub async fn me(
 }
 
 /// Change the caller's display name or bio.
-#[utoipa::path(patch, path = "/v1/users/me", tag = "users", security(("bearer" = [])), request_body = ProfilePatch,
+#[utoipa::path(patch, path = "/v1/users/me", tag = "users", operation_id = "update_me", security(("bearer" = [])), request_body = ProfilePatch,
     responses(
         (status = 200, body = Profile),
         (status = 400, description = "a field is invalid; `errors` names it", body = Problem, content_type = "application/problem+json"),
@@ -163,7 +169,7 @@ pub async fn update_me(
 }
 
 /// Make one of the caller's ready images their avatar.
-#[utoipa::path(put, path = "/v1/users/me/avatar", tag = "users", security(("bearer" = [])), request_body = AvatarChoice,
+#[utoipa::path(put, path = "/v1/users/me/avatar", tag = "users", operation_id = "set_avatar", security(("bearer" = [])), request_body = AvatarChoice,
     responses(
         (status = 200, body = Profile),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -186,7 +192,7 @@ pub async fn set_avatar(
 }
 
 /// Another user's public profile.
-#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", operation_id = "get_user", security(("bearer" = [])),
     params(("id" = String, Path, description = "a user id, e.g. `eu_0192f4c1…`")),
     responses(
         (status = 200, body = PublicProfile),
@@ -197,7 +203,7 @@ pub async fn set_avatar(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(_): AuthUser,
-    Path(id): Path<String>,
+    ValidPath(id): ValidPath<String>,
 ) -> Result<Json<PublicProfile>, ApiError> {
     Ok(Json(PublicProfile::new(
         state.users.get(&id).await?,

@@ -5,6 +5,7 @@
 
 mod auth_flow;
 mod binary;
+mod contract;
 mod deadlines;
 mod docs_page;
 mod helpers;

@@ -1,7 +1,6 @@
 //! Access tokens: verifiable by anyone from the JWKS alone, and refused at the gateway when
 //! forged, expired, aimed elsewhere or signed by a key that is not (or no longer) published.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -11,10 +10,7 @@ use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use gateway_service::AppState;
-use gateway_service::controller::media::MediaLinks;
-use gateway_service::data::{AuthClient, JwksCache, MediaClient, UserClient};
 use gateway_service::extract::AuthUser;
-use gateway_service::service::TokenVerifier;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm as _, AlgorithmExt as _, TimeOptions, UntrustedToken};
@@ -31,24 +27,8 @@ async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
 /// A router with one protected route, verifying against the auth service at `auth_addr`.
 fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
     let settings = gateway_service::Settings::for_tests(auth_addr, auth_addr);
-    let auth = AuthClient::new(platform_grpc::connect(&settings.auth).unwrap());
-    let users = UserClient::new(platform_grpc::connect(&settings.users).unwrap());
-    let media = MediaClient::new(
-        platform_grpc::connect(&settings.media).unwrap(),
-        settings.media.request_timeout,
-        settings.uploads.timeout,
-    );
-    let jwks = Arc::new(JwksCache::new(auth.clone(), &settings.tokens));
-    let state = AppState {
-        verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
-        auth,
-        users,
-        media,
-        links: MediaLinks::new(&settings.public_url),
-        max_upload_bytes: settings.uploads.max_bytes,
-        jwks,
-        trust_forwarded_for: false,
-    };
+    let document = gateway_service::openapi::document(&settings.regions);
+    let state = AppState::new(&settings, &document).unwrap();
     Router::new()
         .route(
             "/whoami",

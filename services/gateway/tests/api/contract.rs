@@ -1,0 +1,176 @@
+//! The public contract holds against anyone: what the document allows, the gateway accepts;
+//! what the gateway refuses, the document refuses too, and says so; nothing a client sends
+//! reaches a database as a control character.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+/// The schema of a JSON request body of `method path` in the served document, with the
+/// document's components so its references resolve.
+fn body_schema(doc: &Value, method: &str, path: &str) -> jsonschema::Validator {
+    let reference =
+        &doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+    let root = json!({ "$ref": reference, "components": doc["components"] });
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn control_characters_in_a_field_or_a_path_segment_are_a_400_naming_it() {
+    let app = spawn_app().await;
+    // Each of these reached Postgres, which refused the NUL, and the client got a 500.
+    let login = app
+        .post(
+            "/v1/auth/login",
+            json!({"email": "a\u{0}@example.com", "password": "x"}),
+        )
+        .await;
+    let body = assert_problem(login, 400, "INVALID_INPUT").await;
+    assert_eq!(body["errors"][0]["field"], "email", "{body}");
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "must not contain control characters"
+    );
+
+    let tokens = app.register_with_profile("eu").await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let patch = app
+        .client
+        .patch(format!("{}/v1/users/me", app.base))
+        .bearer_auth(token)
+        .json(&json!({"bio": "line one\nline two\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(patch, 400, "INVALID_INPUT").await;
+    assert_eq!(body["errors"][0]["field"], "bio", "{body}");
+
+    // A bio may span lines: line breaks and tabs are not refused there.
+    let patch = app
+        .client
+        .patch(format!("{}/v1/users/me", app.base))
+        .bearer_auth(token)
+        .json(&json!({"bio": "line one\n\tline two"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+
+    // Without any login: the variant route is public.
+    let content = app
+        .get("/v1/media/0192f4c1-0000-7000-8000-000000000000/%00")
+        .await;
+    let body = assert_problem(content, 400, "INVALID_INPUT").await;
+    assert_eq!(body["errors"][0]["field"], "variant", "{body}");
+}
+
+#[tokio::test]
+async fn every_status_a_json_route_gives_for_a_bad_body_is_in_the_document() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+    for path in [
+        "/v1/auth/register",
+        "/v1/auth/login",
+        "/v1/auth/refresh",
+        "/v1/auth/logout",
+    ] {
+        // No content type: 415, as the document says.
+        let response = app
+            .client
+            .post(format!("{}{path}", app.base))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+        // A body of the wrong shape: 400, as the document says.
+        let response = app.post(path, json!({"unexpected": 1})).await;
+        let body = assert_problem(response, 400, "INVALID_INPUT").await;
+        assert!(
+            body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["field"] == "unexpected"),
+            "{path}: an unknown field is named: {body}"
+        );
+        let responses = &doc["paths"][path]["post"]["responses"];
+        for status in ["400", "413", "415", "429", "503", "504"] {
+            assert!(responses[status].is_object(), "{path} declares {status}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_the_server_refuses_the_document_refuses_too() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
+
+    let register = body_schema(&doc, "post", "/v1/auth/register");
+    let refused = app.post("/v1/auth/register", json!({})).await;
+    let body = assert_problem(refused, 400, "INVALID_INPUT").await;
+    let named: Vec<&str> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(named, ["email", "password", "display_name", "region"]);
+    assert!(!register.is_valid(&json!({})), "the document requires them");
+
+    // The regions are the configured ones.
+    let region = &doc["components"]["schemas"]["RegisterBody"]["properties"]["region"];
+    assert_eq!(region["enum"], json!(["eu", "us"]));
+    let elsewhere = json!({"email": "a@example.com", "password": "long enough", "display_name": "A", "region": "mars"});
+    assert!(!register.is_valid(&elsewhere));
+    let refused = app.post("/v1/auth/register", elsewhere).await;
+    assert_problem(refused, 400, "INVALID_INPUT").await;
+
+    let avatar = body_schema(&doc, "put", "/v1/users/me/avatar");
+    assert!(!avatar.is_valid(&json!({"media_id": ""})));
+    let (_, _, tokens) = app.register("eu").await;
+    let refused = app
+        .client
+        .put(format!("{}/v1/users/me/avatar", app.base))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .json(&json!({"media_id": ""}))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, 400, "INVALID_INPUT").await;
+
+    // And what it allows, it accepts.
+    let fine = json!({"email": "Ada@Example.com", "password": "long enough", "display_name": " Ada ", "region": "us"});
+    assert!(register.is_valid(&fine));
+    assert_eq!(app.post("/v1/auth/register", fine).await.status(), 201);
+}
+
+#[tokio::test]
+async fn token_answers_are_never_cached() {
+    let app = spawn_app().await;
+    let (email, password, _) = {
+        let email = format!("{}@example.com", platform_testkit::unique("nostore"));
+        let response = app
+            .post(
+                "/v1/auth/register",
+                json!({"email": email, "password": "correct horse battery", "display_name": "N", "region": "eu"}),
+            )
+            .await;
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        (email, "correct horse battery", response)
+    };
+    let login = app.login(&email, password).await;
+    assert_eq!(login.headers()["cache-control"], "no-store");
+    let tokens: Value = login.json().await.unwrap();
+    let refreshed = app
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": tokens["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(refreshed.status(), 200);
+    assert_eq!(refreshed.headers()["cache-control"], "no-store");
+}
