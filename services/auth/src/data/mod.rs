@@ -6,6 +6,7 @@ mod lua;
 mod migrations;
 mod refresh_tokens;
 mod throttle;
+mod waiters;
 
 pub use credentials::{Credentials, NewCredential, StoredCredential};
 pub use migrations::{MIGRATOR, migrate};

@@ -18,6 +18,7 @@
 //! not get unlimited guesses by knocking Redis over.
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use platform_redis::redis::RedisError;
@@ -27,6 +28,7 @@ use sha2::{Digest as _, Sha256};
 use crate::AuthError;
 use crate::config::ThrottleSettings;
 use crate::data::lua::LuaScript;
+use crate::data::waiters::Waiters;
 
 /// The script that takes and settles attempts; `lua.rs` checks it uses only Redis 6.2.
 pub(super) static SCRIPT: LuaScript = LuaScript::new(include_str!("throttle.lua"));
@@ -35,7 +37,8 @@ pub(super) static SCRIPT: LuaScript = LuaScript::new(include_str!("throttle.lua"
 const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// How many such addresses an account keeps (the most recent), to bound its memory.
 const KNOWN_ADDRESSES_KEPT: u32 = 8;
-/// Polling for the outcome of attempts in flight: first and longest pause.
+/// Waiting for the outcome of attempts in flight on other replicas: first and longest pause
+/// between two looks (an outcome settled on this replica wakes its waiters at once).
 const BUSY_FIRST_PAUSE: Duration = Duration::from_millis(10);
 const BUSY_LONGEST_PAUSE: Duration = Duration::from_millis(200);
 
@@ -45,6 +48,8 @@ pub struct LoginThrottle {
     prefix: String,
     limits: ThrottleSettings,
     lease: Duration,
+    /// Attempts on this replica waiting for others in flight, per account + address.
+    waiters: Arc<Waiters>,
 }
 
 /// One attempt, taken from every bucket; hand it back to [`LoginThrottle::settle`].
@@ -76,6 +81,13 @@ enum Verdict {
 /// The script's keys, in the order `throttle.lua` documents.
 struct Keys([String; 7]);
 
+impl Attempt {
+    /// Account + address: the bucket parallel logins of one client wait on.
+    fn pair_key(&self) -> &str {
+        &self.keys.0[0]
+    }
+}
+
 impl From<RedisError> for AuthError {
     fn from(e: RedisError) -> Self {
         tracing::warn!(error = %e, "redis command failed");
@@ -103,6 +115,7 @@ impl LoginThrottle {
             prefix: prefix.to_owned(),
             limits,
             lease,
+            waiters: Arc::default(),
         }
     }
 
@@ -115,26 +128,31 @@ impl LoginThrottle {
             address_digest: hex_digest(address_bucket(address).as_bytes()),
             slowed: false,
         };
-        let started = Instant::now();
-        let mut pause = BUSY_FIRST_PAUSE;
+        let waiting = self.waiters.join(attempt.pair_key());
+        let (started, mut pause) = (Instant::now(), BUSY_FIRST_PAUSE);
         loop {
-            match self.take(&attempt).await? {
-                Verdict::Taken { slowed } => return Ok(Attempt { slowed, ..attempt }),
-                Verdict::Refused { retry_after } => {
-                    return Err(AuthError::Throttled { retry_after });
-                }
-                // In-flight attempts end within the lease: waiting longer means new ones keep
-                // coming, and this one may as well come back later.
-                Verdict::Busy if started.elapsed() > self.lease => {
-                    return Err(AuthError::Throttled {
-                        retry_after: Duration::from_secs(1),
-                    });
-                }
-                Verdict::Busy => {
-                    tokio::time::sleep(jittered(pause)).await;
+            let woken = waiting.wake_up();
+            let verdict = match self.take(&attempt).await {
+                Ok(Verdict::Busy) if started.elapsed() <= self.lease => {
+                    tokio::select! {
+                        () = woken => {}
+                        () = tokio::time::sleep(jittered(pause)) => {}
+                    }
                     pause = (pause * 2).min(BUSY_LONGEST_PAUSE);
+                    continue;
                 }
-            }
+                verdict => verdict,
+            };
+            waiting.leave(woken, pause > BUSY_FIRST_PAUSE).await;
+            return match verdict? {
+                Verdict::Taken { slowed } => Ok(Attempt { slowed, ..attempt }),
+                Verdict::Refused { retry_after } => Err(AuthError::Throttled { retry_after }),
+                // In-flight attempts end within the lease: still busy after it means new ones
+                // keep coming, and this one may as well come back later.
+                Verdict::Busy => Err(AuthError::Throttled {
+                    retry_after: Duration::from_secs(1),
+                }),
+            };
         }
     }
 
@@ -147,8 +165,8 @@ impl LoginThrottle {
         };
         let args = [
             "settle".to_owned(),
-            attempt.id,
-            attempt.address_digest,
+            attempt.id.clone(),
+            attempt.address_digest.clone(),
             outcome.to_owned(),
             u8::from(attempt.slowed).to_string(),
             millis(self.limits.account_slowdown_interval),
@@ -156,9 +174,9 @@ impl LoginThrottle {
             KNOWN_ADDRESSES_KEPT.to_string(),
         ];
         let mut conn = self.pool.get().await?;
-        SCRIPT
-            .eval::<i64>(&mut conn, &attempt.keys.0, &args)
-            .await?;
+        let settled = SCRIPT.eval::<i64>(&mut conn, &attempt.keys.0, &args).await;
+        self.waiters.wake_one(attempt.pair_key());
+        settled?;
         Ok(())
     }
 
