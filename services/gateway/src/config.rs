@@ -24,7 +24,19 @@
 //! | `GATEWAY_PUBLIC_URL` | empty (relative links) | the gateway's public origin, e.g. `https://api.example.com`, put in front of image links |
 //! | `GATEWAY_MAX_CONCURRENT_REQUESTS` | `1024` | requests in progress; more are shed with 503 |
 //! | `GATEWAY_CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated origins, or `*` |
-//! | `GATEWAY_TRUST_FORWARDED_FOR` | `false` | take the client address from `X-Forwarded-For` (behind an ingress) |
+//! | `GATEWAY_TRUSTED_PROXY_HOPS` | `0` | proxies in front of the gateway that append the address they saw to `X-Forwarded-For` (1 behind the shipped ingress); the client is that many entries from the right. 0: the TCP peer |
+//! | `GATEWAY_TRUST_FORWARDED_FOR` | none | removed (it trusted the last entry whatever the proxies); the start fails while it is set |
+//! | `GATEWAY_RATE_LIMIT_AUTH` | `600/1m` | per client, `/v1/auth/*`: a burst of 600, then 10/s |
+//! | `GATEWAY_RATE_LIMIT_READS` | `100/1s` | per client, every `GET` |
+//! | `GATEWAY_RATE_LIMIT_WRITES` | `20/1s` | per client, `PATCH`, `PUT`, `DELETE` and `POST` other than auth and uploads |
+//! | `GATEWAY_RATE_LIMIT_UPLOADS` | `60/1m` | per client, `POST /v1/media` |
+//! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the rate limits are counted, shared by every replica (and `REDIS_CONNECT_TIMEOUT`, `REDIS_COMMAND_TIMEOUT`, `REDIS_KEY_PREFIX` of `platform_redis`) |
+//!
+//! A client is the user of a valid bearer token, or else the client address. A quota is
+//! `N/window` (`600/1m`: a burst of 600, then one back every 100 ms); the limits are high
+//! enough that no real client meets them (the fault suite's load passes under them). The
+//! throughput benchmark raises `GATEWAY_RATE_LIMIT_READS` rather than turning limits off.
+//! Without Redis each replica limits on its own (see `platform_ratelimit`).
 //! | `AUTH_REGIONS` | `eu,us` | the regions a registration may name (auth's own list: the same variable), listed in the OpenAPI document |
 //! | `AUTH_ISSUER` | `platform-auth` | required `iss` of access tokens |
 //! | `AUTH_AUDIENCE` | `platform` | required `aud` of access tokens |
@@ -36,6 +48,8 @@ use std::time::Duration;
 
 use platform_config::{ConfigError, Env};
 use platform_grpc::GrpcClientSettings;
+use platform_ratelimit::Quota;
+use platform_redis::RedisSettings;
 use platform_runtime::RuntimeSettings;
 use platform_telemetry::TelemetrySettings;
 
@@ -49,6 +63,8 @@ pub struct Settings {
     pub media: GrpcClientSettings,
     pub http: HttpSettings,
     pub uploads: UploadSettings,
+    pub rate_limits: RateLimitSettings,
+    pub redis: RedisSettings,
     pub tokens: TokenSettings,
     /// The regions a registration may name (`AUTH_REGIONS`, auth's own list).
     pub regions: Vec<String>,
@@ -72,7 +88,17 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     pub max_concurrent_requests: usize,
     pub cors_allowed_origins: Vec<String>,
-    pub trust_forwarded_for: bool,
+    /// Proxies in front that append to `X-Forwarded-For`; 0 trusts none.
+    pub trusted_proxy_hops: usize,
+}
+
+/// The per-client quota of each class of route (see `rate_limit`).
+#[derive(Debug, Clone)]
+pub struct RateLimitSettings {
+    pub auth: Quota,
+    pub reads: Quota,
+    pub writes: Quota,
+    pub uploads: Quota,
 }
 
 /// What an access token must say to be accepted.
@@ -116,8 +142,15 @@ impl Settings {
                 max_body_bytes: env.or("GATEWAY_MAX_BODY_BYTES", 64 * 1024)?,
                 max_concurrent_requests,
                 cors_allowed_origins: env.list_or("GATEWAY_CORS_ALLOWED_ORIGINS", &[]),
-                trust_forwarded_for: env.flag_or("GATEWAY_TRUST_FORWARDED_FOR", false)?,
+                trusted_proxy_hops: trusted_proxy_hops(env)?,
             },
+            rate_limits: RateLimitSettings {
+                auth: env.or("GATEWAY_RATE_LIMIT_AUTH", Quota::per_minute(600))?,
+                reads: env.or("GATEWAY_RATE_LIMIT_READS", Quota::per_second(100))?,
+                writes: env.or("GATEWAY_RATE_LIMIT_WRITES", Quota::per_second(20))?,
+                uploads: env.or("GATEWAY_RATE_LIMIT_UPLOADS", Quota::per_minute(60))?,
+            },
+            redis: RedisSettings::from_env(env)?,
             uploads: UploadSettings {
                 max_bytes: max_upload_bytes,
                 timeout: env.duration_or("MEDIA_UPLOAD_TIMEOUT", Duration::from_secs(60))?,
@@ -143,6 +176,8 @@ impl Settings {
         settings.http_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         settings.auth = GrpcClientSettings::for_tests("auth", auth_addr);
         settings.users = GrpcClientSettings::for_tests("user", user_addr);
+        // Rate limits of their own: tests share one Redis and one client address.
+        settings.redis.key_prefix = test_key_prefix();
         settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
     }
 
@@ -151,6 +186,31 @@ impl Settings {
         self.media = GrpcClientSettings::for_tests("media", addr);
         self
     }
+}
+
+/// A Redis key prefix no other test process or test uses.
+fn test_key_prefix() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("test:{}:{nanos}:{n}:", std::process::id())
+}
+
+/// `GATEWAY_TRUSTED_PROXY_HOPS`, refusing the variable it replaced.
+fn trusted_proxy_hops(env: &Env) -> Result<usize, ConfigError> {
+    const REMOVED: &str = "GATEWAY_TRUST_FORWARDED_FOR";
+    if env.raw(REMOVED).is_some() {
+        return Err(ConfigError::invalid(
+            REMOVED,
+            "was removed: set GATEWAY_TRUSTED_PROXY_HOPS to the number of proxies in front of \
+             the gateway (1 behind the shipped ingress)",
+        ));
+    }
+    env.or("GATEWAY_TRUSTED_PROXY_HOPS", 0)
 }
 
 /// `GATEWAY_PUBLIC_URL`: empty, or an absolute `http(s)://host[:port][/path]`, kept without a
@@ -199,6 +259,20 @@ mod tests {
         let env = Env::from_pairs([("GATEWAY_PUBLIC_URL", "api.example.com")]);
         let err = Settings::from_env(&env).unwrap_err().to_string();
         assert!(err.contains("GATEWAY_PUBLIC_URL"), "{err}");
+    }
+
+    #[test]
+    fn the_removed_forwarded_for_flag_stops_the_start_naming_its_replacement() {
+        let env = Env::from_pairs([("GATEWAY_TRUST_FORWARDED_FOR", "true")]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("GATEWAY_TRUSTED_PROXY_HOPS"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_quota_names_the_variable() {
+        let env = Env::from_pairs([("GATEWAY_RATE_LIMIT_READS", "lots")]);
+        let err = Settings::from_env(&env).unwrap_err().to_string();
+        assert!(err.contains("GATEWAY_RATE_LIMIT_READS"), "{err}");
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! Extractors: JSON bodies and path parameters held to the public contract, image uploads checked at the door,
 //! the authenticated caller, and the client's address.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::{Bytes, BytesMut};
@@ -13,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::FieldError;
 use crate::service::Principal;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, rate_limit};
 
 /// A JSON body that keeps the public contract: `Content-Type: application/json` (else 415),
 /// within the body limit (else 413), well-formed (else 400 `MALFORMED_JSON`), and valid
@@ -198,6 +196,9 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if let Some(principal) = rate_limit::verified(&parts.extensions) {
+            return Ok(Self(principal));
+        }
         let token = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -213,7 +214,9 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// The client's network address, used for login throttling.
+/// The client's address (see [`rate_limit::client_address`]), used for login throttling:
+/// as the rate limiter settled it, or worked out here where no limiter ran.
+#[derive(Debug, Clone)]
 pub struct ClientAddress(pub String);
 
 impl FromRequestParts<AppState> for ClientAddress {
@@ -223,23 +226,13 @@ impl FromRequestParts<AppState> for ClientAddress {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        if state.trust_forwarded_for {
-            // The last hop is the one our own proxy appended; earlier ones are client claims.
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty());
-            if let Some(address) = forwarded {
-                return Ok(Self(address));
-            }
+        if let Some(settled) = parts.extensions.get::<Self>() {
+            return Ok(settled.clone());
         }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
-        Ok(Self(peer.unwrap_or_default()))
+        Ok(Self(rate_limit::client_address(
+            &parts.headers,
+            &parts.extensions,
+            state.trusted_proxy_hops,
+        )))
     }
 }

@@ -14,6 +14,7 @@ mod error;
 pub mod extract;
 mod middleware;
 pub mod openapi;
+pub mod rate_limit;
 pub mod routes;
 pub mod service;
 mod state;

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use crate::config::Settings;
 use crate::controller::{auth, docs, media, not_found, users};
-use crate::{AppState, middleware, openapi};
+use crate::{AppState, middleware, openapi, rate_limit};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -67,9 +67,15 @@ pub fn router(state: AppState, settings: &Settings, document: &utoipa::openapi::
         .route("/openapi.json", openapi::serve(document))
         .merge(docs::reference())
         .fallback(not_found)
+        // Inside the routing, so the limiter sees which route (and so which class) it is.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
         .with_state(state)
         // Outermost first: request id → trace → context and problem mapping → metrics →
-        // load shedding → CORS → (per route group: timeout → body limit) → the handler.
+        // load shedding → CORS → rate limit → (per route group: timeout → body limit) → the
+        // handler.
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

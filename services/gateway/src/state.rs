@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
+use platform_ratelimit::RateLimiter;
 use utoipa::openapi::OpenApi;
 
-use crate::Settings;
 use crate::contract::RequestSchemas;
 use crate::controller::media::MediaLinks;
 use crate::data::{AuthClient, JwksCache, MediaClient, UserClient};
 use crate::service::TokenVerifier;
+use crate::{Settings, rate_limit};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,8 +24,10 @@ pub struct AppState {
     pub verifier: Arc<TokenVerifier>,
     /// The request bodies' schemas, from the OpenAPI document (see `contract`).
     pub contract: Arc<RequestSchemas>,
-    /// Take the client address from `X-Forwarded-For` (set only behind a trusted proxy).
-    pub trust_forwarded_for: bool,
+    /// Proxies in front that append to `X-Forwarded-For` (`GATEWAY_TRUSTED_PROXY_HOPS`).
+    pub trusted_proxy_hops: usize,
+    /// Per-client limits, counted in Redis across replicas (see `rate_limit`).
+    pub limiter: RateLimiter,
 }
 
 impl AppState {
@@ -45,7 +48,8 @@ impl AppState {
             links: MediaLinks::new(&settings.public_url),
             max_upload_bytes: settings.uploads.max_bytes,
             jwks,
-            trust_forwarded_for: settings.http.trust_forwarded_for,
+            trusted_proxy_hops: settings.http.trusted_proxy_hops,
+            limiter: rate_limit::limiter(settings)?,
             contract: Arc::new(RequestSchemas::compile(document)?),
         })
     }

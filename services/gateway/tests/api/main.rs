@@ -12,6 +12,7 @@ mod helpers;
 mod http_behaviour;
 mod media;
 mod propagation;
+mod rate_limits;
 mod tokens;
 mod uploads;
 mod users;
