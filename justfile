@@ -72,6 +72,8 @@ bench:
     cargo bench -p gateway-service && cargo bench -p media-worker
 
 # Load against a running platform, and checking its acknowledged writes (docs/loadgen.md).
+# A flood from this one client meets the gateway's per-client rate limits: start the platform
+# with GATEWAY_RATE_LIMIT_* raised for such a run (as memory-floods does).
 # E.g. `just loadgen run --url http://127.0.0.1:8080 --users 4 --duration 20s --ledger
 # ledger.json`, then `just loadgen verify --url http://127.0.0.1:8080 --ledger ledger.json`.
 loadgen *ARGS:

@@ -15,8 +15,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=runs/$LABEL; mkdir -p "$OUT"
 export REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="rss-bench:$LABEL:" RUST_LOG=warn
 GRPC_PORT=15051 OPS_PORT=19111 "$AUTH_BIN" >"$OUT/auth.log" 2>&1 & AUTH=$!
+# The flood logs in from one address at about 100/s, far past the gateway's per-address quota
+# (GATEWAY_RATE_LIMIT_AUTH, 600/1m): raised, not turned off, so auth sees the whole flood.
 HTTP_PORT=18080 OPS_PORT=19110 AUTH_GRPC_URL=http://127.0.0.1:15051 \
   USER_GRPC_URL=http://127.0.0.1:1 MEDIA_GRPC_URL=http://127.0.0.1:1 \
+  GATEWAY_RATE_LIMIT_AUTH=1000000/1s \
   "$GATEWAY_BIN" >"$OUT/gateway.log" 2>&1 & GATEWAY=$!
 trap 'kill $AUTH $GATEWAY 2>/dev/null; wait $AUTH $GATEWAY 2>/dev/null' EXIT
 until curl -sf -o /dev/null localhost:19111/readyz; do sleep 0.2; done
