@@ -42,6 +42,18 @@ fmt:
 proto *DIR:
     bash .ci/proto.sh {{DIR}}
 
+# Fuzz the public API of a running platform (start it with `just up`) from its own
+# /openapi.json: schemathesis, every check, the stateful phase, EXAMPLES per operation (CI: 100).
+# Fuzz the running gateway against its OpenAPI document.
+contract EXAMPLES="1000":
+    EXAMPLES={{EXAMPLES}} bash services/gateway/contract/run.sh
+
+# Rewrite services/gateway/openapi.json, the committed public contract, from the code; review
+# its diff (a test fails while the committed one differs).
+# Regenerate the committed OpenAPI document.
+openapi:
+    UPDATE_OPENAPI=1 cargo test -q -p gateway-service --lib the_committed_document_is_the_codes
+
 # Rebuild proto/baseline.binpb, the image of proto/ that `just proto` checks against. Only in
 # the commit that makes an intended breaking change, saying why in its message.
 # Accept the current contracts as the baseline for breaking-change checks.

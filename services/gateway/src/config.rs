@@ -31,17 +31,17 @@
 //! | `GATEWAY_RATE_LIMIT_WRITES` | `20/1s` | per client, `PATCH`, `PUT`, `DELETE` and `POST` other than auth and uploads |
 //! | `GATEWAY_RATE_LIMIT_UPLOADS` | `60/1m` | per client, `POST /v1/media` |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the rate limits are counted, shared by every replica (and `REDIS_CONNECT_TIMEOUT`, `REDIS_COMMAND_TIMEOUT`, `REDIS_KEY_PREFIX` of `platform_redis`) |
+//! | `AUTH_REGIONS` | `eu,us` | the regions a registration may name (auth's own list: the same variable), listed in the OpenAPI document |
+//! | `AUTH_ISSUER` | `platform-auth` | required `iss` of access tokens |
+//! | `AUTH_AUDIENCE` | `platform` | required `aud` of access tokens |
+//! | `GATEWAY_JWKS_REFRESH_INTERVAL` | `5m` | age after which the cached JWKS is fetched again |
+//! | `GATEWAY_JWKS_MIN_REFETCH_INTERVAL` | `10s` | an unknown `kid` triggers a fetch at most this often |
 //!
 //! A client is the user of a valid bearer token, or else the client address. A quota is
 //! `N/window` (`600/1m`: a burst of 600, then one back every 100 ms); the limits are high
 //! enough that no real client meets them (the fault suite's load passes under them). The
 //! throughput benchmark raises `GATEWAY_RATE_LIMIT_READS` rather than turning limits off.
 //! Without Redis each replica limits on its own (see `platform_ratelimit`).
-//! | `AUTH_REGIONS` | `eu,us` | the regions a registration may name (auth's own list: the same variable), listed in the OpenAPI document |
-//! | `AUTH_ISSUER` | `platform-auth` | required `iss` of access tokens |
-//! | `AUTH_AUDIENCE` | `platform` | required `aud` of access tokens |
-//! | `GATEWAY_JWKS_REFRESH_INTERVAL` | `5m` | age after which the cached JWKS is fetched again |
-//! | `GATEWAY_JWKS_MIN_REFETCH_INTERVAL` | `10s` | an unknown `kid` triggers a fetch at most this often |
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -179,6 +179,19 @@ impl Settings {
         // Rate limits of their own: tests share one Redis and one client address.
         settings.redis.key_prefix = test_key_prefix();
         settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
+    }
+
+    /// The same settings, with every quota raised out of reach: for benchmarks that flood from
+    /// one client. Limiting still runs (a Redis call per request), it just never refuses.
+    pub fn with_rate_limits_raised(mut self) -> Self {
+        let out_of_reach = Quota::per_second(1_000_000);
+        self.rate_limits = RateLimitSettings {
+            auth: out_of_reach,
+            reads: out_of_reach,
+            writes: out_of_reach,
+            uploads: out_of_reach,
+        };
+        self
     }
 
     /// The same settings, with the media service at `addr` and test deadlines.

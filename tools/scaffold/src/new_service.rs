@@ -4,7 +4,7 @@
 //! What it writes (see `docs/guides/forking.md` for the walk-through):
 //!
 //! - new files: `services/NAME` (routes, controller, service, data, config, error, tests),
-//!   `proto/NAME/v1`, `migrations/NAME`, `k8s/base/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
+//!   `proto/SNAKE/v1` (the package's directory), `migrations/NAME`, `k8s/base/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
 //!   `docs/services/NAME.md`;
 //! - entries in: the workspace `Cargo.toml`, `libs/proto` (build list and module), devstack
 //!   (the native run and the `env-vars` list the parity check reads), `docker-compose.yml`
@@ -58,12 +58,13 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
     let (created, edited): (Vec<_>, Vec<_>) = written.iter().partition(|(_, new)| *new);
     let mut report = format!(
         "created the {kebab} service: gRPC {}.v1.{}Service on port {grpc_port}, {} new files in \
-         services/{kebab}, proto/{kebab}, migrations/{kebab}, k8s/base/{kebab} and docs/services; \
+         services/{kebab}, proto/{snake}, migrations/{kebab}, k8s/base/{kebab} and docs/services; \
          added it to:\n",
         name.snake(),
         name.pascal(),
         created.len(),
         kebab = name.kebab(),
+        snake = name.snake(),
     );
     for (path, _) in &edited {
         let _ = writeln!(report, "  {}", path.display());
@@ -223,7 +224,7 @@ fn wire_workspace(
                 text,
                 |l| l.trim_start().starts_with("let files = ["),
                 |l| l.trim_start().starts_with(']'),
-                &format!("        \"{kebab}/v1/{snake}.proto\",\n"),
+                &format!("        \"{snake}/v1/{snake}.proto\",\n"),
             )
         },
     )?;

@@ -77,7 +77,9 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/service/tests/api/lifecycle.rs.tmpl"),
     ),
     (
-        "proto/NAME/v1/SNAKE.proto",
+        // The directory is the package (`loyalty_points.v1`), as buf's PACKAGE_DIRECTORY_MATCH
+        // lint requires (`just proto`).
+        "proto/SNAKE/v1/SNAKE.proto",
         include_str!("../templates/proto/service.proto.tmpl"),
     ),
     (

@@ -85,7 +85,7 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
         "services/loyalty-points/src/service/items.rs",
         "services/loyalty-points/src/data/items.rs",
         "services/loyalty-points/tests/api/items.rs",
-        "proto/loyalty-points/v1/loyalty_points.proto",
+        "proto/loyalty_points/v1/loyalty_points.proto",
         "migrations/loyalty-points/0001_items.sql",
         "k8s/base/loyalty-points/deployment.yaml",
         "docs/services/loyalty-points.md",
@@ -102,7 +102,7 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
         ),
         (
             "libs/proto/build.rs",
-            "\"loyalty-points/v1/loyalty_points.proto\",",
+            "\"loyalty_points/v1/loyalty_points.proto\",",
         ),
         (
             "libs/proto/src/lib.rs",
