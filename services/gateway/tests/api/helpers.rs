@@ -125,8 +125,9 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     let user_app = user_service::App::build(user).await.expect("user starts");
     let user_addr = user_app.grpc_addr();
     tokio::spawn(user_app.run_until(std::future::pending()));
+    // Only the address: a deadline the test set stays.
     if gateway.users.url == default_user_url {
-        gateway.users = platform_grpc::GrpcClientSettings::for_tests("user", user_addr);
+        gateway.users.url = platform_grpc::GrpcClientSettings::for_tests("user", user_addr).url;
     }
 
     let auth_app = auth_service::App::build(auth).await.expect("auth starts");
@@ -134,7 +135,7 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     tokio::spawn(auth_app.run_until(std::future::pending()));
     // Point the gateway at this auth unless the test aimed it elsewhere.
     if gateway.auth.url == default_auth_url {
-        gateway.auth = platform_grpc::GrpcClientSettings::for_tests("auth", auth_addr);
+        gateway.auth.url = platform_grpc::GrpcClientSettings::for_tests("auth", auth_addr).url;
     }
     let gateway_app = gateway_service::App::build(gateway)
         .await
