@@ -145,7 +145,6 @@ pub struct UploadAccepted {
                 ("media" = (operation_id = "get_media", parameters(("id" = "$response.body#/id")))),
                 ("original" = (operation_id = "get_media_content", parameters(("id" = "$response.body#/id"), ("variant" = "original")))),
             )),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "larger than the upload limit", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "not an accepted image type, or the bytes are not the declared type", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "`UPLOAD_BACKLOG_FULL`: too many uploads are waiting to be processed; nothing was stored, retry after `Retry-After` seconds", body = Problem, content_type = "application/problem+json",
@@ -182,7 +181,6 @@ pub async fn upload(
                 ("original" = (operation_id = "get_media_content", parameters(("id" = "$response.body#/id"), ("variant" = "original")))),
                 ("avatar" = (operation_id = "set_avatar", request_body = json!({"media_id": "$response.body#/id"}))),
             )),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]

@@ -135,7 +135,7 @@ impl PublicProfile {
     responses(
         (status = 200, body = Profile,
             links(("public_profile" = (operation_id = "get_user", parameters(("id" = "$response.body#/id")))))),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the profile is not created yet (it follows registration within moments)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn me(
@@ -151,7 +151,7 @@ pub async fn me(
     responses(
         (status = 200, body = Profile),
         (status = 400, description = "a field is invalid; `errors` names it", body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "the profile is not created yet (it follows registration within moments)", body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn update_me(
@@ -173,7 +173,6 @@ pub async fn update_me(
     responses(
         (status = 200, body = Profile),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "no such media (`MEDIA_NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "the media is not ready (`MEDIA_NOT_READY`) or not the caller's (`MEDIA_NOT_YOURS`)", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -196,7 +195,6 @@ pub async fn set_avatar(
     params(("id" = String, Path, description = "a user id, e.g. `eu_0192f4c1…`")),
     responses(
         (status = 200, body = PublicProfile),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
     ))]
 #[tracing::instrument(skip_all)]

@@ -204,6 +204,43 @@ async fn brute_force_login_is_429_with_retry_after() {
     assert_eq!(app.login(&email, &password).await.status(), 429);
 }
 
+/// Behind the shipped ingress (one trusted hop), a stranger's failed logins count against the
+/// stranger's address, not the ingress's: the owner, elsewhere, still signs in. With every
+/// client seen as the ingress pod, the stranger locked everyone out.
+#[tokio::test]
+async fn behind_the_ingress_a_strangers_failures_do_not_lock_the_owner_out() {
+    let app = spawn_app_with(Box::new(|_, _, gateway| {
+        gateway.http.trusted_proxy_hops = 1;
+    }))
+    .await;
+    let (email, password, _) = app.register("eu").await;
+    let login_from = |address: &'static str, password: &str| {
+        app.client
+            .post(format!("{}/v1/auth/login", app.base))
+            .header("x-forwarded-for", format!("10.9.9.9, {address}"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        let status = login_from("198.51.100.66", "wrong password!")
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 401);
+    }
+    let blocked = login_from("198.51.100.66", "wrong password!")
+        .await
+        .unwrap();
+    assert_problem(blocked, 429, "TOO_MANY_ATTEMPTS").await;
+    // The client-written entry (10.9.9.9) is the same on both: only the ingress's counts.
+    let owner = login_from("203.0.113.5", &password).await.unwrap();
+    assert_eq!(
+        owner.status(),
+        200,
+        "the owner, from their own address, signs in"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn light_requests_keep_completing_while_50_logins_are_in_flight() {
     // Generous deadlines everywhere on the path: this test is about ordering, not about how
