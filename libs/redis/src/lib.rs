@@ -20,6 +20,12 @@
 //! let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! [`redis_6_2_violations`] checks that a Lua script stays within Redis 6.2, what managed
+//! Redis 6 offers; scripts run through `redis::Script` (EVALSHA, and on NOSCRIPT SCRIPT
+//! LOAD, then EVALSHA again).
+
+mod lua;
 
 use std::time::Duration;
 
@@ -29,6 +35,7 @@ use deadpool_redis::{Manager, Runtime};
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
 
 pub use deadpool_redis::{Pool, PoolError, redis};
+pub use lua::redis_6_2_violations;
 
 #[derive(Debug, Clone)]
 pub struct RedisSettings {

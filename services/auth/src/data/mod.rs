@@ -2,7 +2,6 @@
 
 mod credentials;
 pub mod events;
-mod lua;
 mod migrations;
 mod refresh_tokens;
 mod throttle;

@@ -18,20 +18,21 @@
 //! not get unlimited guesses by knocking Redis over.
 
 use std::net::{IpAddr, Ipv6Addr};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
-use platform_redis::redis::RedisError;
+use platform_redis::redis::{RedisError, Script};
 use platform_redis::{Pool, PoolError};
 use sha2::{Digest as _, Sha256};
 
 use crate::AuthError;
 use crate::config::ThrottleSettings;
-use crate::data::lua::LuaScript;
 use crate::data::waiters::Waiters;
 
-/// The script that takes and settles attempts; `lua.rs` checks it uses only Redis 6.2.
-pub(super) static SCRIPT: LuaScript = LuaScript::new(include_str!("throttle.lua"));
+/// The script that takes and settles attempts, sent as EVALSHA; when Redis does not have it
+/// cached (after a restart, a failover or SCRIPT FLUSH) it answers NOSCRIPT, and the script
+/// is loaded (SCRIPT LOAD) and sent again. A unit test checks it uses only Redis 6.2.
+static SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("throttle.lua")));
 
 /// An address that logged in to an account skips the account's slow-down this long after.
 const KNOWN_ADDRESS_TTL: Duration = Duration::from_secs(30 * 86_400);
@@ -174,7 +175,11 @@ impl LoginThrottle {
             KNOWN_ADDRESSES_KEPT.to_string(),
         ];
         let mut conn = self.pool.get().await?;
-        let settled = SCRIPT.eval::<i64>(&mut conn, &attempt.keys.0, &args).await;
+        let settled = SCRIPT
+            .key(&attempt.keys.0)
+            .arg(&args)
+            .invoke_async::<i64>(&mut conn)
+            .await;
         self.waiters.wake_one(attempt.pair_key());
         settled?;
         Ok(())
@@ -195,7 +200,11 @@ impl LoginThrottle {
             millis(KNOWN_ADDRESS_TTL),
         ];
         let mut conn = self.pool.get().await?;
-        let (verdict, value): (i64, i64) = SCRIPT.eval(&mut conn, &attempt.keys.0, &args).await?;
+        let (verdict, value): (i64, i64) = SCRIPT
+            .key(&attempt.keys.0)
+            .arg(&args)
+            .invoke_async(&mut conn)
+            .await?;
         Ok(match verdict {
             0 => Verdict::Taken { slowed: value == 1 },
             1 => Verdict::Busy,
@@ -259,6 +268,15 @@ fn jittered(pause: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_script_uses_only_redis_6_2_commands_and_options() {
+        let script = include_str!("throttle.lua");
+        assert_eq!(
+            platform_redis::redis_6_2_violations(script),
+            Vec::<String>::new()
+        );
+    }
 
     #[test]
     fn an_ipv6_host_is_one_bucket_per_64_and_ipv4_stays_as_is() {

@@ -1,6 +1,6 @@
 //! `RedisRecorder`: a TCP proxy in front of the test Redis that records the name of every
 //! command sent through it, and makes Redis answer the first EVALSHA with NOSCRIPT (as after
-//! a restart or a failover), so the fallback to EVAL runs too.
+//! a restart or a failover), so the script is loaded again (SCRIPT LOAD) as it would be then.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
