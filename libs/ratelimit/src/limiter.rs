@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use deadpool_redis::redis::Script;
+use platform_redis::redis::Script;
 use platform_redis::{Pool, PoolError, redis};
 use sha2::{Digest as _, Sha256};
 
