@@ -78,7 +78,7 @@ mod quota;
 
 pub use decision::{Decision, HEADERS_DRAFT, RATELIMIT, RATELIMIT_POLICY, policy_item};
 pub use limiter::{
-    BuildError, DEFAULT_FALLBACK_BUCKETS, DEFAULT_PROBE_INTERVAL, DEGRADED_GAUGE,
+    BuildError, DEFAULT_DEADLINE, DEFAULT_FALLBACK_BUCKETS, DEFAULT_PROBE_INTERVAL, DEGRADED_GAUGE,
     LOCAL_DECISIONS_COUNTER, REDIS_ERRORS_COUNTER, RateLimiter, RateLimiterBuilder, UnknownClass,
 };
 pub use quota::{ParseQuotaError, Quota};

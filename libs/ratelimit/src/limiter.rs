@@ -41,6 +41,15 @@ pub const DEFAULT_FALLBACK_BUCKETS: u32 = 65_536;
 /// ```
 pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long a request waits for its decision from Redis by default (see
+/// [`RateLimiterBuilder::deadline`]).
+///
+/// ```
+/// # use std::time::Duration;
+/// assert_eq!(platform_ratelimit::DEFAULT_DEADLINE, Duration::from_millis(100));
+/// ```
+pub const DEFAULT_DEADLINE: Duration = Duration::from_millis(100);
+
 const SCRIPT: &str = include_str!("gcra.lua");
 
 /// Per-client rate limits for named classes, shared through Redis by every replica that uses
@@ -71,6 +80,7 @@ struct Inner {
     script: Script,
     classes: HashMap<String, Class>,
     health: Health,
+    deadline: Duration,
 }
 
 struct Class {
@@ -89,6 +99,7 @@ pub struct RateLimiterBuilder {
     classes: Vec<(String, Quota)>,
     fallback_buckets: u32,
     probe_interval: Duration,
+    deadline: Duration,
 }
 
 /// A [`RateLimiter`] that cannot be built as configured.
@@ -149,6 +160,7 @@ impl RateLimiter {
             classes: Vec::new(),
             fallback_buckets: DEFAULT_FALLBACK_BUCKETS,
             probe_interval: DEFAULT_PROBE_INTERVAL,
+            deadline: DEFAULT_DEADLINE,
         }
     }
 
@@ -173,7 +185,14 @@ impl RateLimiter {
             .ok_or_else(|| UnknownClass(class.to_owned()))?;
         let digest: [u8; 32] = Sha256::digest(client.as_bytes()).into();
         if inner.health.should_try_redis() {
-            match self.check_in_redis(class, &digest).await {
+            // The pool's own deadlines (connect, recycle, command) can add up to seconds
+            // against a silent Redis; a limiter must not cost a request that much.
+            let in_redis =
+                tokio::time::timeout(inner.deadline, self.check_in_redis(class, &digest));
+            match in_redis
+                .await
+                .unwrap_or(Err(RedisFailure::Deadline(inner.deadline)))
+            {
                 Ok(decision) => {
                     inner.health.succeeded(&inner.classes);
                     return Ok(decision);
@@ -318,6 +337,20 @@ impl RateLimiterBuilder {
         self
     }
 
+    /// The longest a request waits for its decision from Redis, connection included (default
+    /// [`DEFAULT_DEADLINE`]); past it the replica decides alone and Redis counts as failed.
+    ///
+    /// ```no_run
+    /// # fn f(pool: platform_redis::Pool) {
+    /// let builder = platform_ratelimit::RateLimiter::builder(pool)
+    ///     .deadline(std::time::Duration::from_millis(50));
+    /// # }
+    /// ```
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     /// The limiter, or why the classes cannot be used.
     ///
     /// ```no_run
@@ -365,6 +398,7 @@ impl RateLimiterBuilder {
                 script: Script::new(SCRIPT),
                 classes,
                 health: Health::new(self.probe_interval),
+                deadline: self.deadline,
             }),
         })
     }
@@ -385,6 +419,8 @@ enum RedisFailure {
     Pool(#[from] PoolError),
     #[error("the rate limit script failed: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("Redis gave no decision within {0:?}")]
+    Deadline(Duration),
 }
 
 /// Healthy, or degraded since a failure: then every request is decided locally, except one

@@ -30,6 +30,7 @@
 //! | `GATEWAY_RATE_LIMIT_READS` | `100/1s` | per client, every `GET` |
 //! | `GATEWAY_RATE_LIMIT_WRITES` | `20/1s` | per client, `PATCH`, `PUT`, `DELETE` and `POST` other than auth and uploads |
 //! | `GATEWAY_RATE_LIMIT_UPLOADS` | `60/1m` | per client, `POST /v1/media` |
+//! | `GATEWAY_RATE_LIMIT_TIMEOUT` | `100ms` | the longest a request waits for its decision from Redis; past it this replica decides alone |
 //! | `REDIS_URL` | `redis://127.0.0.1:6379` | where the rate limits are counted, shared by every replica (and `REDIS_CONNECT_TIMEOUT`, `REDIS_COMMAND_TIMEOUT`, `REDIS_KEY_PREFIX` of `platform_redis`) |
 //! | `AUTH_REGIONS` | `eu,us` | the regions a registration may name (auth's own list: the same variable), listed in the OpenAPI document |
 //! | `AUTH_ISSUER` | `platform-auth` | required `iss` of access tokens |
@@ -99,6 +100,8 @@ pub struct RateLimitSettings {
     pub reads: Quota,
     pub writes: Quota,
     pub uploads: Quota,
+    /// The longest a request waits for the shared decision.
+    pub timeout: Duration,
 }
 
 /// What an access token must say to be accepted.
@@ -149,6 +152,8 @@ impl Settings {
                 reads: env.or("GATEWAY_RATE_LIMIT_READS", Quota::per_second(100))?,
                 writes: env.or("GATEWAY_RATE_LIMIT_WRITES", Quota::per_second(20))?,
                 uploads: env.or("GATEWAY_RATE_LIMIT_UPLOADS", Quota::per_minute(60))?,
+                timeout: env
+                    .duration_or("GATEWAY_RATE_LIMIT_TIMEOUT", Duration::from_millis(100))?,
             },
             redis: RedisSettings::from_env(env)?,
             uploads: UploadSettings {
@@ -190,6 +195,7 @@ impl Settings {
             reads: out_of_reach,
             writes: out_of_reach,
             uploads: out_of_reach,
+            ..self.rate_limits
         };
         self
     }

@@ -39,6 +39,7 @@ pub fn limiter(settings: &Settings) -> anyhow::Result<RateLimiter> {
             .class(READS, quotas.reads)
             .class(WRITES, quotas.writes)
             .class(UPLOADS, quotas.uploads)
+            .deadline(quotas.timeout)
             .build()?,
     )
 }
