@@ -186,6 +186,15 @@ fn too_large(limit: u64) -> ApiError {
     ApiError::payload_too_large(format!("an image may be at most {limit} bytes"))
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim())
+}
+
 /// The caller, from a valid `Authorization: Bearer <access token>`; otherwise 401.
 pub struct AuthUser(pub Principal);
 
@@ -199,18 +208,10 @@ impl FromRequestParts<AppState> for AuthUser {
         if let Some(principal) = rate_limit::verified(&parts.extensions) {
             return Ok(Self(principal));
         }
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| {
-                ApiError::unauthorized("an Authorization: Bearer access token is required")
-            })?;
-        Ok(Self(state.verifier.verify(token.trim()).await?))
+        let token = bearer_token(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("an Authorization: Bearer access token is required")
+        })?;
+        Ok(Self(state.verifier.verify(token).await?))
     }
 }
 

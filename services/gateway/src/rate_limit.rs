@@ -14,12 +14,12 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
-use axum::http::{Extensions, HeaderMap, Method, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use platform_ratelimit::RateLimiter;
 
-use crate::extract::ClientAddress;
+use crate::extract::{ClientAddress, bearer_token};
 use crate::service::Principal;
 use crate::{ApiError, AppState, Settings};
 
@@ -132,14 +132,6 @@ pub fn client_address(headers: &HeaderMap, extensions: &Extensions, hops: usize)
         .get(index)
         .and_then(|entry| entry.parse::<IpAddr>().ok())
         .map_or_else(peer, |ip| ip.to_string())
-}
-
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value
-        .strip_prefix("Bearer ")
-        .or_else(|| value.strip_prefix("bearer "))?;
-    Some(token.trim())
 }
 
 /// A principal [`limit`] already verified, so the handler does not verify twice.

@@ -38,25 +38,23 @@ async fn control_characters_in_a_field_or_a_path_segment_are_a_400_naming_it() {
     let tokens = app.register_with_profile("eu").await;
     let token = tokens["access_token"].as_str().unwrap();
     let patch = app
-        .client
-        .patch(format!("{}/v1/users/me", app.base))
-        .bearer_auth(token)
-        .json(&json!({"bio": "line one\nline two\u{0}"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_as(
+            token,
+            "/v1/users/me",
+            json!({"bio": "line one\nline two\u{0}"}),
+        )
+        .await;
     let body = assert_problem(patch, 400, "INVALID_INPUT").await;
     assert_eq!(body["errors"][0]["field"], "bio", "{body}");
 
     // A bio may span lines: line breaks and tabs are not refused there.
     let patch = app
-        .client
-        .patch(format!("{}/v1/users/me", app.base))
-        .bearer_auth(token)
-        .json(&json!({"bio": "line one\n\tline two"}))
-        .send()
-        .await
-        .unwrap();
+        .patch_as(
+            token,
+            "/v1/users/me",
+            json!({"bio": "line one\n\tline two"}),
+        )
+        .await;
     assert_eq!(patch.status(), 200);
 
     // Without any login: the variant route is public.
@@ -151,17 +149,16 @@ async fn what_the_server_refuses_the_document_refuses_too() {
 #[tokio::test]
 async fn token_answers_are_never_cached() {
     let app = spawn_app().await;
-    let (email, password, _) = {
-        let email = format!("{}@example.com", platform_testkit::unique("nostore"));
-        let response = app
-            .post(
-                "/v1/auth/register",
-                json!({"email": email, "password": "correct horse battery", "display_name": "N", "region": "eu"}),
-            )
-            .await;
-        assert_eq!(response.headers()["cache-control"], "no-store");
-        (email, "correct horse battery", response)
-    };
+    let email = format!("{}@example.com", platform_testkit::unique("nostore"));
+    let password = "correct horse battery";
+    let registered = app
+        .post(
+            "/v1/auth/register",
+            json!({"email": email, "password": password, "display_name": "N", "region": "eu"}),
+        )
+        .await;
+    assert_eq!(registered.status(), 201);
+    assert_eq!(registered.headers()["cache-control"], "no-store");
     let login = app.login(&email, password).await;
     assert_eq!(login.headers()["cache-control"], "no-store");
     let tokens: Value = login.json().await.unwrap();

@@ -13,9 +13,8 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use platform_testkit::unique;
@@ -91,9 +90,7 @@ async fn the_docs_page_lists_every_operation_and_loads_nothing_from_elsewhere() 
     let port = base.rsplit_once(':').unwrap().1;
     let base = format!("http://{GATEWAY_HOST}:{port}");
     let url = format!("{base}/docs/");
-    let run = tokio::task::spawn_blocking(move || render(&chromium, &url))
-        .await
-        .unwrap();
+    let run = render(&chromium, &url).await;
     eprintln!("chromium rendered the page in {:?}", run.took);
 
     let listed = listed_operations(&run.dom);
@@ -210,11 +207,11 @@ struct Rendered {
 /// virtual time budget has run out. [`GATEWAY_HOST`] resolves to 127.0.0.1 and any other
 /// name to nothing, so a request for anything else fails (and is still in the net log), and
 /// no proxy is used.
-fn render(chromium: &Path, url: &str) -> Rendered {
+async fn render(chromium: &Path, url: &str) -> Rendered {
     let dir = ScratchDir::new();
     let net_log = dir.0.join("netlog.json");
     let started = Instant::now();
-    let mut child = Command::new(chromium)
+    let mut child = tokio::process::Command::new(chromium)
         .args([
             "--headless",
             "--no-sandbox",
@@ -255,21 +252,19 @@ fn render(chromium: &Path, url: &str) -> Rendered {
         .process_group(0)
         .spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", chromium.display()));
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHROMIUM_DEADLINE {
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{}", child.id())])
+    let status = match tokio::time::timeout(CHROMIUM_DEADLINE, child.wait()).await {
+        Ok(status) => status.unwrap(),
+        Err(_) => {
+            let pid = child.id().map(|id| id.to_string()).unwrap_or_default();
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
                 .status();
-            let _ = child.wait();
+            let _ = child.wait().await;
             panic!(
                 "chromium did not finish within {CHROMIUM_DEADLINE:?}; its stderr:\n{}",
                 std::fs::read_to_string(dir.0.join("stderr.txt")).unwrap_or_default()
             );
         }
-        std::thread::sleep(Duration::from_millis(100));
     };
     let took = started.elapsed();
     let stderr = std::fs::read_to_string(dir.0.join("stderr.txt")).unwrap_or_default();
