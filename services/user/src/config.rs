@@ -9,6 +9,7 @@
 //! | `USER_SHARDS` | required (secret) | the shard map: `eu=postgres://…/users_eu,us=postgres://…/users_us` |
 //! | `USER_CACHE_TTL` | `5m` | how long a cached profile is served |
 //! | `USER_CACHE_ABSENT_TTL` | `30s` | how long "no such user" is cached |
+//! | `USER_CACHE_TIMEOUT` | `100ms` | how long one cache call may take, connection included, before the call goes to Postgres alone |
 //! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service, asked when a user picks an avatar; every address the host resolves to is used |
 //! | `MEDIA_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one media replica |
 //! | `MEDIA_GRPC_TIMEOUT` | `3s` | deadline of one call to media (sent as `grpc-timeout`) |
@@ -47,6 +48,9 @@ pub struct Settings {
 pub struct CacheSettings {
     pub ttl: Duration,
     pub absent_ttl: Duration,
+    /// One cache call's deadline, waiting for a pooled connection included: a silent Redis
+    /// costs a read this much, not the pool's connect and command deadlines (about 2 s).
+    pub timeout: Duration,
 }
 
 impl Settings {
@@ -62,6 +66,7 @@ impl Settings {
             cache: CacheSettings {
                 ttl: env.duration_or("USER_CACHE_TTL", Duration::from_secs(300))?,
                 absent_ttl: env.duration_or("USER_CACHE_ABSENT_TTL", Duration::from_secs(30))?,
+                timeout: env.duration_or("USER_CACHE_TIMEOUT", Duration::from_millis(100))?,
             },
             media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
         })

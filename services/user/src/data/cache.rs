@@ -3,7 +3,8 @@
 //! Entries live `USER_CACHE_TTL`; "no such user" lives `USER_CACHE_ABSENT_TTL`, so probing
 //! unknown ids does not hit Postgres every time. Writes delete the entry. Redis is an
 //! optimisation, never a dependency: if it is slow or down, every method reports a bypass
-//! and the caller goes to Postgres. Metric: `profile_cache_lookups_total{result}` with
+//! and the caller goes to Postgres. A call waits at most `USER_CACHE_TIMEOUT`, connection
+//! included, so a silent Redis costs a read that much and not the pool's own deadlines. Metric: `profile_cache_lookups_total{result}` with
 //! `result` = `hit`, `miss` or `bypass`.
 
 use std::time::Duration;
@@ -31,6 +32,7 @@ pub struct ProfileCache {
     prefix: String,
     ttl: Duration,
     absent_ttl: Duration,
+    timeout: Duration,
 }
 
 impl ProfileCache {
@@ -40,6 +42,7 @@ impl ProfileCache {
             prefix: key_prefix.to_owned(),
             ttl: settings.ttl,
             absent_ttl: settings.absent_ttl,
+            timeout: settings.timeout,
         }
     }
 
@@ -122,19 +125,24 @@ impl ProfileCache {
             .await;
     }
 
-    /// Runs one command; any failure (no connection, a timeout) is logged and becomes `None`.
+    /// Runs one command within the cache's deadline; any failure (no connection, an error,
+    /// the deadline) is logged and becomes `None`.
     async fn run<T: redis::FromRedisValue>(&self, command: &mut redis::Cmd) -> Option<T> {
-        let mut conn = match self.pool.get().await {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::warn!(error = %e, "profile cache unavailable; using Postgres");
-                return None;
-            }
+        let call = async {
+            let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
+            command
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| e.to_string())
         };
-        match command.query_async(&mut conn).await {
-            Ok(value) => Some(value),
-            Err(e) => {
-                tracing::warn!(error = %e, "profile cache command failed; using Postgres");
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(Ok(value)) => Some(value),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "profile cache call failed; using Postgres");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(timeout = ?self.timeout, "profile cache call timed out; using Postgres");
                 None
             }
         }

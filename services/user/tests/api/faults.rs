@@ -71,6 +71,29 @@ async fn with_redis_silent_profiles_are_still_served_within_the_command_deadline
     );
 }
 
+/// The cache's own deadline, not the pool's: with the pool's deadlines far longer than the
+/// call's, a silent Redis still costs a read only `USER_CACHE_TIMEOUT`. Before the deadline
+/// existed this read waited for the pool (about 2 s with the defaults; here 60 s).
+#[tokio::test]
+async fn with_redis_silent_a_read_waits_for_the_cache_deadline_not_the_pools() {
+    let silent = black_hole().await;
+    let user = spawn_user_with(|settings| {
+        settings.redis.url = format!("redis://{silent}").into();
+        settings.redis.connect_timeout = Duration::from_secs(60);
+        settings.redis.command_timeout = Duration::from_secs(60);
+        settings.cache.timeout = Duration::from_millis(100);
+    })
+    .await;
+    let id = new_id("eu");
+    user.seed(&id, "Ada").await;
+    let read = tokio::time::timeout(Duration::from_secs(20), user.client().get_user(get(&id)))
+        .await
+        .expect("the read waited for the pool's 60 s deadline, not the cache's")
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.display_name, "Ada");
+}
+
 #[tokio::test]
 async fn one_region_down_fails_only_that_region_fast_and_readiness_names_it() {
     let silent = black_hole().await;
