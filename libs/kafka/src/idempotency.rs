@@ -4,10 +4,11 @@
 //! effect: the first delivery inserts the row and applies the effect; a redelivery finds the
 //! row, skips the effect, and is acknowledged all the same.
 //!
-//! The table (`libs/kafka/sql/processed_events.sql`; copy it into the service's migrations):
+//! The table (`libs/kafka/sql/0002_processed_events.sql`; copy it into the service's migrations,
+//! where `tests/kafka/schema.rs` checks that the copy still makes this table):
 //!
 //! ```sql
-#![doc = include_str!("../sql/processed_events.sql")]
+#![doc = include_str!("../sql/0002_processed_events.sql")]
 //! ```
 //!
 //! ```no_run

@@ -6,10 +6,11 @@
 //! waits for the next relay. A crash between publish and marking republishes the event once
 //! more, which is why every event carries an id and consumers deduplicate on it.
 //!
-//! The table (`libs/kafka/sql/outbox.sql`; copy it into the service's migrations):
+//! The table (`libs/kafka/sql/0001_outbox.sql`; copy it into the service's migrations,
+//! where `tests/kafka/schema.rs` checks that the copy still makes this table):
 //!
 //! ```sql
-#![doc = include_str!("../../sql/outbox.sql")]
+#![doc = include_str!("../../sql/0001_outbox.sql")]
 //! ```
 //!
 //! ```no_run

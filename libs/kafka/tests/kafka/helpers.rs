@@ -15,7 +15,7 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations");
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./sql");
 
 pub const TOPIC: &str = "user.registered";
 

@@ -5,3 +5,4 @@ mod dead_letters;
 mod helpers;
 mod outbox;
 mod producer;
+mod schema;

@@ -1,1 +1,0 @@
-../../sql/processed_events.sql
