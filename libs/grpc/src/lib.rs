@@ -26,7 +26,7 @@ mod server;
 mod settings;
 
 pub use client::{GrpcChannel, connect, health_check};
-pub use errors::{FieldViolation, error_status};
+pub use errors::{Answer, FieldViolation, ServiceError, into_status};
 pub use outbound::Outbound;
 pub use retry::retry_idempotent;
 pub use server::{GrpcServer, ServerContextLayer};

@@ -6,10 +6,8 @@
 
 use std::time::Duration;
 
+use platform_grpc::{Answer, ServiceError};
 use tonic::{Code, Status};
-
-/// The `ErrorInfo.domain` of every error this service returns.
-const DOMAIN: &str = "auth";
 
 pub use platform_grpc::FieldViolation;
 
@@ -50,59 +48,56 @@ impl From<sqlx::Error> for AuthError {
     }
 }
 
-impl From<AuthError> for Status {
-    fn from(error: AuthError) -> Self {
-        let (code, reason, message) = match &error {
-            AuthError::InvalidInput(_) => (
-                Code::InvalidArgument,
-                "INVALID_INPUT",
-                "the request has invalid fields",
-            ),
-            AuthError::EmailTaken => (
+impl ServiceError for AuthError {
+    const DOMAIN: &'static str = "auth";
+
+    fn answer(&self) -> Answer {
+        match self {
+            Self::InvalidInput(_) => Answer::INVALID_INPUT,
+            Self::EmailTaken => Answer::new(
                 Code::AlreadyExists,
                 "EMAIL_TAKEN",
                 "an account with this email already exists",
             ),
-            AuthError::InvalidCredentials => (
+            Self::InvalidCredentials => Answer::new(
                 Code::Unauthenticated,
                 "INVALID_CREDENTIALS",
                 "invalid email or password",
             ),
-            AuthError::Throttled { .. } => (
+            Self::Throttled { .. } => Answer::new(
                 Code::ResourceExhausted,
                 "TOO_MANY_ATTEMPTS",
                 "too many failed logins; try again later",
             ),
-            AuthError::InvalidRefreshToken => (
+            Self::InvalidRefreshToken => Answer::new(
                 Code::Unauthenticated,
                 "INVALID_REFRESH_TOKEN",
                 "the refresh token is invalid, expired or revoked",
             ),
-            AuthError::DependencyTimeout(_) => (
-                Code::DeadlineExceeded,
-                "DEPENDENCY_TIMEOUT",
-                "a dependency did not answer in time",
-            ),
-            AuthError::DependencyUnavailable(_) => (
-                Code::Unavailable,
-                "DEPENDENCY_UNAVAILABLE",
-                "a dependency is unavailable",
-            ),
-            AuthError::Unexpected(cause) => {
-                // The only place an unexpected error is logged; the caller learns nothing internal.
-                tracing::error!(error = ?cause, "unexpected error");
-                (Code::Internal, "INTERNAL", "internal error")
-            }
-        };
-        let retry_after = match &error {
-            AuthError::Throttled { retry_after } => Some(*retry_after),
-            AuthError::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
-            _ => None,
-        };
-        let violations = match error {
-            AuthError::InvalidInput(violations) => violations,
+            Self::DependencyTimeout(_) => Answer::DEPENDENCY_TIMEOUT,
+            Self::DependencyUnavailable(_) => Answer::DEPENDENCY_UNAVAILABLE,
+            Self::Unexpected(_) => Answer::INTERNAL,
+        }
+    }
+
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        match self {
+            Self::InvalidInput(violations) => violations.clone(),
             _ => Vec::new(),
-        };
-        platform_grpc::error_status(DOMAIN, code, reason, message, &violations, retry_after)
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Throttled { retry_after } => Some(*retry_after),
+            Self::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
+            _ => None,
+        }
+    }
+}
+
+impl From<AuthError> for Status {
+    fn from(error: AuthError) -> Self {
+        platform_grpc::into_status(&error)
     }
 }

@@ -6,13 +6,11 @@
 
 use std::time::Duration;
 
+use platform_grpc::{Answer, ServiceError};
 use platform_storage::StorageError;
 use tonic::{Code, Status};
 
 pub use platform_grpc::FieldViolation;
-
-/// The `ErrorInfo.domain` of every error this service returns.
-const DOMAIN: &str = "media";
 
 /// When a refused upload may be tried again. The worker takes seconds per image, so a
 /// backlog drains over minutes: retrying sooner than this mostly meets the same refusal.
@@ -88,64 +86,61 @@ impl From<StorageError> for MediaError {
     }
 }
 
-impl From<MediaError> for Status {
-    fn from(error: MediaError) -> Self {
-        let (code, reason, message) = match &error {
-            MediaError::InvalidInput(_) => (
-                Code::InvalidArgument,
-                "INVALID_INPUT",
-                "the request has invalid fields",
-            ),
-            MediaError::TooLarge { .. } => (
+impl ServiceError for MediaError {
+    const DOMAIN: &'static str = "media";
+
+    fn answer(&self) -> Answer {
+        match self {
+            Self::InvalidInput(_) => Answer::INVALID_INPUT,
+            Self::TooLarge { .. } => Answer::new(
                 Code::ResourceExhausted,
                 "UPLOAD_TOO_LARGE",
                 "the upload is larger than the limit",
             ),
-            MediaError::NotFound => (Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
-            MediaError::VariantNotFound => (
+            Self::NotFound => Answer::new(Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
+            Self::VariantNotFound => Answer::new(
                 Code::NotFound,
                 "VARIANT_NOT_FOUND",
                 "the media has no such variant (yet)",
             ),
-            MediaError::BacklogFull { .. } => (
+            Self::BacklogFull { .. } => Answer::new(
                 Code::Unavailable,
                 "UPLOAD_BACKLOG_FULL",
                 "too many uploads are waiting to be processed; retry later",
             ),
-            MediaError::UploadInterrupted(_) => (
+            Self::UploadInterrupted(_) => Answer::new(
                 Code::Cancelled,
                 "UPLOAD_INTERRUPTED",
                 "the upload stream ended before it was complete",
             ),
-            MediaError::DependencyTimeout(_) => (
-                Code::DeadlineExceeded,
-                "DEPENDENCY_TIMEOUT",
-                "a dependency did not answer in time",
-            ),
-            MediaError::DependencyUnavailable(_) => (
-                Code::Unavailable,
-                "DEPENDENCY_UNAVAILABLE",
-                "a dependency is unavailable",
-            ),
-            MediaError::Unexpected(cause) => {
-                // The only place an unexpected error is logged; the caller learns nothing internal.
-                tracing::error!(error = ?cause, "unexpected error");
-                (Code::Internal, "INTERNAL", "internal error")
-            }
-        };
-        let retry_after = match error {
-            MediaError::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
-            MediaError::BacklogFull { .. } => Some(BACKLOG_RETRY_AFTER),
-            _ => None,
-        };
-        let violations = match error {
-            MediaError::InvalidInput(violations) => violations,
-            MediaError::TooLarge { limit } => vec![FieldViolation {
+            Self::DependencyTimeout(_) => Answer::DEPENDENCY_TIMEOUT,
+            Self::DependencyUnavailable(_) => Answer::DEPENDENCY_UNAVAILABLE,
+            Self::Unexpected(_) => Answer::INTERNAL,
+        }
+    }
+
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        match self {
+            Self::InvalidInput(violations) => violations.clone(),
+            Self::TooLarge { limit } => vec![FieldViolation {
                 field: "chunk",
                 description: format!("the upload must be at most {limit} bytes"),
             }],
             _ => Vec::new(),
-        };
-        platform_grpc::error_status(DOMAIN, code, reason, message, &violations, retry_after)
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
+            Self::BacklogFull { .. } => Some(BACKLOG_RETRY_AFTER),
+            _ => None,
+        }
+    }
+}
+
+impl From<MediaError> for Status {
+    fn from(error: MediaError) -> Self {
+        platform_grpc::into_status(&error)
     }
 }

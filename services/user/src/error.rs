@@ -3,14 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use platform_grpc::{Answer, ServiceError};
 use tonic::{Code, Status};
 
 use crate::data::{MediaError, ShardError};
 
 pub use platform_grpc::FieldViolation;
-
-/// The `ErrorInfo.domain` of every error this service returns.
-const DOMAIN: &str = "user";
 
 /// Cloneable, so one load's outcome can be shared by every caller waiting on it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -80,61 +78,63 @@ impl From<MediaError> for UserError {
     }
 }
 
-impl From<UserError> for Status {
-    fn from(error: UserError) -> Self {
-        let (code, reason, message) = match &error {
-            UserError::InvalidInput(_) => (
-                Code::InvalidArgument,
-                "INVALID_INPUT",
-                "the request has invalid fields",
-            ),
-            UserError::NotFound => (Code::NotFound, "USER_NOT_FOUND", "no such user"),
-            UserError::ShardUnavailable(_) => (
+impl ServiceError for UserError {
+    const DOMAIN: &'static str = "user";
+
+    fn answer(&self) -> Answer {
+        match self {
+            Self::InvalidInput(_) => Answer::INVALID_INPUT,
+            Self::NotFound => Answer::new(Code::NotFound, "USER_NOT_FOUND", "no such user"),
+            Self::ShardUnavailable(_) => Answer::new(
                 Code::Unavailable,
                 "REGION_UNAVAILABLE",
                 "the user's region is unavailable; retry later",
             ),
-            UserError::ShardTimeout(_) => (
+            Self::ShardTimeout(_) => Answer::new(
                 Code::DeadlineExceeded,
                 "REGION_TIMEOUT",
                 "the user's region did not answer in time",
             ),
-            UserError::MediaNotFound => (Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
-            UserError::MediaNotYours => (
+            Self::MediaNotFound => Answer::new(Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
+            Self::MediaNotYours => Answer::new(
                 Code::FailedPrecondition,
                 "MEDIA_NOT_YOURS",
                 "the media belongs to another user",
             ),
-            UserError::MediaNotReady => (
+            Self::MediaNotReady => Answer::new(
                 Code::FailedPrecondition,
                 "MEDIA_NOT_READY",
                 "the media is not processed yet (or its processing failed); only a ready media can be an avatar",
             ),
-            UserError::MediaUnavailable => (
+            Self::MediaUnavailable => Answer::new(
                 Code::Unavailable,
                 "MEDIA_UNAVAILABLE",
                 "the media service is unavailable; retry later",
             ),
-            UserError::MediaTimeout => (
+            Self::MediaTimeout => Answer::new(
                 Code::DeadlineExceeded,
                 "MEDIA_TIMEOUT",
                 "the media service did not answer in time",
             ),
-            UserError::Unexpected(cause) => {
-                // The only place an unexpected error is logged; the caller learns nothing internal.
-                tracing::error!(error = ?cause, "unexpected error");
-                (Code::Internal, "INTERNAL", "internal error")
-            }
-        };
-        let retry_after = matches!(
-            error,
-            UserError::ShardUnavailable(_) | UserError::MediaUnavailable
-        )
-        .then_some(Duration::from_secs(1));
-        let violations = match error {
-            UserError::InvalidInput(violations) => violations,
+            Self::Unexpected(_) => Answer::INTERNAL,
+        }
+    }
+
+    fn field_violations(&self) -> Vec<FieldViolation> {
+        match self {
+            Self::InvalidInput(violations) => violations.clone(),
             _ => Vec::new(),
-        };
-        platform_grpc::error_status(DOMAIN, code, reason, message, &violations, retry_after)
+        }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        matches!(self, Self::ShardUnavailable(_) | Self::MediaUnavailable)
+            .then_some(Duration::from_secs(1))
+    }
+}
+
+impl From<UserError> for Status {
+    fn from(error: UserError) -> Self {
+        platform_grpc::into_status(&error)
     }
 }
