@@ -53,7 +53,7 @@ impl ServiceError for AuthError {
 
     fn answer(&self) -> Answer {
         match self {
-            Self::InvalidInput(_) => Answer::INVALID_INPUT,
+            Self::InvalidInput(fields) => Answer::invalid_input(fields),
             Self::EmailTaken => Answer::new(
                 Code::AlreadyExists,
                 "EMAIL_TAKEN",
@@ -64,11 +64,12 @@ impl ServiceError for AuthError {
                 "INVALID_CREDENTIALS",
                 "invalid email or password",
             ),
-            Self::Throttled { .. } => Answer::new(
+            Self::Throttled { retry_after } => Answer::new(
                 Code::ResourceExhausted,
                 "TOO_MANY_ATTEMPTS",
                 "too many failed logins; try again later",
-            ),
+            )
+            .retry_after(*retry_after),
             Self::InvalidRefreshToken => Answer::new(
                 Code::Unauthenticated,
                 "INVALID_REFRESH_TOKEN",
@@ -77,21 +78,6 @@ impl ServiceError for AuthError {
             Self::DependencyTimeout(_) => Answer::DEPENDENCY_TIMEOUT,
             Self::DependencyUnavailable(_) => Answer::DEPENDENCY_UNAVAILABLE,
             Self::Unexpected(_) => Answer::INTERNAL,
-        }
-    }
-
-    fn field_violations(&self) -> Vec<FieldViolation> {
-        match self {
-            Self::InvalidInput(violations) => violations.clone(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::Throttled { retry_after } => Some(*retry_after),
-            Self::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
-            _ => None,
         }
     }
 }

@@ -91,12 +91,16 @@ impl ServiceError for MediaError {
 
     fn answer(&self) -> Answer {
         match self {
-            Self::InvalidInput(_) => Answer::INVALID_INPUT,
-            Self::TooLarge { .. } => Answer::new(
+            Self::InvalidInput(fields) => Answer::invalid_input(fields),
+            Self::TooLarge { limit } => Answer::new(
                 Code::ResourceExhausted,
                 "UPLOAD_TOO_LARGE",
                 "the upload is larger than the limit",
-            ),
+            )
+            .with_violations(vec![FieldViolation {
+                field: "chunk",
+                description: format!("the upload must be at most {limit} bytes"),
+            }]),
             Self::NotFound => Answer::new(Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
             Self::VariantNotFound => Answer::new(
                 Code::NotFound,
@@ -107,7 +111,8 @@ impl ServiceError for MediaError {
                 Code::Unavailable,
                 "UPLOAD_BACKLOG_FULL",
                 "too many uploads are waiting to be processed; retry later",
-            ),
+            )
+            .retry_after(BACKLOG_RETRY_AFTER),
             Self::UploadInterrupted(_) => Answer::new(
                 Code::Cancelled,
                 "UPLOAD_INTERRUPTED",
@@ -116,25 +121,6 @@ impl ServiceError for MediaError {
             Self::DependencyTimeout(_) => Answer::DEPENDENCY_TIMEOUT,
             Self::DependencyUnavailable(_) => Answer::DEPENDENCY_UNAVAILABLE,
             Self::Unexpected(_) => Answer::INTERNAL,
-        }
-    }
-
-    fn field_violations(&self) -> Vec<FieldViolation> {
-        match self {
-            Self::InvalidInput(violations) => violations.clone(),
-            Self::TooLarge { limit } => vec![FieldViolation {
-                field: "chunk",
-                description: format!("the upload must be at most {limit} bytes"),
-            }],
-            _ => Vec::new(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::DependencyUnavailable(_) => Some(Duration::from_secs(1)),
-            Self::BacklogFull { .. } => Some(BACKLOG_RETRY_AFTER),
-            _ => None,
         }
     }
 }

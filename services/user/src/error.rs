@@ -83,13 +83,14 @@ impl ServiceError for UserError {
 
     fn answer(&self) -> Answer {
         match self {
-            Self::InvalidInput(_) => Answer::INVALID_INPUT,
+            Self::InvalidInput(fields) => Answer::invalid_input(fields),
             Self::NotFound => Answer::new(Code::NotFound, "USER_NOT_FOUND", "no such user"),
             Self::ShardUnavailable(_) => Answer::new(
                 Code::Unavailable,
                 "REGION_UNAVAILABLE",
                 "the user's region is unavailable; retry later",
-            ),
+            )
+            .retry_after(Duration::from_secs(1)),
             Self::ShardTimeout(_) => Answer::new(
                 Code::DeadlineExceeded,
                 "REGION_TIMEOUT",
@@ -110,7 +111,8 @@ impl ServiceError for UserError {
                 Code::Unavailable,
                 "MEDIA_UNAVAILABLE",
                 "the media service is unavailable; retry later",
-            ),
+            )
+            .retry_after(Duration::from_secs(1)),
             Self::MediaTimeout => Answer::new(
                 Code::DeadlineExceeded,
                 "MEDIA_TIMEOUT",
@@ -118,18 +120,6 @@ impl ServiceError for UserError {
             ),
             Self::Unexpected(_) => Answer::INTERNAL,
         }
-    }
-
-    fn field_violations(&self) -> Vec<FieldViolation> {
-        match self {
-            Self::InvalidInput(violations) => violations.clone(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        matches!(self, Self::ShardUnavailable(_) | Self::MediaUnavailable)
-            .then_some(Duration::from_secs(1))
     }
 }
 
