@@ -16,6 +16,7 @@ use tonic_types::StatusExt as _;
 use utoipa::ToSchema;
 
 use crate::data::UploadError;
+use crate::service::TokenError;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -178,6 +179,16 @@ impl IntoResponse for ApiError {
             response.extensions_mut().insert(ErrorCause(cause));
         }
         response
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        match error {
+            // Auth could not be asked for its keys: its status says how (503, 504, ...).
+            TokenError::Keys(status) => Self::from(status),
+            refused => Self::unauthorized(refused.to_string()),
+        }
     }
 }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::DecodingKey;
 use serde::Serialize;
 
-use crate::ApiError;
 use crate::config::TokenSettings;
 use crate::data::AuthClient;
 
@@ -61,7 +60,7 @@ impl JwksCache {
     }
 
     /// The key named `kid`, fetching the JWKS again if it is unknown (rate-limited).
-    pub async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, ApiError> {
+    pub async fn key(&self, kid: &str) -> Result<Option<DecodingKey>, tonic::Status> {
         if let Some(snapshot) = self.fresh()
             && let Some(key) = snapshot.keys.get(kid)
         {
@@ -72,7 +71,7 @@ impl JwksCache {
     }
 
     /// The JWKS document, for `/.well-known/jwks.json`.
-    pub async fn document(&self) -> Result<Arc<JwkSet>, ApiError> {
+    pub async fn document(&self) -> Result<Arc<JwkSet>, tonic::Status> {
         match self.fresh() {
             Some(snapshot) => Ok(snapshot.document.clone()),
             None => Ok(self.fetch(false).await?.document.clone()),
@@ -93,7 +92,7 @@ impl JwksCache {
 
     /// Fetches unless another caller just did. `rate_limited` fetches (unknown kid) happen at
     /// most once per `min_refetch` while a snapshot exists.
-    async fn fetch(&self, rate_limited: bool) -> Result<Arc<Snapshot>, ApiError> {
+    async fn fetch(&self, rate_limited: bool) -> Result<Arc<Snapshot>, tonic::Status> {
         let started_waiting = Instant::now();
         let mut last_attempt = self.fetching.lock().await;
         if let Some(snapshot) = self.current() {

@@ -2,4 +2,4 @@
 
 mod tokens;
 
-pub use tokens::{Principal, TokenVerifier};
+pub use tokens::{Principal, TokenError, TokenVerifier};

@@ -6,9 +6,27 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 
-use crate::ApiError;
 use crate::config::TokenSettings;
 use crate::data::JwksCache;
+
+/// Why a token was refused, or could not be checked (the keys could not be had). The HTTP
+/// answer is chosen once, in `crate::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the access token is malformed")]
+    Malformed,
+    #[error("the access token's algorithm is not accepted")]
+    AlgorithmRefused,
+    #[error("the access token names no key")]
+    NoKey,
+    #[error("the access token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the access token is invalid or expired")]
+    Invalid,
+    /// Auth's keys could not be fetched: not the token's fault.
+    #[error("the signing keys could not be fetched: {}", .0.message())]
+    Keys(#[from] tonic::Status),
+}
 
 /// Who a valid access token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,23 +58,16 @@ impl TokenVerifier {
         Self { jwks, validation }
     }
 
-    pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|_| ApiError::unauthorized("the access token is malformed"))?;
+    pub async fn verify(&self, token: &str) -> Result<Principal, TokenError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != Algorithm::EdDSA {
-            return Err(ApiError::unauthorized(
-                "the access token's algorithm is not accepted",
-            ));
+            return Err(TokenError::AlgorithmRefused);
         }
-        let kid = header
-            .kid
-            .ok_or_else(|| ApiError::unauthorized("the access token names no key"))?;
-        let key = self.jwks.key(&kid).await?.ok_or_else(|| {
-            ApiError::unauthorized("the access token was signed by an unknown key")
-        })?;
+        let kid = header.kid.ok_or(TokenError::NoKey)?;
+        let key = self.jwks.key(&kid).await?.ok_or(TokenError::UnknownKey)?;
         let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation).map_err(|e| {
             tracing::debug!(error = %e, "access token refused");
-            ApiError::unauthorized("the access token is invalid or expired")
+            TokenError::Invalid
         })?;
         Ok(Principal {
             user_id: data.claims.sub,
