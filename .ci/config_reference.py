@@ -8,7 +8,7 @@ Usage (from anywhere in the repository; `just config-reference` runs the first t
     python3 .ci/config_reference.py target/env-vars.json --check   # CI: nothing is written
 
 env-vars.json says, for each service, the environment variables its settings read and the
-ones it requires (found by running the real settings code; see libs/devstack/src/bin/env-vars.rs).
+ones it requires (found by running the real settings code; see tools/devstack/src/bin/env-vars.rs).
 The documentation is the `//!` tables of the settings modules, in this format:
 
     //! | variable | default | meaning |
@@ -340,7 +340,7 @@ def render(
         f"change the table there and run `{REGENERATE}`. CI checks that this page is current",
         "and that every variable a service reads is documented",
         "(`python3 .ci/config_reference.py target/env-vars.json --check`), against the variables",
-        "the env-vars tool (`libs/devstack/src/bin/env-vars.rs`) sees each service's settings",
+        "the env-vars tool (`tools/devstack/src/bin/env-vars.rs`) sees each service's settings",
         "code read.",
         "",
         "**required** marks a variable the service does not start without. An empty value",

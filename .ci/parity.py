@@ -7,7 +7,7 @@ Usage (from anywhere in the repository):
     python3 .ci/parity.py env-vars.json
 
 env-vars.json says, for each service, the environment variables its settings read and the
-ones it requires (found by running the real settings code; see libs/devstack/src/bin/env-vars.rs).
+ones it requires (found by running the real settings code; see tools/devstack/src/bin/env-vars.rs).
 This script then checks, and exits 1 on any drift:
 
 1. The same services everywhere: those in env-vars.json, the application services of

@@ -245,7 +245,7 @@ fn wire_workspace(
     edit(
         root,
         changes,
-        "libs/devstack/Cargo.toml",
+        "tools/devstack/Cargo.toml",
         "the `[dependencies]` line",
         |text| {
             insert_after_line(
@@ -258,7 +258,7 @@ fn wire_workspace(
     edit(
         root,
         changes,
-        "libs/devstack/src/main.rs",
+        "tools/devstack/src/main.rs",
         "the new-service marker line",
         |text| {
             insert_before_line(
@@ -268,7 +268,7 @@ fn wire_workspace(
             )
         },
     )?;
-    let env_vars = "libs/devstack/src/bin/env-vars.rs";
+    let env_vars = "tools/devstack/src/bin/env-vars.rs";
     edit(
         root,
         changes,

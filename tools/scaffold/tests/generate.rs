@@ -109,11 +109,11 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
             "tonic::include_proto!(\"loyalty_points.v1\");",
         ),
         (
-            "libs/devstack/src/bin/env-vars.rs",
+            "tools/devstack/src/bin/env-vars.rs",
             "(\"loyalty-points\", load_loyalty_points),",
         ),
         (
-            "libs/devstack/src/main.rs",
+            "tools/devstack/src/main.rs",
             "loyalty_points_service::App::build(settings)",
         ),
         ("docker-compose.yml", "  loyalty-points-migrate:"),
