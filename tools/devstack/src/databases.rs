@@ -1,4 +1,5 @@
-//! The native run's databases: their names, creating them, and applying every migration.
+//! The native run's databases: their names and creating them, for every database the
+//! services' manifests name (`[database]` in `services/NAME/service.toml`).
 //!
 //! Variables read: `DEVSTACK_POSTGRES_URL` (the server to create databases on, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and `DEVSTACK_DATABASE_PREFIX` (default
@@ -7,25 +8,14 @@
 
 use anyhow::Context as _;
 use platform_config::Env;
+use platform_devstack::manifest::Manifest;
 use sqlx::{AssertSqlSafe, Connection as _, Executor as _, PgConnection};
-
-/// The user service's regions, each in a database of its own, as in production.
-pub const USER_REGIONS: [&str; 2] = ["eu", "us"];
 
 /// Where the native run keeps its databases.
 #[derive(Debug, Clone)]
 pub struct Databases {
     pub admin_url: String,
     prefix: String,
-}
-
-/// Each service's settings as the native run configures it, its databases migrated.
-pub struct Prepared {
-    pub auth: auth_service::Settings,
-    pub media: media_service::Settings,
-    pub worker: media_worker::Settings,
-    pub user: user_service::Settings,
-    pub gateway: gateway_service::Settings,
 }
 
 impl Databases {
@@ -48,49 +38,51 @@ impl Databases {
         platform_testkit::database_url(&self.admin_url, &self.name(suffix))
     }
 
-    /// Creates the database `suffix` unless it exists, and returns its URL.
-    pub async fn ensure(&self, suffix: &str) -> anyhow::Result<String> {
-        ensure_database(&self.admin_url, &self.name(suffix)).await?;
-        Ok(self.url(suffix))
-    }
-
-    /// `USER_SHARDS`: `eu=<url>,us=<url>`.
-    pub fn user_shards(&self) -> String {
-        USER_REGIONS
-            .iter()
-            .map(|region| format!("{region}={}", self.url(&format!("user_{region}"))))
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// Reads every service's settings from `env` (auth and media each get their own
-    /// `DATABASE_URL`), creates the databases that are missing and applies the migrations.
-    pub async fn prepare(&self, env: &Env) -> anyhow::Result<Prepared> {
-        let auth_url = self.url("auth");
-        let media_url = self.url("media");
-        let prepared = Prepared {
-            auth: auth_service::Settings::from_env(
-                &env.clone().with_overrides(&[("DATABASE_URL", &auth_url)]),
-            )?,
-            media: media_service::Settings::from_env(
-                &env.clone().with_overrides(&[("DATABASE_URL", &media_url)]),
-            )?,
-            worker: media_worker::Settings::from_env(env)?,
-            user: user_service::Settings::from_env(env)?,
-            gateway: gateway_service::Settings::from_env(env)?,
+    /// The variable that gives `service` its databases, with its value: `DATABASE_URL` for
+    /// one database, `<NAME>_SHARDS` (`eu=<url>,us=<url>`) for one per region; `None` for a
+    /// service without a database. The service's own, so it overrides the environment's.
+    pub fn variable(&self, service: &Manifest) -> Option<(String, String)> {
+        let database = service.database.as_ref()?;
+        let value = if database.regions.is_empty() {
+            self.url(&database.name)
+        } else {
+            database
+                .regions
+                .iter()
+                .map(|region| {
+                    format!(
+                        "{region}={}",
+                        self.url(&format!("{}_{region}", database.name))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",")
         };
-        let mut suffixes = vec!["auth".to_owned(), "media".to_owned()];
-        suffixes.extend(USER_REGIONS.iter().map(|r| format!("user_{r}")));
-        for suffix in &suffixes {
-            self.ensure(suffix).await?;
+        Some((service.database_variable()?, value))
+    }
+
+    /// Creates the databases of every service in `services` that are missing.
+    pub async fn create_missing(&self, services: &[Manifest]) -> anyhow::Result<()> {
+        for database in services.iter().filter_map(|s| s.database.as_ref()) {
+            if database.regions.is_empty() {
+                ensure_database(&self.admin_url, &self.name(&database.name)).await?;
+            }
+            for region in &database.regions {
+                let suffix = format!("{}_{region}", database.name);
+                ensure_database(&self.admin_url, &self.name(&suffix)).await?;
+            }
         }
-        auth_service::data::migrate(&prepared.auth.database_url, &prepared.auth.database).await?;
-        media_service::data::migrate(&prepared.media.database_url, &prepared.media.database)
-            .await?;
-        user_service::data::Shards::connect(&prepared.user.shards, &prepared.user.database)?
-            .migrate_all()
-            .await?;
-        Ok(prepared)
+        Ok(())
+    }
+
+    /// `env` with `service`'s database variable set to the native run's.
+    pub fn env_for(&self, env: &Env, service: &Manifest) -> Env {
+        match self.variable(service) {
+            Some((name, value)) => env
+                .clone()
+                .with_overrides(&[(name.as_str(), value.as_str())]),
+            None => env.clone(),
+        }
     }
 }
 

@@ -1,20 +1,22 @@
 //! `cargo run -p platform-devstack`: the whole platform on this machine, in one process.
-//! `devstack processes` runs each service as its own process instead (see `processes.rs`), and
-//! `devstack broker` is the broker process that mode starts.
+//! `devstack processes` runs each service as its own process instead (see `processes.rs`),
+//! `devstack broker` is the broker process that mode starts, and `devstack services` lists
+//! the services and their ports.
 //!
-//! It creates the services' databases on the local Postgres if they are missing (auth's,
-//! media's, one per user region, and one per service added with `just new-service`, named
-//! `platform_<service>`), applies their migrations, starts an embedded
-//! Kafka-protocol broker unless `KAFKA_BROKERS` points at a real one, and starts every service
-//! and the media worker on their usual ports, each configured from the environment exactly as
-//! in production (defaults point at localhost; objects go to `./data/objects`). Ctrl-C drains
-//! all.
+//! The services are those with a manifest, `services/NAME/service.toml` (see `manifest.rs`);
+//! the one file that names their crates is `services.rs`. It creates the databases their
+//! manifests name on the local Postgres if they are missing (`platform_auth`,
+//! `platform_user_eu`, …), applies their migrations, starts an embedded Kafka-protocol broker
+//! unless `KAFKA_BROKERS` points at a real one, and starts every service on its usual ports,
+//! each configured from the environment exactly as in production (defaults point at
+//! localhost; objects go to `./data/objects`). Ctrl-C drains all.
 //!
 //! Variables read, besides every service's own: `DEVSTACK_POSTGRES_URL` and
 //! `DEVSTACK_DATABASE_PREFIX` (see `databases.rs`), and for the multi-process run
-//! `DEVSTACK_RUN_DIR` and `DEVSTACK_BROKER_ADDRESS`. Auth and media both read `DATABASE_URL`,
-//! so devstack hands each its own database and ignores that variable; the other variables
-//! apply to every service that reads them.
+//! `DEVSTACK_RUN_DIR` and `DEVSTACK_BROKER_ADDRESS`. Each service gets its own databases in
+//! the variable its manifest implies (`DATABASE_URL`, which several services read, or
+//! `USER_SHARDS`), whatever the environment says; the other variables apply to every service
+//! that reads them.
 
 mod broker;
 mod databases;
@@ -22,7 +24,9 @@ mod processes;
 mod signing_key;
 
 use databases::Databases;
+use futures::FutureExt as _;
 use platform_config::Env;
+use platform_devstack::manifest::Manifest;
 use platform_kafka::EmbeddedKafka;
 use platform_runtime::CancellationToken;
 
@@ -46,13 +50,21 @@ async fn main() -> anyhow::Result<()> {
             )?;
             return broker::run(&address).await;
         }
+        Some("services") => {
+            for service in Manifest::all()? {
+                println!("{}", service_line(&service));
+            }
+            return Ok(());
+        }
         Some(other) => {
-            eprintln!("devstack: unknown command {other:?}; usage: devstack [processes|broker]");
+            eprintln!(
+                "devstack: unknown command {other:?}; usage: devstack [processes|broker|services]"
+            );
             std::process::exit(2);
         }
     }
+    let services = Manifest::all()?;
     let databases = Databases::from_env(&process)?;
-    let user_shards = databases.user_shards();
 
     // Before reading settings: the broker's address becomes a default like the others.
     let kafka = match process.raw("KAFKA_BROKERS") {
@@ -62,11 +74,11 @@ async fn main() -> anyhow::Result<()> {
     let brokers = kafka.as_ref().map(|k| k.bootstrap_servers().to_owned());
 
     // Each service reads the same variables it reads in production; devstack only fills in
-    // what a laptop would otherwise have to export by hand. Auth and media each have their
-    // own database, both read from DATABASE_URL.
-    let mut defaults = vec![("USER_SHARDS", user_shards.as_str())];
+    // what a laptop would otherwise have to export by hand, and gives each service its own
+    // databases (see `databases.rs`).
+    let mut defaults = vec![];
     if let Some(brokers) = &brokers {
-        defaults.push(("KAFKA_BROKERS", brokers));
+        defaults.push(("KAFKA_BROKERS", brokers.as_str()));
     }
     let key_file = signing_key::default_file(&process)?;
     if let Some(key_file) = &key_file {
@@ -81,59 +93,46 @@ async fn main() -> anyhow::Result<()> {
              services' outboxes publish again what a restarted broker has not seen"
         );
     }
-    let databases::Prepared {
-        auth,
-        media,
-        worker,
-        user,
-        gateway,
-    } = databases.prepare(&env).await?;
+    databases.create_missing(&services).await?;
 
-    let auth = auth_service::App::build(auth).await?;
-    let media = media_service::App::build(media).await?;
-    let worker = media_worker::App::build(worker).await?;
-    let user = user_service::App::build(user).await?;
-    let gateway = gateway_service::App::build(gateway).await?;
+    // In start order (a service after those it calls), each migrated, then built.
+    let mut built = Vec::new();
+    for manifest in &services {
+        let service = platform_devstack::services::find(&manifest.name)?;
+        let env = databases.env_for(&env, manifest);
+        (service.migrate)(env.clone()).await?;
+        let serve = (service.start)(env).await?;
+        built.push((manifest, serve));
+    }
+    let names: Vec<_> = services.iter().map(|s| s.name.as_str()).collect();
+    tracing::info!(services = ?names, "the platform is up");
 
-    // Services added with `just new-service`, each with a database of its own: the generator
-    // inserts one block per service above the marker line.
-    let stop = CancellationToken::new();
-    let added: Vec<Running> = vec![
-        // new-service: generated services are started above this line.
-    ];
-    tracing::info!(
-        gateway = %format!("http://{}", gateway.http_addr()),
-        auth_grpc = %auth.grpc_addr(),
-        user_grpc = %user.grpc_addr(),
-        media_grpc = %media.grpc_addr(),
-        "the platform is up; try: curl http://127.0.0.1:{}/openapi.json",
-        gateway.http_addr().port()
-    );
-
-    let signal = stop.clone();
+    // The services no other one calls (the gateway, the worker) drain first, so nothing sends
+    // work upstream while the upstreams go; the others once those have stopped.
+    let (front, back): (Vec<_>, Vec<_>) = built
+        .into_iter()
+        .partition(|(manifest, _)| !services.iter().any(|s| s.calls.contains(&manifest.name)));
+    let stop_front = CancellationToken::new();
+    let stop_back = CancellationToken::new();
+    let signal = stop_front.clone();
     tokio::spawn(async move {
         platform_runtime::shutdown_signal().await;
         signal.cancel();
     });
-    // The gateway drains first so it stops sending work upstream before the upstreams go.
-    let gateway_result = gateway.run_until(stop.clone().cancelled_owned()).await;
-    stop.cancel();
-    let (auth_result, user_result, media_result, worker_result, added_results) = tokio::join!(
-        auth.run_until(stop.clone().cancelled_owned()),
-        user.run_until(stop.clone().cancelled_owned()),
-        media.run_until(stop.clone().cancelled_owned()),
-        worker.run_until(stop.cancelled_owned()),
-        futures::future::join_all(added),
-    );
+    let front = front.into_iter().map(|(_, serve)| {
+        // One of them stopping (an error) stops the platform, as Ctrl-C would.
+        let stop = stop_front.clone();
+        serve(stop.clone()).inspect(move |_| stop.cancel())
+    });
+    let front = futures::future::join_all(front).then(|results| async {
+        stop_back.cancel();
+        results
+    });
+    let back =
+        futures::future::join_all(back.into_iter().map(|(_, serve)| serve(stop_back.clone())));
+    let (front, back) = tokio::join!(front, back);
     drop(kafka);
-    added_results.into_iter().fold(
-        gateway_result
-            .and(auth_result)
-            .and(user_result)
-            .and(media_result)
-            .and(worker_result),
-        anyhow::Result::and,
-    )
+    front.into_iter().chain(back).collect()
 }
 
 /// The native run's own logs: auth's telemetry settings, as every service reads the same.
@@ -143,5 +142,14 @@ fn devstack_telemetry(env: &Env) -> anyhow::Result<platform_telemetry::Telemetry
     )?)
 }
 
-/// A built service serving until the stop token is cancelled.
-type Running = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+/// `devstack services`: one line per service, its name and the ports it listens on
+/// (`auth 50051 9101`), for the harness that waits until a run's ports are free.
+fn service_line(service: &Manifest) -> String {
+    let ports = [
+        service.ports.http,
+        service.ports.grpc,
+        Some(service.ports.ops),
+    ];
+    let ports: Vec<String> = ports.into_iter().flatten().map(|p| p.to_string()).collect();
+    format!("{} {}", service.name, ports.join(" "))
+}

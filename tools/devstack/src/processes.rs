@@ -1,7 +1,8 @@
-//! `devstack processes`: the platform with each service and the media worker as its own
-//! process, sharing one broker process, as production runs it. This process prepares the
-//! databases, starts the broker (`devstack broker`) unless `KAFKA_BROKERS` names one, starts
-//! every service binary with its configuration, and restarts any child that exits, the way a
+//! `devstack processes`: the platform with each service (those with a manifest,
+//! `services/NAME/service.toml`) as its own process, sharing one broker process, as
+//! production runs it. This process creates and migrates the databases, starts the broker
+//! (`devstack broker`) unless `KAFKA_BROKERS` names one, starts every service binary (named
+//! after its service) with its configuration, and restarts any child that exits, the way a
 //! process manager or Kubernetes would. Ctrl-C stops the gateway first, then the services,
 //! then the broker.
 //!
@@ -21,6 +22,8 @@ use platform_config::Env;
 use platform_runtime::CancellationToken;
 use tokio::process::{Child, Command};
 
+use platform_devstack::manifest::Manifest;
+
 use crate::broker;
 use crate::databases::Databases;
 
@@ -36,7 +39,7 @@ const BROKER_START_DEADLINE: Duration = Duration::from_secs(30);
 /// One supervised process: its name (the binary's), arguments and extra variables.
 #[derive(Debug, Clone)]
 struct Spec {
-    name: &'static str,
+    name: String,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -62,16 +65,11 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     let brokers = env
         .raw("KAFKA_BROKERS")
         .map_or_else(|| broker_address.clone(), str::to_owned);
-    let user_shards = databases.user_shards();
-    let shared = env
-        .clone()
-        .with_defaults(&[("USER_SHARDS", &user_shards), ("KAFKA_BROKERS", &brokers)]);
-    databases.prepare(&shared).await?;
+    let services = Manifest::all()?;
+    let shared = env.clone().with_defaults(&[("KAFKA_BROKERS", &brokers)]);
+    databases.create_missing(&services).await?;
 
-    let mut common = vec![
-        ("USER_SHARDS".to_owned(), user_shards.clone()),
-        ("KAFKA_BROKERS".to_owned(), brokers.clone()),
-    ];
+    let mut common = vec![("KAFKA_BROKERS".to_owned(), brokers.clone())];
     // As the Dockerfile sets it: glibc's mmap threshold stays at 128 KiB, so large buffers go
     // back to the system when freed instead of drifting RSS upwards. glibc's own variable, not
     // the platform's configuration: one exported in the shell is left as it is.
@@ -84,48 +82,29 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     if let Some(key_file) = crate::signing_key::default_file(env)? {
         common.push(("AUTH_SIGNING_KEY_FILE".to_owned(), key_file));
     }
-    let with_database = |suffix: &str| {
-        let mut vars = common.clone();
-        vars.push(("DATABASE_URL".to_owned(), databases.url(suffix)));
-        vars
-    };
     let mut specs = Vec::new();
     if embedded {
         specs.push(Spec {
-            name: "devstack",
+            name: "devstack".to_owned(),
             args: vec!["broker".to_owned()],
             env: vec![("DEVSTACK_BROKER_ADDRESS".to_owned(), broker_address.clone())],
         });
     }
-    specs.extend([
-        Spec {
-            name: "auth",
+    // In start order (a service after those it calls), each migrated first, as its
+    // migration one-shot does in compose.
+    for manifest in &services {
+        let service = platform_devstack::services::find(&manifest.name)?;
+        (service.migrate)(databases.env_for(&shared, manifest)).await?;
+        let mut env = common.clone();
+        env.extend(databases.variable(manifest));
+        specs.push(Spec {
+            name: manifest.name.clone(),
             args: vec![],
-            env: with_database("auth"),
-        },
-        Spec {
-            name: "user",
-            args: vec![],
-            env: common.clone(),
-        },
-        Spec {
-            name: "media",
-            args: vec![],
-            env: with_database("media"),
-        },
-        Spec {
-            name: "media-worker",
-            args: vec![],
-            env: common.clone(),
-        },
-        Spec {
-            name: "gateway",
-            args: vec![],
-            env: common.clone(),
-        },
-    ]);
+            env,
+        });
+    }
     for spec in &specs {
-        let path = bin_dir.join(spec.name);
+        let path = bin_dir.join(&spec.name);
         anyhow::ensure!(
             path.exists(),
             "{} is missing: build every service binary first (cargo build --bins, or --release \
@@ -137,16 +116,17 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     let mut supervisors = Vec::new();
     for spec in specs {
         let label = if spec.name == "devstack" {
-            "broker"
+            "broker".to_owned()
         } else {
-            spec.name
+            spec.name.clone()
         };
-        let program = bin_dir.join(spec.name);
+        let program = bin_dir.join(&spec.name);
         let pid_file = run_dir.join(format!("{label}.pid"));
         let stop = CancellationToken::new();
+        let is_broker = label == "broker";
         let supervisor = tokio::spawn(supervise(label, program, spec, pid_file, stop.clone()));
-        supervisors.push((label, stop, supervisor));
-        if label == "broker" {
+        supervisors.push((stop, supervisor));
+        if is_broker {
             wait_for_broker(&broker_address).await?;
         }
     }
@@ -158,7 +138,7 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
     platform_runtime::shutdown_signal().await;
     // In reverse order of start: the gateway first so it stops sending work upstream, the
     // broker last.
-    for (_, stop, supervisor) in supervisors.into_iter().rev() {
+    for (stop, supervisor) in supervisors.into_iter().rev() {
         stop.cancel();
         let _ = supervisor.await;
     }
@@ -167,7 +147,7 @@ pub async fn run(env: &Env) -> anyhow::Result<()> {
 
 /// Keeps `spec` running until it is told to stop, restarting it whenever it exits.
 async fn supervise(
-    label: &'static str,
+    label: String,
     program: PathBuf,
     spec: Spec,
     pid_file: PathBuf,
@@ -182,7 +162,7 @@ async fn supervise(
         {
             Ok(child) => child,
             Err(e) => {
-                tracing::error!(process = label, error = %e, "cannot start the process");
+                tracing::error!(process = %label, error = %e, "cannot start the process");
                 if wait_or_stop(RESTART_DELAY, &stop).await {
                     return;
                 }
@@ -192,11 +172,11 @@ async fn supervise(
         let pid = child.id();
         if let Some(pid) = pid {
             let _ = std::fs::write(&pid_file, format!("{pid}\n"));
-            tracing::info!(process = label, pid, "started");
+            tracing::info!(process = %label, pid, "started");
         }
         tokio::select! {
             status = child.wait() => {
-                tracing::warn!(process = label, status = ?status.ok(), "exited; starting it again");
+                tracing::warn!(process = %label, status = ?status.ok(), "exited; starting it again");
                 if wait_or_stop(RESTART_DELAY, &stop).await {
                     return;
                 }
@@ -208,7 +188,7 @@ async fn supervise(
                 }
             }
             () = stop.cancelled() => {
-                terminate(label, &mut child, pid).await;
+                terminate(&label, &mut child, pid).await;
                 let _ = std::fs::remove_file(&pid_file);
                 return;
             }

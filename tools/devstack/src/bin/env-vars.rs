@@ -20,6 +20,8 @@ use std::collections::BTreeSet;
 
 use anyhow::{Context as _, bail};
 use platform_config::{ConfigError, Env};
+use platform_devstack::manifest::Manifest;
+use platform_devstack::services;
 use serde_json::{Map, Value, json};
 
 /// A valid placeholder for each variable some service requires. A service that starts
@@ -58,61 +60,16 @@ const READ_BY_LIBRARIES: &[&str] = &[
 /// How a service's binary loads its configuration.
 type Load = fn(&Env) -> Result<(), ConfigError>;
 
-/// Every service binary, by the name compose and Kubernetes give it.
-const SERVICES: &[(&str, Load)] = &[
-    ("gateway", load_gateway),
-    ("auth", load_auth),
-    ("user", load_user),
-    ("media", load_media),
-    ("media-worker", load_media_worker),
-];
-
-// The services that talk to Kafka accept a missing KAFKA_BROKERS in `from_env` (tests and
-// devstack start an embedded broker), but `App::build` refuses to start without it: ask the
-// same question it does.
-
-fn load_gateway(env: &Env) -> Result<(), ConfigError> {
-    gateway_service::Settings::from_env(env).map(drop)
-}
-
-fn load_auth(env: &Env) -> Result<(), ConfigError> {
-    auth_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
-fn load_user(env: &Env) -> Result<(), ConfigError> {
-    user_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
-fn load_media(env: &Env) -> Result<(), ConfigError> {
-    media_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
-fn load_media_worker(env: &Env) -> Result<(), ConfigError> {
-    media_worker::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
 fn main() -> anyhow::Result<()> {
     let mut report = Map::new();
-    for &(name, load) in SERVICES {
+    // Every service with a manifest (services/NAME/service.toml), loaded through its crate.
+    for manifest in Manifest::all()? {
+        let name = manifest.name;
+        let load = services::find(&name)?.load;
         let required = required(load).with_context(|| format!("service {name}"))?;
         let reads = reads(load, &required).with_context(|| format!("service {name}"))?;
         let required: Vec<_> = required.iter().map(|(variable, _)| *variable).collect();
-        report.insert(
-            name.to_owned(),
-            json!({ "reads": reads, "required": required }),
-        );
+        report.insert(name, json!({ "reads": reads, "required": required }));
     }
     println!("{}", serde_json::to_string_pretty(&Value::Object(report))?);
     Ok(())
@@ -171,17 +128,21 @@ fn reads(load: Load, required: &[(&str, &str)]) -> anyhow::Result<BTreeSet<Strin
 mod tests {
     use super::*;
 
+    fn load(name: &str) -> Load {
+        services::find(name).unwrap().load
+    }
+
     #[test]
     fn required_variables_are_found_by_construction() {
-        let media = required(load_media).unwrap();
+        let media = required(load("media")).unwrap();
         let names: Vec<_> = media.iter().map(|(name, _)| *name).collect();
         assert_eq!(names, ["DATABASE_URL", "KAFKA_BROKERS"]);
-        assert!(required(load_gateway).unwrap().is_empty());
+        assert!(required(load("gateway")).unwrap().is_empty());
     }
 
     #[test]
     fn reads_include_other_branches_and_library_names() {
-        let media = reads(load_media, &required(load_media).unwrap()).unwrap();
+        let media = reads(load("media"), &required(load("media")).unwrap()).unwrap();
         for name in [
             "OBJECT_STORE_URL",
             "OBJECT_STORE_S3_ENDPOINT",
