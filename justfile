@@ -103,10 +103,12 @@ memory-floods LABEL:
     cargo build --release --bins
     tools/loadgen/memory/floods.sh {{LABEL}}
 
-# Generate a new gRPC service with its own database, wired into every list of services
-# (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
+# Generate a new gRPC service with its own database: services/NAME (its code, manifest,
+# compose fragment and Kubernetes kustomization), proto/, migrations/, and its entries in the
+# few files that list crates (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
 new-service NAME:
     cargo run -q -p platform-scaffold -- new-service {{NAME}}
+    just compose
     just config-reference
 
 # Rename the platform for a fork: crate prefix, image names, Kubernetes labels and

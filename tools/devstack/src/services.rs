@@ -3,7 +3,7 @@
 //! ports, databases, callees) comes from its manifest (`services/NAME/service.toml`).
 //!
 //! A new service adds its crate to this package's `Cargo.toml`, its line to [`SERVICES`] and
-//! its three functions below (`just new-service` does all three).
+//! its module of three functions below (`just new-service` does all three).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,30 +31,25 @@ pub struct Service {
     pub start: fn(Env) -> BoxFuture<'static, anyhow::Result<Serve>>,
 }
 
-/// One [`Service`] from its name and its three functions.
+/// One [`Service`] from its name and the module of its three functions.
 macro_rules! service {
-    ($name:literal, $load:ident, $migrate:ident, $start:ident) => {
+    ($name:literal, $module:ident) => {
         Service {
             name: $name,
-            load: $load,
-            migrate: |env| Box::pin($migrate(env)),
-            start: |env| Box::pin($start(env)),
+            load: $module::load,
+            migrate: |env| Box::pin($module::migrate(env)),
+            start: |env| Box::pin($module::start(env)),
         }
     };
 }
 
 /// Every service crate, one line each.
 pub const SERVICES: &[Service] = &[
-    service!("auth", load_auth, migrate_auth, start_auth),
-    service!("gateway", load_gateway, no_database, start_gateway),
-    service!("media", load_media, migrate_media, start_media),
-    service!(
-        "media-worker",
-        load_media_worker,
-        no_database,
-        start_media_worker
-    ),
-    service!("user", load_user, migrate_user, start_user),
+    service!("auth", auth),
+    service!("gateway", gateway),
+    service!("media", media),
+    service!("media-worker", media_worker),
+    service!("user", user),
 ];
 
 /// The service called `name`; an error naming this file when it has none (a manifest
@@ -76,90 +71,116 @@ where
     Box::new(move |stop| -> Running { Box::pin(run_until(stop)) })
 }
 
-async fn no_database(_env: Env) -> anyhow::Result<()> {
-    Ok(())
-}
-
 // The services that talk to Kafka accept a missing KAFKA_BROKERS in `from_env` (tests and
 // devstack start an embedded broker), but `App::build` refuses to start without it: `load`
-// asks the same question it does.
+// asks the same question it does. Crates are named from the root (`::media_worker`), since a
+// module here may have the crate's name.
 
-fn load_auth(env: &Env) -> Result<(), ConfigError> {
-    auth_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
+mod auth {
+    use super::*;
+
+    pub fn load(env: &Env) -> Result<(), ConfigError> {
+        ::auth_service::Settings::from_env(env)?
+            .kafka
+            .bootstrap_servers()
+            .map(drop)
+    }
+
+    pub async fn migrate(env: Env) -> anyhow::Result<()> {
+        let settings = ::auth_service::Settings::from_env(&env)?;
+        ::auth_service::data::migrate(&settings.database_url, &settings.database).await
+    }
+
+    pub async fn start(env: Env) -> anyhow::Result<Serve> {
+        let app = ::auth_service::App::build(::auth_service::Settings::from_env(&env)?).await?;
+        Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    }
 }
 
-async fn migrate_auth(env: Env) -> anyhow::Result<()> {
-    let settings = auth_service::Settings::from_env(&env)?;
-    auth_service::data::migrate(&settings.database_url, &settings.database).await
+mod gateway {
+    use super::*;
+
+    pub fn load(env: &Env) -> Result<(), ConfigError> {
+        ::gateway_service::Settings::from_env(env).map(drop)
+    }
+
+    pub async fn migrate(_env: Env) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    pub async fn start(env: Env) -> anyhow::Result<Serve> {
+        let settings = ::gateway_service::Settings::from_env(&env)?;
+        let app = ::gateway_service::App::build(settings).await?;
+        tracing::info!(
+            "the gateway is up; try: curl http://127.0.0.1:{}/openapi.json",
+            app.http_addr().port()
+        );
+        Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    }
 }
 
-async fn start_auth(env: Env) -> anyhow::Result<Serve> {
-    let app = auth_service::App::build(auth_service::Settings::from_env(&env)?).await?;
-    Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+mod media {
+    use super::*;
+
+    pub fn load(env: &Env) -> Result<(), ConfigError> {
+        ::media_service::Settings::from_env(env)?
+            .kafka
+            .bootstrap_servers()
+            .map(drop)
+    }
+
+    pub async fn migrate(env: Env) -> anyhow::Result<()> {
+        let settings = ::media_service::Settings::from_env(&env)?;
+        ::media_service::data::migrate(&settings.database_url, &settings.database).await
+    }
+
+    pub async fn start(env: Env) -> anyhow::Result<Serve> {
+        let app = ::media_service::App::build(::media_service::Settings::from_env(&env)?).await?;
+        Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    }
 }
 
-fn load_gateway(env: &Env) -> Result<(), ConfigError> {
-    gateway_service::Settings::from_env(env).map(drop)
+mod media_worker {
+    use super::*;
+
+    pub fn load(env: &Env) -> Result<(), ConfigError> {
+        ::media_worker::Settings::from_env(env)?
+            .kafka
+            .bootstrap_servers()
+            .map(drop)
+    }
+
+    pub async fn migrate(_env: Env) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    pub async fn start(env: Env) -> anyhow::Result<Serve> {
+        let app = ::media_worker::App::build(::media_worker::Settings::from_env(&env)?).await?;
+        Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    }
 }
 
-async fn start_gateway(env: Env) -> anyhow::Result<Serve> {
-    let gateway = gateway_service::App::build(gateway_service::Settings::from_env(&env)?).await?;
-    tracing::info!(
-        "the gateway is up; try: curl http://127.0.0.1:{}/openapi.json",
-        gateway.http_addr().port()
-    );
-    Ok(serve(move |stop| gateway.run_until(stop.cancelled_owned())))
-}
+mod user {
+    use super::*;
 
-fn load_media(env: &Env) -> Result<(), ConfigError> {
-    media_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
+    pub fn load(env: &Env) -> Result<(), ConfigError> {
+        ::user_service::Settings::from_env(env)?
+            .kafka
+            .bootstrap_servers()
+            .map(drop)
+    }
 
-async fn migrate_media(env: Env) -> anyhow::Result<()> {
-    let settings = media_service::Settings::from_env(&env)?;
-    media_service::data::migrate(&settings.database_url, &settings.database).await
-}
+    pub async fn migrate(env: Env) -> anyhow::Result<()> {
+        let settings = ::user_service::Settings::from_env(&env)?;
+        ::user_service::data::Shards::connect(&settings.shards, &settings.database)?
+            .migrate_all()
+            .await
+    }
 
-async fn start_media(env: Env) -> anyhow::Result<Serve> {
-    let app = media_service::App::build(media_service::Settings::from_env(&env)?).await?;
-    Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
-}
-
-fn load_media_worker(env: &Env) -> Result<(), ConfigError> {
-    media_worker::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
-async fn start_media_worker(env: Env) -> anyhow::Result<Serve> {
-    let app = media_worker::App::build(media_worker::Settings::from_env(&env)?).await?;
-    Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
-}
-
-fn load_user(env: &Env) -> Result<(), ConfigError> {
-    user_service::Settings::from_env(env)?
-        .kafka
-        .bootstrap_servers()
-        .map(drop)
-}
-
-async fn migrate_user(env: Env) -> anyhow::Result<()> {
-    let settings = user_service::Settings::from_env(&env)?;
-    user_service::data::Shards::connect(&settings.shards, &settings.database)?
-        .migrate_all()
-        .await
-}
-
-async fn start_user(env: Env) -> anyhow::Result<Serve> {
-    let app = user_service::App::build(user_service::Settings::from_env(&env)?).await?;
-    Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    pub async fn start(env: Env) -> anyhow::Result<Serve> {
+        let app = ::user_service::App::build(::user_service::Settings::from_env(&env)?).await?;
+        Ok(serve(move |stop| app.run_until(stop.cancelled_owned())))
+    }
 }
 
 #[cfg(test)]
