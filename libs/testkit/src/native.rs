@@ -105,6 +105,14 @@ impl NativeRun {
     }
 
     /// The names of the run's services (those with a manifest), in start order.
+    ///
+    /// ```no_run
+    /// # use platform_testkit::native::{Layout, NativeRun};
+    /// # async fn t() {
+    /// let run = NativeRun::start("target/debug/devstack", Layout::Processes).await;
+    /// let pids: Vec<u32> = run.services().iter().map(|s| run.pid_of(s)).collect();
+    /// # }
+    /// ```
     pub fn services(&self) -> Vec<String> {
         services(&self.devstack)
             .into_iter()
@@ -421,6 +429,11 @@ const BROKER_PORT: u16 = 9092;
 
 /// Every service of the native run with the ports it listens on, as `devstack services` lists
 /// them from the services' manifests (`auth 50051 9101`, one service a line).
+///
+/// ```no_run
+/// let services = platform_testkit::native::services("target/debug/devstack".as_ref());
+/// assert!(services.iter().any(|(name, ports)| name == "gateway" && ports.contains(&8080)));
+/// ```
 pub fn services(devstack: &Path) -> Vec<(String, Vec<u16>)> {
     let output = Command::new(devstack)
         .arg("services")
