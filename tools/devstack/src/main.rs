@@ -27,6 +27,7 @@ use databases::Databases;
 use futures::FutureExt as _;
 use platform_config::Env;
 use platform_devstack::manifest::Manifest;
+use platform_devstack::services::Serve;
 use platform_kafka::EmbeddedKafka;
 use platform_runtime::CancellationToken;
 
@@ -63,6 +64,12 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     }
+    one_process(process).await
+}
+
+/// The whole platform in this process: its databases, an embedded broker unless one is named,
+/// and every service, until Ctrl-C.
+async fn one_process(process: Env) -> anyhow::Result<()> {
     let services = Manifest::all()?;
     let databases = Databases::from_env(&process)?;
 
@@ -101,17 +108,25 @@ async fn main() -> anyhow::Result<()> {
         let service = platform_devstack::services::find(&manifest.name)?;
         let env = databases.env_for(&env, manifest);
         (service.migrate)(env.clone()).await?;
-        let serve = (service.start)(env).await?;
-        built.push((manifest, serve));
+        built.push((manifest.name.clone(), (service.start)(env).await?));
     }
     let names: Vec<_> = services.iter().map(|s| s.name.as_str()).collect();
     tracing::info!(services = ?names, "the platform is up");
+    let result = serve_until_stopped(&services, built).await;
+    drop(kafka);
+    result
+}
 
-    // The services no other one calls (the gateway, the worker) drain first, so nothing sends
-    // work upstream while the upstreams go; the others once those have stopped.
+/// Serves every built service until Ctrl-C, then drains them in two steps: first the services
+/// no other one calls (the gateway, the worker), so nothing sends work upstream while the
+/// upstreams go; then the others once those have stopped.
+async fn serve_until_stopped(
+    services: &[Manifest],
+    built: Vec<(String, Serve)>,
+) -> anyhow::Result<()> {
     let (front, back): (Vec<_>, Vec<_>) = built
         .into_iter()
-        .partition(|(manifest, _)| !services.iter().any(|s| s.calls.contains(&manifest.name)));
+        .partition(|(name, _)| !services.iter().any(|s| s.calls.contains(name)));
     let stop_front = CancellationToken::new();
     let stop_back = CancellationToken::new();
     let signal = stop_front.clone();
@@ -128,10 +143,8 @@ async fn main() -> anyhow::Result<()> {
         stop_back.cancel();
         results
     });
-    let back =
-        futures::future::join_all(back.into_iter().map(|(_, serve)| serve(stop_back.clone())));
-    let (front, back) = tokio::join!(front, back);
-    drop(kafka);
+    let back = back.into_iter().map(|(_, serve)| serve(stop_back.clone()));
+    let (front, back) = tokio::join!(front, futures::future::join_all(back));
     front.into_iter().chain(back).collect()
 }
 
