@@ -17,8 +17,8 @@ async fn each_service_killed_in_turn_comes_back_and_loses_nothing() {
     let mut run = start(Layout::Processes).await;
     // Every child runs with glibc's mmap threshold fixed, as the images do
     // (docs/benchmarks.md, "Memory under load: every service").
-    for process in ["auth", "user", "media", "media-worker", "gateway"] {
-        let environ = std::fs::read(format!("/proc/{}/environ", run.pid_of(process))).unwrap();
+    for process in run.services() {
+        let environ = std::fs::read(format!("/proc/{}/environ", run.pid_of(&process))).unwrap();
         assert!(
             environ
                 .split(|b| *b == 0)
