@@ -140,6 +140,10 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Its module in devstack's `src/services.rs`: how it is loaded, migrated and started.
+pub const DEVSTACK_MODULE: &str = include_str!("../templates/devstack/module.rs.tmpl");
+/// Its section of `.env.example`, before the tests' one (`RULE` is the separator line).
+pub const ENV_EXAMPLE_SECTION: &str = include_str!("../templates/dev/env-example.tmpl");
 /// Its in-cluster Postgres in the dev overlay.
 pub const DEV_POSTGRES: &str = include_str!("../templates/dev/postgres.yaml.tmpl");
 /// The dev overlay's ingress rule for that Postgres.
@@ -185,6 +189,8 @@ mod tests {
         ];
         let vars: Vec<_> = known.iter().map(|k| (*k, "x".to_owned())).collect();
         let all = SERVICE_FILES.iter().map(|(_, t)| *t).chain([
+            DEVSTACK_MODULE,
+            ENV_EXAMPLE_SECTION,
             DEV_POSTGRES,
             DEV_NETWORK,
             PROD_NETWORK_EGRESS,
