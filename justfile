@@ -75,6 +75,11 @@ config-reference:
     mkdir -p target && cargo run -q -p platform-devstack --bin env-vars > target/env-vars.json
     python3 .ci/config_reference.py target/env-vars.json
 
+# Regenerate docker-compose.yml and Prometheus' compose targets from deploy/compose.base.yml
+# and every services/NAME/{compose.yml,service.toml}.
+compose:
+    python3 deploy/compose.py
+
 # What CI runs.
 ci:
     bash .ci/run
@@ -98,10 +103,12 @@ memory-floods LABEL:
     cargo build --release --bins
     tools/loadgen/memory/floods.sh {{LABEL}}
 
-# Generate a new gRPC service with its own database, wired into every list of services
-# (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
+# Generate a new gRPC service with its own database: services/NAME (its code, manifest,
+# compose fragment and Kubernetes kustomization), proto/, migrations/, and its entries in the
+# few files that list crates (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
 new-service NAME:
     cargo run -q -p platform-scaffold -- new-service {{NAME}}
+    just compose
     just config-reference
 
 # Rename the platform for a fork: crate prefix, image names, Kubernetes labels and
@@ -109,27 +116,19 @@ new-service NAME:
 rename-platform NEW_NAME:
     cargo run -q -p platform-scaffold -- rename-platform {{NEW_NAME}}
 
-# Apply the auth migrations to the database in DATABASE_URL (required).
-migrate-auth:
-    cargo run -p auth-service --bin auth -- migrate
-
-# Apply the user migrations to every shard in USER_SHARDS (required).
-migrate-user:
-    cargo run -p user-service --bin user -- migrate
-
-# Apply the media migrations to the database in DATABASE_URL (required).
-migrate-media:
-    cargo run -p media-service --bin media -- migrate
+# Apply SERVICE's migrations to its database (DATABASE_URL, or every shard in USER_SHARDS,
+# required), e.g. `just migrate auth`. The package is the `crate` of its service.toml.
+migrate SERVICE:
+    cargo run -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- migrate
 
 # E.g. `just dead-letters user list`, `just dead-letters media redrive --all`, `just
 # dead-letters user redrive --id EVENT_ID`. Needs KAFKA_BROKERS (and KAFKA_CONSUMER_GROUP if
 # the service sets it); see docs/events.md.
 # List, re-drive or discard the dead letters of SERVICE: user, media or media-worker.
 dead-letters SERVICE *ARGS:
-    @case "{{SERVICE}}" in \
-        user) package=user-service ;; \
-        media) package=media-service ;; \
-        media-worker) package=media-worker ;; \
-        *) echo "just dead-letters: SERVICE is user, media or media-worker, not {{SERVICE}}" >&2; exit 2 ;; \
-    esac; \
-    cargo run -q -p "$package" --bin "{{SERVICE}}" -- dead-letters {{ARGS}}
+    cargo run -q -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- dead-letters {{ARGS}}
+
+# The package of SERVICE, from services/SERVICE/service.toml.
+_crate SERVICE:
+    @sed -n 's/^crate = "\(.*\)"$/\1/p' services/{{SERVICE}}/service.toml | grep . || \
+        { echo "no service {{SERVICE}} (services/{{SERVICE}}/service.toml)" >&2; exit 2; }

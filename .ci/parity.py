@@ -7,10 +7,11 @@ Usage (from anywhere in the repository):
     python3 .ci/parity.py env-vars.json
 
 env-vars.json says, for each service, the environment variables its settings read and the
-ones it requires (found by running the real settings code; see libs/devstack/src/bin/env-vars.rs).
+ones it requires (found by running the real settings code; see tools/devstack/src/bin/env-vars.rs).
 This script then checks, and exits 1 on any drift:
 
-1. The same services everywhere: those in env-vars.json, the application services of
+1. The same services everywhere: those in env-vars.json, those with a manifest
+   (services/NAME/service.toml), the application services of
    docker-compose.yml (those with `build:`; a one-shot `<service>-migrate` counts as
    `<service>`), and the Deployments of every overlay in k8s/overlays/ (rendered with
    `kubectl kustomize`; a Deployment is an application service when its container image is
@@ -21,6 +22,10 @@ This script then checks, and exits 1 on any drift:
    typo, nothing stale), and each variable the service requires is set and not empty. In
    Kubernetes a container's variables are its `env` and the keys of the ConfigMaps and Secrets
    it takes with `envFrom` (with their `prefix`).
+3. The ports agree with the manifests: a workload that sets its own `GRPC_PORT`, `HTTP_PORT`
+   or `OPS_PORT` sets the manifest's, and a `<SERVICE>_GRPC_URL` it sets ends in the called
+   service's gRPC port (`MEDIA_GRPC_URL=http://media:50053` while services/media/service.toml
+   says `grpc = 50053`).
 
 Exit status: 0 when everything agrees, 1 on drift, 2 when the check itself cannot run.
 Needs Python 3.11, PyYAML and kubectl.
@@ -31,6 +36,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +51,7 @@ SET_FOR_OTHER_PROGRAMS: dict[str, str] = {
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 OVERLAYS_DIR = ROOT / "k8s" / "overlays"
+MANIFESTS = "services/*/service.toml"
 # The images built from this repository's Dockerfile are `platform/<service>`.
 IMAGE_NAMESPACE = "platform"
 MIGRATE_SUFFIX = "-migrate"
@@ -73,6 +80,34 @@ def load_env_vars(path: Path) -> dict[str, tuple[set[str], set[str]]]:
     except (OSError, json.JSONDecodeError) as e:
         raise CheckError(f"cannot read {path}: {e}") from e
     return {name: (set(s["reads"]), set(s["required"])) for name, s in data.items()}
+
+
+def load_manifests() -> dict[str, dict]:
+    """Service -> its manifest (services/NAME/service.toml)."""
+    manifests = {}
+    for path in sorted(ROOT.glob(MANIFESTS)):
+        try:
+            manifest = tomllib.loads(path.read_text())
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise CheckError(f"cannot read {path.relative_to(ROOT)}: {e}") from e
+        manifests[manifest["name"]] = manifest
+    return manifests
+
+
+def check_ports(workload: Workload, manifests: dict[str, dict]) -> list[str]:
+    """The ports `workload` sets, against the manifests (its own, and its callees')."""
+    findings = []
+    own = manifests.get(workload.service, {}).get("ports", {})
+    for kind in ("grpc", "http", "ops"):
+        value = workload.env.get(f"{kind.upper()}_PORT")
+        if value is not None and kind in own and value != str(own[kind]):
+            findings.append(f"sets {kind.upper()}_PORT={value}, its manifest says {own[kind]}")
+    for name, manifest in manifests.items():
+        variable = f"{name.upper().replace('-', '_')}_GRPC_URL"
+        url, port = workload.env.get(variable), manifest.get("ports", {}).get("grpc")
+        if url is not None and port is not None and not url.rstrip("/").endswith(f":{port}"):
+            findings.append(f"sets {variable}={url}, but {name}'s manifest says grpc = {port}")
+    return findings
 
 
 def compose_workloads() -> list[Workload]:
@@ -227,8 +262,13 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         services = load_env_vars(Path(argv[1]))
+        manifests = load_manifests()
         workloads = compose_workloads()
-        sets = {"env-vars": set(services), COMPOSE_FILE.name: {w.service for w in workloads}}
+        sets = {
+            "env-vars": set(services),
+            MANIFESTS: set(manifests),
+            COMPOSE_FILE.name: {w.service for w in workloads},
+        }
         for overlay in overlays():
             found, deployed = k8s_workloads(overlay)
             workloads += found
@@ -254,7 +294,7 @@ def main(argv: list[str]) -> int:
         if workload.service not in services:
             continue  # already reported above as an unknown service
         reads, required = services[workload.service]
-        findings = check_workload(workload, reads, required)
+        findings = check_workload(workload, reads, required) + check_ports(workload, manifests)
         drift += len(findings)
         status = "ok" if not findings else "DRIFT"
         print(f"  {status:5} {workload.where} ({workload.service}, {len(workload.env)} set)")

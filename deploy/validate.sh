@@ -2,6 +2,8 @@
 # Offline checks of the container and observability files; CI runs it, exit status non-zero
 # on any failure. No Docker engine and no network needed.
 #
+#   generated files     docker-compose.yml and deploy/observability/prometheus/targets.yml
+#                       are what deploy/compose.py makes of the services' files
 #   docker-compose.yml  `docker-compose config -q` (v1.29) or `docker compose config -q` (v2);
 #                       then its policy: every long-running container has a healthcheck and a
 #                       mem_limit, only the gateway and the UIs publish ports and only on
@@ -22,6 +24,9 @@ cd "$(dirname "$0")/.."
 failures=0
 step() { printf '\n=== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; failures=$((failures + 1)); }
+
+step "docker-compose.yml and Prometheus' targets: generated from the services' files"
+python3 deploy/compose.py --check || fail "run just compose (python3 deploy/compose.py)"
 
 step "docker-compose.yml: syntax"
 if command -v docker-compose >/dev/null; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Renders every kustomization under k8s/overlays and k8s/live and validates the result, offline:
+# Renders every kustomization under k8s/overlays and k8s/live (with the services' own,
+# services/*/k8s, that k8s/base lists) and validates the result, offline:
 #   1. `kubectl kustomize` (or `kustomize build`) renders it;
 #   2. `kubernetes-validate --strict` checks every object against the Kubernetes OpenAPI
 #      schema it ships (unknown fields are errors; so is a kind it has no schema for, since
@@ -35,6 +36,13 @@ if [[ -n "${KUBERNETES_VERSION:-}" ]]; then version_args=(-k "$KUBERNETES_VERSIO
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 cp -R "$here" "$scratch/k8s"
+# The base lists each service's own kustomization, services/NAME/k8s: copied to the same
+# place relative to k8s/.
+for service_k8s in "$here"/../services/*/k8s; do
+  service="$(basename "$(dirname "$service_k8s")")"
+  mkdir -p "$scratch/services/$service"
+  cp -R "$service_k8s" "$scratch/services/$service/k8s"
+done
 # Stand-ins for the secret files that git ignores, only in the scratch copy.
 while IFS= read -r example; do
   target="${example%.example}"

@@ -104,14 +104,31 @@ impl NativeRun {
         self.layout
     }
 
+    /// The names of the run's services (those with a manifest), in start order.
+    ///
+    /// ```no_run
+    /// # use platform_testkit::native::{Layout, NativeRun};
+    /// # async fn t() {
+    /// let run = NativeRun::start("target/debug/devstack", Layout::Processes).await;
+    /// let pids: Vec<u32> = run.services().iter().map(|s| run.pid_of(s)).collect();
+    /// # }
+    /// ```
+    pub fn services(&self) -> Vec<String> {
+        services(&self.devstack)
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect()
+    }
+
     async fn spawn(&mut self) {
         assert!(
             self.child.is_none(),
             "the previous run is still there; kill it first"
         );
+        let services = services(&self.devstack);
         if self.layout == Layout::Processes {
             let bin_dir = self.devstack.parent().unwrap().to_path_buf();
-            for service in ["auth", "user", "media", "media-worker", "gateway"] {
+            for (service, _) in &services {
                 assert!(
                     bin_dir.join(service).exists(),
                     "{service} is not built: run `cargo build --bins` (the workspace's test \
@@ -119,8 +136,10 @@ impl NativeRun {
                 );
             }
         }
+        let mut ports: Vec<u16> = services.into_iter().flat_map(|(_, ports)| ports).collect();
+        ports.push(BROKER_PORT);
         for attempt in 1..=START_ATTEMPTS {
-            until_ports_free().await;
+            until_ports_free(&ports).await;
             self.spawn_child();
             match self.until_ready_or_exit().await {
                 Ok(()) => return,
@@ -405,22 +424,49 @@ impl NativeRun {
     }
 }
 
-/// The ports a native run listens on: the gateway, every service's gRPC and ops ports, and
-/// the broker process.
-const PORTS: [u16; 10] = [
-    8080, 9100, 9101, 9102, 9103, 9104, 50051, 50052, 50053, 9092,
-];
+/// The port of the broker process the multi-process layout starts.
+const BROKER_PORT: u16 = 9092;
+
+/// Every service of the native run with the ports it listens on, as `devstack services` lists
+/// them from the services' manifests (`auth 50051 9101`, one service a line).
+///
+/// ```no_run
+/// let services = platform_testkit::native::services("target/debug/devstack".as_ref());
+/// assert!(services.iter().any(|(name, ports)| name == "gateway" && ports.contains(&8080)));
+/// ```
+pub fn services(devstack: &Path) -> Vec<(String, Vec<u16>)> {
+    let output = Command::new(devstack)
+        .arg("services")
+        .output()
+        .unwrap_or_else(|e| panic!("running {} services: {e}", devstack.display()));
+    assert!(
+        output.status.success(),
+        "{} services failed: {}",
+        devstack.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next().expect("a service's name").to_owned();
+            (name, words.map(|port| port.parse().unwrap()).collect())
+        })
+        .collect()
+}
 
 /// Waits until the native run's ports can be bound: a run killed a moment ago (or one a
 /// killed harness left behind) may still be draining, and any outgoing connection may hold one
 /// of the gRPC ports as its ephemeral port for a while. Binding, not connecting, is the test,
 /// since such a connection does not listen; once it closes, its port stays unbindable for the
 /// kernel's TIME_WAIT (60 s on Linux). Panics naming the port after two minutes.
-async fn until_ports_free() {
+async fn until_ports_free(ports: &[u16]) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        let taken = PORTS
-            .into_iter()
+        let taken = ports
+            .iter()
+            .copied()
             .find(|port| std::net::TcpListener::bind(("0.0.0.0", *port)).is_err());
         let Some(port) = taken else { return };
         assert!(
@@ -435,14 +481,23 @@ impl Drop for NativeRun {
     fn drop(&mut self) {
         self.kill_all();
         // Synchronously, since a test's runtime may be gone: psql is on every machine of ours.
-        for suffix in ["auth", "media", "user_eu", "user_us"] {
-            let name = format!("{}_{suffix}", self.prefix);
-            let _ = Command::new("psql")
-                .args(["-h", "127.0.0.1", "-U", "postgres", "-qc"])
-                .arg(format!(r#"drop database if exists "{name}" with (force)"#))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
+        // Every database with this run's prefix, whichever services it had.
+        let drop_all = format!(
+            "select format('drop database if exists %I with (force)', datname) from pg_database \
+             where starts_with(datname, '{}_')\n\\gexec\n",
+            self.prefix
+        );
+        if let Ok(mut psql) = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-q"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            if let Some(mut stdin) = psql.stdin.take() {
+                let _ = std::io::Write::write_all(&mut stdin, drop_all.as_bytes());
+            }
+            let _ = psql.wait();
         }
         if !std::thread::panicking() {
             let _ = std::fs::remove_dir_all(&self.dir);

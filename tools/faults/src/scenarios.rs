@@ -150,7 +150,8 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
     let probe = run.register("eu").await;
     run.until_profile(&probe).await;
     let token = run.login(&probe).await.unwrap_or_default();
-    let pids: Vec<u32> = SERVICES.iter().map(|s| run.pid_of(s)).collect();
+    let services = run.services();
+    let pids: Vec<u32> = services.iter().map(|s| run.pid_of(s)).collect();
     let load = Background::start(14).await;
     let outage = context.profile.outage();
 
@@ -179,7 +180,7 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
     let back = Instant::now();
     run.until_ready().await;
     outcome.recovery = back.elapsed();
-    let after: Vec<u32> = SERVICES.iter().map(|s| run.pid_of(s)).collect();
+    let after: Vec<u32> = services.iter().map(|s| run.pid_of(s)).collect();
     outcome.expect(
         pids == after,
         "a service was restarted during the Redis outage",
@@ -369,8 +370,6 @@ async fn start(
         tansu,
     ))
 }
-
-const SERVICES: [&str; 5] = ["auth", "user", "media", "media-worker", "gateway"];
 
 fn new_outcome(scenario: &'static str, layout: Layout) -> Outcome {
     Outcome {

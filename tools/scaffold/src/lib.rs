@@ -9,6 +9,7 @@ pub mod names;
 pub mod new_service;
 pub mod rename_platform;
 mod templates;
+mod wiring;
 
 use std::path::{Path, PathBuf};
 

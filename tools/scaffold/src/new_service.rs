@@ -3,15 +3,16 @@
 //!
 //! What it writes (see `docs/guides/forking.md` for the walk-through):
 //!
-//! - new files: `services/NAME` (routes, controller, service, data, config, error, tests),
-//!   `proto/SNAKE/v1` (the package's directory), `migrations/NAME`, `k8s/base/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
+//! - new files: `services/NAME` (routes, controller, service, data, config, error, tests, and
+//!   what describes it to the rest of the repository: its manifest `service.toml`, its compose
+//!   fragment `compose.yml` and its Kubernetes kustomization `k8s/`), `proto/SNAKE/v1` (the
+//!   package's directory), `migrations/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
 //!   `docs/services/NAME.md`;
 //! - entries in: the workspace `Cargo.toml`, `libs/proto` (build list and module), devstack
-//!   (the native run and the `env-vars` list the parity check reads), `docker-compose.yml`
-//!   (database, migration one-shot, service, volume, memory totals), `.env.example`,
-//!   Prometheus' scrape list,
-//!   the Kubernetes base, dev and prod overlays and `k8s/live/prod`, the justfile and the
-//!   README.
+//!   (its dependency and its line in `src/services.rs`), the Kubernetes base (one line), dev
+//!   and prod overlays and `k8s/live/prod`, `.env.example` and the README. `just new-service`
+//!   then regenerates docker-compose.yml and Prometheus' targets (`just compose`) and the
+//!   configuration reference.
 //!
 //! Everything is computed first; if any name is taken or any anchor is missing, nothing is
 //! written.
@@ -20,15 +21,9 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::edits::{
-    append, append_to_yaml_block, insert_after_line, insert_before_block_end, insert_before_line,
-};
 use crate::names::ServiceName;
 use crate::templates::{self, render};
-use crate::{Changes, refuse};
-
-/// The marker line in devstack's `main.rs` that generated services are started above.
-pub const DEVSTACK_MARKER: &str = "// new-service: generated services are started above this line.";
+use crate::{Changes, refuse, wiring};
 
 /// Generates the service `raw_name` under `root`; returns a summary for the terminal.
 pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
@@ -48,8 +43,7 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
             .replace("SNAKE", &name.snake());
         changes.write(path, render(template, &vars));
     }
-    wire_workspace(root, &name, &vars, &mut changes)?;
-    wire_deployment(root, &name, &vars, &mut changes)?;
+    wiring::wire(root, &name, &vars, &mut changes)?;
     let written = changes.apply(root)?;
     let paths: Vec<_> = written.iter().map(|(path, _)| path.clone()).collect();
     format_rust(root, &paths)?;
@@ -58,7 +52,7 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
     let (created, edited): (Vec<_>, Vec<_>) = written.iter().partition(|(_, new)| *new);
     let mut report = format!(
         "created the {kebab} service: gRPC {}.v1.{}Service on port {grpc_port}, {} new files in \
-         services/{kebab}, proto/{snake}, migrations/{kebab}, k8s/base/{kebab} and docs/services; \
+         services/{kebab}, proto/{snake}, migrations/{kebab} and docs/services; \
          added it to:\n",
         name.snake(),
         name.pascal(),
@@ -86,7 +80,6 @@ fn refuse_if_taken(root: &Path, name: &ServiceName) -> anyhow::Result<()> {
         format!("proto/{kebab}"),
         format!("proto/{}", name.snake()),
         format!("migrations/{kebab}"),
-        format!("k8s/base/{kebab}"),
     ];
     if let Some(path) = paths.iter().find(|p| root.join(p).exists()) {
         return refuse(format!(
@@ -166,414 +159,6 @@ fn integers(text: &str) -> impl Iterator<Item = u32> + '_ {
         .filter_map(|word| word.parse().ok())
 }
 
-/// Edits `path` with `edit`, or refuses naming the file and the anchor it looked for.
-fn edit(
-    root: &Path,
-    changes: &mut Changes,
-    path: &str,
-    anchor: &str,
-    edit: impl FnOnce(&str) -> Option<String>,
-) -> anyhow::Result<()> {
-    let text = changes.read(root, path)?;
-    match edit(&text) {
-        Some(new) => {
-            changes.write(path, new);
-            Ok(())
-        }
-        None => refuse(format!(
-            "cannot find {anchor} in {path}; it is where the new service is added (restore it, \
-             or add the entry by hand following docs/guides/forking.md)"
-        )),
-    }
-}
-
-/// Cargo, protobuf, devstack, env-vars, justfile and README.
-fn wire_workspace(
-    root: &Path,
-    name: &ServiceName,
-    vars: &[(&str, String)],
-    changes: &mut Changes,
-) -> anyhow::Result<()> {
-    let (kebab, snake, pascal) = (name.kebab(), name.snake(), name.pascal());
-    edit(
-        root,
-        changes,
-        "Cargo.toml",
-        "the `# our own crates` block",
-        |text| {
-            let mut lines = text.lines().skip_while(|l| *l != "# our own crates");
-            lines.next()?;
-            let last = lines
-                .take_while(|l| !l.trim().is_empty())
-                .last()?
-                .to_owned();
-            insert_after_line(
-                text,
-                |l| l == last,
-                &format!("{kebab}-service = {{ path = \"services/{kebab}\" }}\n"),
-            )
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "libs/proto/build.rs",
-        "the `let files = [` list",
-        |text| {
-            insert_before_block_end(
-                text,
-                |l| l.trim_start().starts_with("let files = ["),
-                |l| l.trim_start().starts_with(']'),
-                &format!("        \"{snake}/v1/{snake}.proto\",\n"),
-            )
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "libs/proto/src/lib.rs",
-        "the end of the file",
-        |text| {
-            Some(append(
-                text,
-                &format!(
-                    "\n/// Package `{snake}.v1`: the {kebab} service.\npub mod {snake} {{\n    pub mod v1 {{\n        tonic::include_proto!(\"{snake}.v1\");\n    }}\n}}\n"
-                ),
-            ))
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "libs/devstack/Cargo.toml",
-        "the `[dependencies]` line",
-        |text| {
-            insert_after_line(
-                text,
-                |l| l == "[dependencies]",
-                &format!("{kebab}-service.workspace = true\n"),
-            )
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "libs/devstack/src/main.rs",
-        "the new-service marker line",
-        |text| {
-            insert_before_line(
-                text,
-                |l| l.trim() == DEVSTACK_MARKER,
-                &render(DEVSTACK_BLOCK, vars),
-            )
-        },
-    )?;
-    let env_vars = "libs/devstack/src/bin/env-vars.rs";
-    edit(
-        root,
-        changes,
-        env_vars,
-        "the `const SERVICES` list",
-        |text| {
-            insert_before_block_end(
-                text,
-                |l| l.starts_with("const SERVICES"),
-                |l| l == "];",
-                &format!("    (\"{kebab}\", load_{snake}),\n"),
-            )
-        },
-    )?;
-    edit(root, changes, env_vars, "`fn main()`", |text| {
-        insert_before_line(
-            text,
-            |l| l.starts_with("fn main()"),
-            &render(ENV_VARS_LOAD, vars),
-        )
-    })?;
-    edit(
-        root,
-        changes,
-        ".env.example",
-        "the `# Tests (libs/testkit)` section",
-        |text| {
-            let rule = "# ".to_owned() + &"-".repeat(87) + "\n";
-            let at = text.find(&format!("{rule}# Tests (libs/testkit)"))?;
-            let section = render(ENV_EXAMPLE_SECTION, vars).replace("RULE\n", &rule);
-            Some(format!("{}{section}{}", &text[..at], &text[at..]))
-        },
-    )?;
-    edit(root, changes, "justfile", "the end of the file", |text| {
-        Some(append(
-            text,
-            &format!(
-                "\n# Apply the {kebab} migrations to the database in DATABASE_URL (required).\nmigrate-{kebab}:\n    cargo run -p {kebab}-service --bin {kebab} -- migrate\n"
-            ),
-        ))
-    })?;
-    edit(
-        root,
-        changes,
-        "README.md",
-        "the `services/` rows of the table",
-        |text| {
-            let last = text
-                .lines()
-                .rfind(|l| l.starts_with("| `services/"))?
-                .to_owned();
-            insert_after_line(
-                text,
-                |l| l == last,
-                &format!(
-                    "| `services/{kebab}` | gRPC (`{snake}.v1.{pascal}Service`) with its own Postgres; generated by `just new-service {kebab}`: see [docs/services/{kebab}.md](docs/services/{kebab}.md) |\n"
-                ),
-            )
-        },
-    )?;
-    Ok(())
-}
-
-/// docker-compose.yml, Prometheus, and the Kubernetes base, overlays and live prod.
-fn wire_deployment(
-    root: &Path,
-    name: &ServiceName,
-    vars: &[(&str, String)],
-    changes: &mut Changes,
-) -> anyhow::Result<()> {
-    let kebab = name.kebab();
-    let compose = "docker-compose.yml";
-    edit(
-        root,
-        changes,
-        compose,
-        "the `  # --- Telemetry` line of `services:`",
-        |text| {
-            insert_before_line(
-                text,
-                |l| l.starts_with("  # --- Telemetry"),
-                &render(templates::COMPOSE, vars),
-            )
-        },
-    )?;
-    edit(root, changes, compose, "the top-level `volumes:`", |text| {
-        append_to_yaml_block(text, "volumes", &format!("  postgres-{kebab}-data:\n"))
-    })?;
-    edit(
-        root,
-        changes,
-        compose,
-        "the `# Memory limits (mem_limit), in MiB:` header line",
-        memory_header,
-    )?;
-    edit(
-        root,
-        changes,
-        "deploy/observability/prometheus/prometheus.yml",
-        "`scrape_configs:`",
-        |text| {
-            let ops_port = &vars.iter().find(|(k, _)| *k == "ops_port")?.1;
-            append_to_yaml_block(
-                text,
-                "scrape_configs",
-                &format!(
-                    "  - job_name: {kebab}\n    static_configs:\n      - targets: [\"{kebab}:{ops_port}\"]\n"
-                ),
-            )
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "k8s/base/kustomization.yaml",
-        "`resources:`",
-        |text| {
-            let files = [
-                "configmap",
-                "secret",
-                "service",
-                "deployment",
-                "hpa",
-                "pdb",
-                "migrate-job",
-                "network",
-            ];
-            let entries: String = files
-                .iter()
-                .map(|f| format!("  - {kebab}/{f}.yaml\n"))
-                .collect();
-            append_to_yaml_block(text, "resources", &entries)
-        },
-    )?;
-
-    let dev = "k8s/overlays/dev/kustomization.yaml";
-    edit(root, changes, dev, "`images:`", |text| {
-        append_to_yaml_block(
-            text,
-            "images",
-            &format!("  - name: platform/{kebab}\n    newTag: dev\n"),
-        )
-    })?;
-    edit(root, changes, dev, "`secretGenerator:`", |text| {
-        append_to_yaml_block(
-            text,
-            "secretGenerator",
-            &format!(
-                "  - name: {kebab}-secrets\n    behavior: replace\n    literals:\n      - DATABASE_URL=postgres://postgres:dev-only-password@postgres-{kebab}:5432/{}\n",
-                name.snake()
-            ),
-        )
-    })?;
-    edit(
-        root,
-        changes,
-        "k8s/overlays/dev/deps/postgres.yaml",
-        "the end of the file",
-        |text| Some(append(text, &render(templates::DEV_POSTGRES, vars))),
-    )?;
-    edit(
-        root,
-        changes,
-        "k8s/overlays/dev/deps/network.yaml",
-        "the end of the file",
-        |text| Some(append(text, &render(templates::DEV_NETWORK, vars))),
-    )?;
-    edit(
-        root,
-        changes,
-        "k8s/overlays/prod/kustomization.yaml",
-        "`images:`",
-        |text| {
-            append_to_yaml_block(
-                text,
-                "images",
-                &format!(
-                    "  - name: platform/{kebab}\n    newName: registry.example.com/platform/{kebab}\n    newTag: 0.1.0\n"
-                ),
-            )
-        },
-    )?;
-    // The prod patches that set the gRPC services' replica floors and disruption budgets
-    // target them by a name pattern (`name: gateway|auth|user|media`): the new one joins.
-    edit(
-        root,
-        changes,
-        "k8s/overlays/prod/kustomization.yaml",
-        "a patch target `name:` with a `|` pattern",
-        |text| {
-            let mut found = false;
-            let lines: Vec<String> = text
-                .split('\n')
-                .map(|line| {
-                    let pattern = line.trim_start().strip_prefix("name: ");
-                    if pattern.is_some_and(|p| p.contains('|') && !p.contains(' ')) {
-                        found = true;
-                        format!("{line}|{kebab}")
-                    } else {
-                        line.to_owned()
-                    }
-                })
-                .collect();
-            found.then(|| lines.join("\n"))
-        },
-    )?;
-    edit(
-        root,
-        changes,
-        "k8s/overlays/prod/patches/network-egress.yaml",
-        "the end of the file",
-        |text| Some(append(text, &render(templates::PROD_NETWORK_EGRESS, vars))),
-    )?;
-    edit(
-        root,
-        changes,
-        "k8s/live/prod/kustomization.yaml",
-        "`secretGenerator:`",
-        |text| {
-            append_to_yaml_block(
-                text,
-                "secretGenerator",
-                &format!(
-                    "  - name: {kebab}-secrets\n    behavior: replace\n    envs:\n      - secrets/{kebab}.env\n"
-                ),
-            )
-        },
-    )?;
-    Ok(())
-}
-
-/// The header line of docker-compose.yml stating the memory totals, recomputed from every
-/// service's `mem_limit` (deploy/validate.sh checks them the same way).
-fn memory_header(text: &str) -> Option<String> {
-    const PREFIX: &str = "# Memory limits (mem_limit), in MiB:";
-    let (mut long_running, mut one_shots) = ((0u64, 0u32), (0u64, 0u32));
-    let mut in_services = false;
-    let mut current: Option<(u64, bool)> = None;
-    let mut finish = |current: &mut Option<(u64, bool)>| {
-        if let Some((mib, one_shot)) = current.take() {
-            let total = if one_shot {
-                &mut one_shots
-            } else {
-                &mut long_running
-            };
-            total.0 += mib;
-            total.1 += 1;
-        }
-    };
-    for line in text.lines() {
-        if !line.starts_with([' ', '#']) && !line.is_empty() {
-            in_services = line == "services:";
-            finish(&mut current);
-            continue;
-        }
-        if !in_services {
-            continue;
-        }
-        let is_service = line.len() > 2
-            && line.starts_with("  ")
-            && !line[2..].starts_with([' ', '#'])
-            && line.trim_end().ends_with(':');
-        if is_service {
-            finish(&mut current);
-            current = Some((0, false));
-        } else if let Some((mib, one_shot)) = current.as_mut() {
-            let setting = line.trim();
-            if let Some(limit) = setting.strip_prefix("mem_limit:") {
-                let limit = limit.trim().to_ascii_lowercase();
-                *mib = match limit.strip_suffix('g') {
-                    Some(g) => g.parse::<u64>().ok()? * 1024,
-                    None => limit.strip_suffix('m')?.parse().ok()?,
-                };
-            } else if setting == "restart: \"no\"" {
-                *one_shot = true;
-            }
-        }
-    }
-    finish(&mut current);
-    let all = long_running.0 + one_shots.0;
-    let line = format!(
-        "{PREFIX} {} for the {} long-running containers, {} with the {} one-shots ({}), which",
-        thousands(long_running.0),
-        long_running.1,
-        thousands(all),
-        one_shots.1,
-        thousands(one_shots.0),
-    );
-    let old = text.lines().find(|l| l.starts_with(PREFIX))?;
-    Some(text.replacen(old, &line, 1))
-}
-
-/// `5376` → `5,376`
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Formats the Rust files written, so the generated code passes `cargo fmt --check` whatever
 /// the name's length. rustfmt ships with every Rust toolchain.
 fn format_rust(root: &Path, written: &[std::path::PathBuf]) -> anyhow::Result<()> {
@@ -590,66 +175,5 @@ fn format_rust(root: &Path, written: &[std::path::PathBuf]) -> anyhow::Result<()
         Ok(s) if s.success() => Ok(()),
         Ok(s) => anyhow::bail!("rustfmt failed ({s}) on the generated files"),
         Err(e) => anyhow::bail!("cannot run rustfmt ({e}); the files are written but unformatted"),
-    }
-}
-
-/// Devstack: the service's database, migrations and start, inserted above [`DEVSTACK_MARKER`].
-const DEVSTACK_BLOCK: &str = r#"        // {{name}}: generated by `just new-service {{name}}`.
-        {
-            let url = databases.ensure("{{snake}}").await?;
-            let settings = {{snake}}_service::Settings::from_env(
-                &env.clone().with_overrides(&[("DATABASE_URL", &url)]),
-            )?;
-            {{snake}}_service::data::migrate(&settings.database_url, &settings.database).await?;
-            let app = {{snake}}_service::App::build(settings).await?;
-            tracing::info!(grpc = %app.grpc_addr(), "{{name}} is up");
-            Box::pin(app.run_until(stop.clone().cancelled_owned()))
-        },
-"#;
-
-/// Its section of `.env.example`, before the tests' one (`RULE` is the separator line).
-const ENV_EXAMPLE_SECTION: &str = "RULE
-# {{name}} (services/{{name}}/src/config.rs)
-RULE
-# OTEL_SERVICE_NAME={{name}}
-# GRPC_PORT={{grpc_port}}
-# OPS_PORT={{ops_port}}
-# SECRET. Required: {{name}}'s Postgres. The native run uses platform_{{snake}} on the local server.
-# DATABASE_URL=postgres://postgres@127.0.0.1:5432/platform_{{snake}}
-
-";
-
-/// env-vars: how the service's binary loads its settings.
-const ENV_VARS_LOAD: &str = r#"fn load_{{snake}}(env: &Env) -> Result<(), ConfigError> {
-    {{snake}}_service::Settings::from_env(env).map(drop)
-}
-
-"#;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_memory_header_is_recomputed_from_the_limits() {
-        let compose = "# Memory limits (mem_limit), in MiB: 1 for the 1 long-running containers, 2 with the 1 one-shots (1), which\n\
-            # exit first.\n\nservices:\n  db:\n    image: postgres\n    mem_limit: 1g\n\n  \
-            migrate:\n    restart: \"no\"\n    mem_limit: 128m\n  app:\n    environment:\n      \
-            A: b\n    mem_limit: 256m\n\nvolumes:\n  data:\n";
-        let out = memory_header(compose).unwrap();
-        assert!(
-            out.starts_with(
-                "# Memory limits (mem_limit), in MiB: 1,280 for the 2 long-running containers, \
-                 1,408 with the 1 one-shots (128), which\n"
-            ),
-            "{out}"
-        );
-    }
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(6048), "6,048");
-        assert_eq!(thousands(512), "512");
-        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 }

@@ -87,36 +87,48 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/migrations/0001_items.sql.tmpl"),
     ),
     (
-        "k8s/base/NAME/configmap.yaml",
+        "services/NAME/k8s/configmap.yaml",
         include_str!("../templates/k8s/configmap.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/secret.yaml",
+        "services/NAME/k8s/secret.yaml",
         include_str!("../templates/k8s/secret.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/service.yaml",
+        "services/NAME/k8s/service.yaml",
         include_str!("../templates/k8s/service.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/deployment.yaml",
+        "services/NAME/k8s/deployment.yaml",
         include_str!("../templates/k8s/deployment.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/hpa.yaml",
+        "services/NAME/k8s/hpa.yaml",
         include_str!("../templates/k8s/hpa.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/pdb.yaml",
+        "services/NAME/k8s/pdb.yaml",
         include_str!("../templates/k8s/pdb.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/migrate-job.yaml",
+        "services/NAME/k8s/migrate-job.yaml",
         include_str!("../templates/k8s/migrate-job.yaml.tmpl"),
     ),
     (
-        "k8s/base/NAME/network.yaml",
+        "services/NAME/k8s/network.yaml",
         include_str!("../templates/k8s/network.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/k8s/kustomization.yaml",
+        include_str!("../templates/k8s/kustomization.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/service.toml",
+        include_str!("../templates/deploy/service.toml.tmpl"),
+    ),
+    (
+        "services/NAME/compose.yml",
+        include_str!("../templates/deploy/compose.yml.tmpl"),
     ),
     (
         "k8s/live/prod/secrets/NAME.env.example",
@@ -128,8 +140,10 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The service's block in docker-compose.yml (its database, migration one-shot and itself).
-pub const COMPOSE: &str = include_str!("../templates/dev/compose.yaml.tmpl");
+/// Its module in devstack's `src/services.rs`: how it is loaded, migrated and started.
+pub const DEVSTACK_MODULE: &str = include_str!("../templates/devstack/module.rs.tmpl");
+/// Its section of `.env.example`, before the tests' one (`RULE` is the separator line).
+pub const ENV_EXAMPLE_SECTION: &str = include_str!("../templates/dev/env-example.tmpl");
 /// Its in-cluster Postgres in the dev overlay.
 pub const DEV_POSTGRES: &str = include_str!("../templates/dev/postgres.yaml.tmpl");
 /// The dev overlay's ingress rule for that Postgres.
@@ -175,7 +189,8 @@ mod tests {
         ];
         let vars: Vec<_> = known.iter().map(|k| (*k, "x".to_owned())).collect();
         let all = SERVICE_FILES.iter().map(|(_, t)| *t).chain([
-            COMPOSE,
+            DEVSTACK_MODULE,
+            ENV_EXAMPLE_SECTION,
             DEV_POSTGRES,
             DEV_NETWORK,
             PROD_NETWORK_EGRESS,

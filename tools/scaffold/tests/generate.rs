@@ -87,7 +87,9 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
         "services/loyalty-points/tests/api/items.rs",
         "proto/loyalty_points/v1/loyalty_points.proto",
         "migrations/loyalty-points/0001_items.sql",
-        "k8s/base/loyalty-points/deployment.yaml",
+        "services/loyalty-points/k8s/deployment.yaml",
+        "services/loyalty-points/service.toml",
+        "services/loyalty-points/compose.yml",
         "docs/services/loyalty-points.md",
     ] {
         assert!(
@@ -109,18 +111,26 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
             "tonic::include_proto!(\"loyalty_points.v1\");",
         ),
         (
-            "libs/devstack/src/bin/env-vars.rs",
-            "(\"loyalty-points\", load_loyalty_points),",
+            "tools/devstack/src/services.rs",
+            "    service!(\"loyalty-points\", loyalty_points),\n",
         ),
         (
-            "libs/devstack/src/main.rs",
-            "loyalty_points_service::App::build(settings)",
+            "tools/devstack/src/services.rs",
+            "loyalty_points_service::App::build(",
         ),
-        ("docker-compose.yml", "  loyalty-points-migrate:"),
-        ("docker-compose.yml", "  postgres-loyalty-points-data:"),
+        (
+            "services/loyalty-points/compose.yml",
+            "  loyalty-points-migrate:",
+        ),
+        (
+            "services/loyalty-points/compose.yml",
+            "  postgres-loyalty-points-data:",
+        ),
+        ("services/loyalty-points/service.toml", "grpc = 50054"),
+        ("services/loyalty-points/service.toml", "ops = 9105"),
         (
             "k8s/base/kustomization.yaml",
-            "  - loyalty-points/network.yaml",
+            "  - ../../services/loyalty-points/k8s",
         ),
         (
             "k8s/overlays/dev/kustomization.yaml",
@@ -138,11 +148,6 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
             "k8s/overlays/prod/kustomization.yaml",
             "      name: gateway|auth|user|media|loyalty-points\n",
         ),
-        (
-            "deploy/observability/prometheus/prometheus.yml",
-            "\"loyalty-points:9105\"",
-        ),
-        ("justfile", "migrate-loyalty-points:"),
         (
             ".env.example",
             "# loyalty-points (services/loyalty-points/src/config.rs)",
@@ -200,10 +205,11 @@ fn an_invalid_or_existing_name_is_refused_before_anything_is_written() {
 fn a_missing_anchor_is_named_and_nothing_is_written() {
     let copy = Copy::new();
     let root = &copy.0;
-    let compose = read(root, "docker-compose.yml").replace("  # --- Telemetry", "  # telemetry");
-    std::fs::write(root.join("docker-compose.yml"), compose).unwrap();
+    let services = "tools/devstack/src/services.rs";
+    let text = read(root, services).replace("pub const SERVICES", "pub const CRATES");
+    std::fs::write(root.join(services), text).unwrap();
     let before = snapshot(root);
     let e = new_service::run(root, "billing").unwrap_err();
-    assert!(e.to_string().contains("docker-compose.yml"), "{e}");
+    assert!(e.to_string().contains(services), "{e}");
     assert!(snapshot(root) == before, "a refusal changed files");
 }
