@@ -1,8 +1,6 @@
 //! The auth service as its binary sees it (`platform_runtime::Service`): its settings, how it
 //! starts and how it migrates.
 
-use std::future::Future;
-
 use platform_config::{ConfigError, Env};
 use platform_runtime::{Running, RuntimeSettings, Service};
 use platform_telemetry::TelemetrySettings;

@@ -1,8 +1,6 @@
 //! The media service as its binary sees it (`platform_runtime::Service`): its settings, how it
 //! starts, how it migrates and its `dead-letters` command.
 
-use std::future::Future;
-
 use platform_config::{ConfigError, Env};
 use platform_runtime::{Command, Running, RuntimeSettings, Service};
 use platform_telemetry::TelemetrySettings;
