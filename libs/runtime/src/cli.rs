@@ -54,17 +54,7 @@ pub async fn run<S: Service>() -> ExitCode {
         }
         Some(MIGRATE_COMMAND) if has_migrate => true,
         Some(other) => {
-            let commands: Vec<_> = has_migrate
-                .then_some(MIGRATE_COMMAND)
-                .into_iter()
-                .chain([HEALTH_COMMAND])
-                .chain(S::COMMANDS.iter().map(|c| c.name))
-                .collect();
-            eprintln!(
-                "{name}: unknown command {other:?}; usage: {name} [{commands}]",
-                name = S::NAME,
-                commands = commands.join("|"),
-            );
+            eprintln!("{}", unknown_command::<S>(other, has_migrate));
             return ExitCode::from(2);
         }
     };
@@ -83,6 +73,22 @@ pub async fn run<S: Service>() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => failure(&e),
     }
+}
+
+/// The message for an unknown command: the service's commands, `migrate` first when it has
+/// one, then `health`, then its own.
+fn unknown_command<S: Service>(command: &str, has_migrate: bool) -> String {
+    let commands: Vec<_> = has_migrate
+        .then_some(MIGRATE_COMMAND)
+        .into_iter()
+        .chain([HEALTH_COMMAND])
+        .chain(S::COMMANDS.iter().map(|c| c.name))
+        .collect();
+    format!(
+        "{name}: unknown command {command:?}; usage: {name} [{commands}]",
+        name = S::NAME,
+        commands = commands.join("|"),
+    )
 }
 
 async fn migrate<S: Service>(settings: &S::Settings) -> anyhow::Result<()> {
@@ -127,4 +133,55 @@ pub fn exit_on_config_error(service: &str, command: Option<&str>, error: &Config
         2
     };
     std::process::exit(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use platform_telemetry::TelemetrySettings;
+
+    use super::*;
+    use crate::{Command, Running, RuntimeSettings};
+
+    struct Consumer;
+
+    impl Service for Consumer {
+        const NAME: &'static str = "user";
+        const COMMANDS: &'static [Command] = &[Command {
+            name: "dead-letters",
+            run: |_args| Box::pin(async { 0 }),
+        }];
+        type Settings = (RuntimeSettings, TelemetrySettings);
+
+        fn settings(_env: &Env) -> Result<Self::Settings, ConfigError> {
+            unimplemented!("not read by these tests")
+        }
+        fn runtime(settings: &Self::Settings) -> &RuntimeSettings {
+            &settings.0
+        }
+        fn telemetry(settings: &Self::Settings) -> &TelemetrySettings {
+            &settings.1
+        }
+        async fn start(_settings: Self::Settings) -> anyhow::Result<Running<Self>> {
+            unimplemented!("not started by these tests")
+        }
+    }
+
+    #[test]
+    fn the_usage_lists_migrate_then_health_then_the_services_own_commands() {
+        assert_eq!(
+            unknown_command::<Consumer>("frob", true),
+            "user: unknown command \"frob\"; usage: user [migrate|health|dead-letters]"
+        );
+        assert_eq!(
+            unknown_command::<Consumer>("migrate", false),
+            "user: unknown command \"migrate\"; usage: user [health|dead-letters]"
+        );
+    }
+
+    #[test]
+    fn a_commands_status_is_the_processs() {
+        assert_eq!(exit_code(0), ExitCode::SUCCESS);
+        assert_eq!(exit_code(2), ExitCode::from(2));
+        assert_eq!(exit_code(-1), ExitCode::FAILURE);
+    }
 }
