@@ -140,7 +140,7 @@ mod tests {
     use platform_telemetry::TelemetrySettings;
 
     use super::*;
-    use crate::{Command, Running, RuntimeSettings};
+    use crate::{Command, Readiness, Running, RuntimeSettings, ServiceHost};
 
     struct Consumer;
 
@@ -152,8 +152,11 @@ mod tests {
         }];
         type Settings = (RuntimeSettings, TelemetrySettings);
 
-        fn settings(_env: &Env) -> Result<Self::Settings, ConfigError> {
-            unimplemented!("not read by these tests")
+        fn settings(env: &Env) -> Result<Self::Settings, ConfigError> {
+            Ok((
+                RuntimeSettings::for_tests(),
+                TelemetrySettings::from_env(env, Self::NAME)?,
+            ))
         }
         fn runtime(settings: &Self::Settings) -> &RuntimeSettings {
             &settings.0
@@ -161,8 +164,9 @@ mod tests {
         fn telemetry(settings: &Self::Settings) -> &TelemetrySettings {
             &settings.1
         }
-        async fn start(_settings: Self::Settings) -> anyhow::Result<Running<Self>> {
-            unimplemented!("not started by these tests")
+        async fn start(settings: Self::Settings) -> anyhow::Result<Running<Self>> {
+            let host = ServiceHost::start(&settings.0, Readiness::new()).await?;
+            Ok(Running::new(host, Self))
         }
     }
 
