@@ -4,7 +4,7 @@
 //! client-side deadline, for a server that stops answering: each call site wraps its
 //! statements in [`bounded`] (see the `deadline` module for why there).
 //!
-//! Metrics ([`report_pool_metrics`]): `db_pool_connections{database, state="in_use"|"idle"}`
+//! Metrics ([`spawn_pool_metrics`]): `db_pool_connections{database, state="in_use"|"idle"}`
 //! and `db_pool_max_connections{database}`, sampled every 5 s.
 //!
 //! Variables read by [`PoolSettings::from_env`]:
@@ -27,6 +27,19 @@
 //! platform_postgres::check(pool.clone()).await.map_err(anyhow::Error::msg)?;
 //! # Ok(()) }
 //! ```
+//!
+//! A service watches each of its pools: a readiness check, and the gauges.
+//!
+//! ```no_run
+//! # async fn run(pool: sqlx::PgPool, settings: platform_runtime::RuntimeSettings) -> anyhow::Result<()> {
+//! use platform_runtime::{Readiness, ServiceHost};
+//!
+//! let readiness = Readiness::new();
+//! readiness.add_check("postgres", platform_postgres::readiness_check(&pool));
+//! let host = ServiceHost::start(&settings, readiness).await?;
+//! platform_postgres::spawn_pool_metrics(host.lifecycle(), &pool, "auth");
+//! # Ok(()) }
+//! ```
 
 mod deadline;
 
@@ -37,6 +50,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
+use platform_runtime::{CheckFuture, Lifecycle};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -79,18 +93,24 @@ pub fn connect(url: &SecretString, settings: &PoolSettings) -> anyhow::Result<Pg
 /// How often [`report_pool_metrics`] samples a pool.
 const POOL_SAMPLE_EVERY: Duration = Duration::from_secs(5);
 
-/// Keeps the pool gauges of `database` current until `stop`: connections in use, idle, and
-/// the most the pool may open. A pool whose `in_use` stays at its maximum makes callers
-/// wait, and then fail with `DATABASE_ACQUIRE_TIMEOUT`: that is what the dashboard shows.
+/// Keeps the pool gauges of `database` current on `lifecycle` until shutdown: connections in
+/// use, idle, and the most the pool may open. A pool whose `in_use` stays at its maximum
+/// makes callers wait, and then fail with `DATABASE_ACQUIRE_TIMEOUT`: that is what the
+/// dashboard shows.
 ///
 /// ```no_run
-/// # fn run(pool: sqlx::PgPool, lifecycle: &platform_runtime::Lifecycle) {
-/// lifecycle.spawn("postgres pool metrics", move |stop| {
-///     platform_postgres::report_pool_metrics(pool, "auth".to_owned(), stop)
-/// });
+/// # fn run(pool: sqlx::PgPool, host: &platform_runtime::ServiceHost) {
+/// platform_postgres::spawn_pool_metrics(host.lifecycle(), &pool, "auth");
 /// # }
 /// ```
-pub async fn report_pool_metrics(
+pub fn spawn_pool_metrics(lifecycle: &Lifecycle, pool: &PgPool, database: impl Into<String>) {
+    let (pool, database) = (pool.clone(), database.into());
+    lifecycle.spawn("postgres pool metrics", move |stop| {
+        report_pool_metrics(pool, database, stop)
+    });
+}
+
+async fn report_pool_metrics(
     pool: PgPool,
     database: String,
     stop: tokio_util::sync::CancellationToken,
@@ -122,7 +142,22 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A readiness check: one round trip.
+/// A readiness check of `pool` ([`check`]), for
+/// [`Readiness::add_check`](platform_runtime::Readiness::add_check) or, when the service can
+/// do part of its work without this database,
+/// [`Readiness::add_degrading_check`](platform_runtime::Readiness::add_degrading_check).
+///
+/// ```no_run
+/// # fn run(pool: sqlx::PgPool, readiness: &platform_runtime::Readiness) {
+/// readiness.add_check("postgres", platform_postgres::readiness_check(&pool));
+/// # }
+/// ```
+pub fn readiness_check(pool: &PgPool) -> impl Fn() -> CheckFuture + Send + Sync + 'static {
+    let pool = pool.clone();
+    move || Box::pin(check(pool.clone()))
+}
+
+/// One round trip, within the pool's deadlines: `Err` says why the database is unusable.
 pub async fn check(pool: PgPool) -> Result<(), String> {
     bounded(sqlx::query("select 1").execute(&pool))
         .await

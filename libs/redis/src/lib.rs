@@ -33,6 +33,7 @@ use anyhow::Context as _;
 use deadpool_redis::redis::AsyncConnectionConfig;
 use deadpool_redis::{Manager, Runtime};
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
+use platform_runtime::CheckFuture;
 
 pub use deadpool_redis::{Pool, PoolError, redis};
 pub use lua::redis_6_2_violations;
@@ -77,7 +78,22 @@ pub fn connect(settings: &RedisSettings) -> anyhow::Result<Pool> {
         .context("building the Redis pool")
 }
 
-/// A readiness check: `PING`.
+/// A readiness check of `pool` ([`check`]), for
+/// [`Readiness::add_check`](platform_runtime::Readiness::add_check) or, when the service can
+/// do part of its work without Redis,
+/// [`Readiness::add_degrading_check`](platform_runtime::Readiness::add_degrading_check).
+///
+/// ```no_run
+/// # fn run(pool: platform_redis::Pool, readiness: &platform_runtime::Readiness) {
+/// readiness.add_degrading_check("redis", platform_redis::readiness_check(&pool));
+/// # }
+/// ```
+pub fn readiness_check(pool: &Pool) -> impl Fn() -> CheckFuture + Send + Sync + 'static {
+    let pool = pool.clone();
+    move || Box::pin(check(pool.clone()))
+}
+
+/// `PING`, within the pool's deadlines: `Err` says why Redis is unusable.
 pub async fn check(pool: Pool) -> Result<(), String> {
     let mut conn = pool.get().await.map_err(|e| e.to_string())?;
     redis::cmd("PING")

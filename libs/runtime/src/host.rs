@@ -1,8 +1,8 @@
 //! The frame every service runs in: its ops listener, its readiness and its lifecycle.
 //!
 //! A service's `App::build` starts a [`ServiceHost`], binds its own listeners with [`bind`],
-//! spawns its servers and background tasks on the host's [`Lifecycle`], and keeps the host;
-//! `main` then calls [`ServiceHost::run_until`].
+//! spawns its servers and background tasks on the host's [`Lifecycle`], and returns the host
+//! with its addresses as a [`Running`](crate::Running), whose `run_until` serves.
 
 use std::future::Future;
 use std::net::SocketAddr;

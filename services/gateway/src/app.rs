@@ -1,18 +1,14 @@
 //! Builds the gateway from its settings and binds its listeners before returning.
 
-use std::net::SocketAddr;
-
-use platform_runtime::{Readiness, ServiceHost, bind, serve_http};
+use platform_runtime::{Readiness, Running, ServiceHost, bind, serve_http};
 
 use crate::{AppState, Settings, openapi, routes};
 
-pub struct App {
-    host: ServiceHost,
-    http_addr: SocketAddr,
-}
+/// The gateway; [`App::build`] starts it.
+pub struct App;
 
 impl App {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let document = openapi::document(&settings.regions);
         let state = AppState::new(&settings, &document)?;
@@ -44,22 +40,6 @@ impl App {
         host.lifecycle()
             .spawn("http", move |stop| serve_http(listener, router, stop));
         tracing::info!(%http_addr, ops_addr = %host.ops_addr(), "gateway listening");
-        Ok(Self { host, http_addr })
-    }
-
-    pub fn http_addr(&self) -> SocketAddr {
-        self.http_addr
-    }
-
-    pub fn ops_addr(&self) -> SocketAddr {
-        self.host.ops_addr()
-    }
-
-    /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
-    pub async fn run_until(
-        self,
-        signal: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        self.host.run_until(signal).await
+        Ok(Running::new(host, Self).with_http_addr(http_addr))
     }
 }

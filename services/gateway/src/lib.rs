@@ -6,6 +6,7 @@
 //! clients, the JWKS cache). Calls that are pure proxies go from controller to data.
 
 mod app;
+mod cli;
 pub mod config;
 pub mod contract;
 pub mod controller;

@@ -25,12 +25,11 @@
 //! `media_worker_job_seconds{outcome}` with `outcome` = `ready` or `failed`, besides the
 //! consumer's `kafka_consumer_*`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_kafka::{EventConsumer, EventProducer};
-use platform_runtime::{Readiness, ServiceHost};
+use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
 
 use crate::controller::{MEDIA_UPLOADED, UploadHandler};
@@ -38,8 +37,8 @@ use crate::data::{MediaObjects, ProcessedEvents};
 use crate::service::Jobs;
 use crate::{CpuPool, Settings};
 
+/// The media worker's own part of its running service ([`App::build`] starts it): the pool.
 pub struct App {
-    host: ServiceHost,
     pool: CpuPool,
 }
 
@@ -48,7 +47,7 @@ impl App {
     /// re-driven by `media-worker dead-letters`.
     pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_UPLOADED];
 
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let storage = ObjectStorage::connect(&settings.storage)?;
         {
@@ -90,24 +89,12 @@ impl App {
             threads = pool.threads(),
             "media worker consuming {MEDIA_UPLOADED}"
         );
-        Ok(Self { host, pool })
-    }
-
-    pub fn ops_addr(&self) -> SocketAddr {
-        self.host.ops_addr()
+        // Draining (`Running::run_until`) lets each consumer finish the job in hand.
+        Ok(Running::new(host, Self { pool }))
     }
 
     /// The pool the jobs run on, to watch how busy it is (`in_flight`).
     pub fn pool(&self) -> &CpuPool {
         &self.pool
-    }
-
-    /// Consumes until `signal`, then drains: each consumer finishes the job in hand (see
-    /// `platform_runtime::Lifecycle`).
-    pub async fn run_until(
-        self,
-        signal: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        self.host.run_until(signal).await
     }
 }

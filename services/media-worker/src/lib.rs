@@ -11,6 +11,7 @@
 //! - [`pool`]: the bounded CPU pool that runs the pipeline off the async runtime.
 
 mod app;
+mod cli;
 pub mod config;
 pub mod controller;
 pub mod data;

@@ -2,12 +2,11 @@
 //! relay, the `media.processed` consumer, the gRPC server and the ops listener, all bound
 //! before `build` returns so tests can use port 0.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_kafka::{EventConsumer, EventProducer, OutboxRelay};
-use platform_runtime::{Readiness, ServiceHost};
+use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
 
 use crate::controller::{MEDIA_PROCESSED, ProcessedHandler};
@@ -15,18 +14,15 @@ use crate::data::MediaStore;
 use crate::service::{MediaLibrary, Uploads};
 use crate::{Settings, routes};
 
-/// A running media service.
-pub struct App {
-    host: ServiceHost,
-    grpc_addr: SocketAddr,
-}
+/// The media service; [`App::build`] starts it.
+pub struct App;
 
 impl App {
     /// The topics this service consumes: their dead letters are counted, and listed and
     /// re-driven by `media dead-letters`.
     pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_PROCESSED];
 
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
         let pool_for_metrics = db.clone();
@@ -34,8 +30,7 @@ impl App {
             ObjectStorage::connect(&settings.storage).context("opening the object store")?;
         {
             // Neither an upload nor a download works without both.
-            let db = db.clone();
-            readiness.add_check("postgres", move || platform_postgres::check(db.clone()));
+            readiness.add_check("postgres", platform_postgres::readiness_check(&db));
             let storage = storage.clone();
             readiness.add_check("object-storage", move || {
                 let storage = storage.clone();
@@ -66,10 +61,7 @@ impl App {
             .await?;
         host.lifecycle()
             .spawn("outbox-relay", move |stop| relay.run(stop));
-        host.lifecycle()
-            .spawn("postgres pool metrics", move |stop| {
-                platform_postgres::report_pool_metrics(pool_for_metrics, "media".to_owned(), stop)
-            });
+        platform_postgres::spawn_pool_metrics(host.lifecycle(), &pool_for_metrics, "media");
         host.lifecycle()
             .spawn("media.processed consumer", move |stop| {
                 consumer.run(processed, stop)
@@ -79,22 +71,6 @@ impl App {
         host.lifecycle()
             .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "media service listening");
-        Ok(Self { host, grpc_addr })
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc_addr
-    }
-
-    pub fn ops_addr(&self) -> SocketAddr {
-        self.host.ops_addr()
-    }
-
-    /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
-    pub async fn run_until(
-        self,
-        signal: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        self.host.run_until(signal).await
+        Ok(Running::new(host, Self).with_grpc_addr(grpc_addr))
     }
 }

@@ -14,6 +14,7 @@
 //!   `duplicate` (applied before) or `ignored` (the media already had a verdict).
 
 mod app;
+mod cli;
 pub mod config;
 pub mod controller;
 pub mod data;

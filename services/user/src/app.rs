@@ -2,12 +2,11 @@
 //! media service's client, the `user.registered` consumer, the gRPC server and the ops
 //! listener, all bound before `build` returns.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_kafka::EventConsumer;
-use platform_runtime::{Readiness, ServiceHost};
+use platform_runtime::{Readiness, Running, ServiceHost};
 
 use crate::controller::RegistrationHandler;
 use crate::data::{MediaClient, ProfileCache, ProfileStore, Shards};
@@ -17,17 +16,15 @@ use crate::{Settings, routes};
 /// The topic whose events create profiles.
 const USER_REGISTERED: &str = "user.registered";
 
-pub struct App {
-    host: ServiceHost,
-    grpc_addr: SocketAddr,
-}
+/// The user service; [`App::build`] starts it.
+pub struct App;
 
 impl App {
     /// The topics this service consumes: their dead letters are counted, and listed and
     /// re-driven by `user dead-letters`.
     pub const CONSUMED_TOPICS: &'static [&'static str] = &[USER_REGISTERED];
 
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let shards = Shards::connect(&settings.shards, &settings.database)?;
         let pools_for_metrics: Vec<(String, sqlx::PgPool)> = shards
@@ -37,16 +34,13 @@ impl App {
         // A region that is down fails only its own users, so it degrades readiness but does
         // not take the replica out of rotation; same for Redis, which reads bypass.
         for (region, pool) in shards.iter() {
-            let pool = pool.clone();
-            readiness.add_degrading_check(format!("postgres:{region}"), move || {
-                platform_postgres::check(pool.clone())
-            });
+            readiness.add_degrading_check(
+                format!("postgres:{region}"),
+                platform_postgres::readiness_check(pool),
+            );
         }
         let redis = platform_redis::connect(&settings.redis)?;
-        {
-            let redis = redis.clone();
-            readiness.add_degrading_check("redis", move || platform_redis::check(redis.clone()));
-        }
+        readiness.add_degrading_check("redis", platform_redis::readiness_check(&redis));
         let profiles = Arc::new(Profiles::new(
             ProfileStore::new(shards),
             ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
@@ -73,29 +67,10 @@ impl App {
             platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
         host.lifecycle()
             .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
-        for (region, pool) in pools_for_metrics {
-            host.lifecycle()
-                .spawn("postgres pool metrics", move |stop| {
-                    platform_postgres::report_pool_metrics(pool, format!("user_{region}"), stop)
-                });
+        for (region, pool) in &pools_for_metrics {
+            platform_postgres::spawn_pool_metrics(host.lifecycle(), pool, format!("user_{region}"));
         }
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "user service listening");
-        Ok(Self { host, grpc_addr })
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.grpc_addr
-    }
-
-    pub fn ops_addr(&self) -> SocketAddr {
-        self.host.ops_addr()
-    }
-
-    /// Serves until `signal`, then drains (see `platform_runtime::Lifecycle`).
-    pub async fn run_until(
-        self,
-        signal: impl std::future::Future<Output = ()>,
-    ) -> anyhow::Result<()> {
-        self.host.run_until(signal).await
+        Ok(Running::new(host, Self).with_grpc_addr(grpc_addr))
     }
 }

@@ -21,6 +21,10 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/service/src/app.rs.tmpl"),
     ),
     (
+        "services/NAME/src/cli.rs",
+        include_str!("../templates/service/src/cli.rs.tmpl"),
+    ),
+    (
         "services/NAME/src/routes.rs",
         include_str!("../templates/service/src/routes.rs.tmpl"),
     ),
