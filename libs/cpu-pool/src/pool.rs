@@ -456,6 +456,12 @@ mod tests {
         eventually("the job's end is reported", || read() == 0.0).await;
     }
 
+    #[test]
+    fn a_pool_has_at_least_one_thread() {
+        assert_eq!(pool(0).threads(), 1);
+        assert!(crate::default_threads() >= 1);
+    }
+
     /// A recorder that keeps one gauge's value and ignores every other metric.
     struct OneGauge {
         name: &'static str,
