@@ -20,7 +20,6 @@ use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use platform_cpu_pool::CpuPool;
-use platform_storage::StorageError;
 
 use super::images::{DEFAULT_VARIANTS, EncodedVariant, ImageLimits, process};
 use crate::data::{
@@ -154,7 +153,7 @@ impl Jobs {
         media_id: &str,
         variant: EncodedVariant,
         etag: String,
-    ) -> Result<StoredVariant, StorageError> {
+    ) -> Result<StoredVariant, WorkerError> {
         let size_bytes = variant.bytes.len() as u64;
         let object_key = self
             .objects
