@@ -2,8 +2,8 @@
 //!
 //! An upload's `Content-Type` is the client's claim; its magic number is what it is. The
 //! gateway and the media service both check that the two agree before storing anything, so
-//! a text file labelled `image/png` is refused at the door (and the worker checks once more
-//! with a full decoder).
+//! a text file labelled `image/png` is refused at the door; the media worker checks once more
+//! with the same functions before its full decoder.
 //!
 //! ```
 //! use platform_mime::{essence, sniff_image};

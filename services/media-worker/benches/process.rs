@@ -1,4 +1,4 @@
-//! Throughput and latency of the image pipeline on a `CpuPool` with one thread per core.
+//! Throughput and latency of the image pipeline on the worker's pool with one thread per core.
 //!
 //! `cargo bench -p media-worker --bench process` generates photo-like 2400×1600 JPEGs
 //! (gradients, shapes and sensor-like noise, quality 90) in memory, processes each
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use media_worker::{CpuPool, DEFAULT_VARIANTS, ImageLimits, process};
+use media_worker::service::images::{self, DEFAULT_VARIANTS, ImageLimits, process};
+use platform_cpu_pool::CpuPool;
 
 const IMAGES: usize = 20;
 const WIDTH: u32 = 2400;
@@ -52,7 +53,8 @@ fn main() {
         decode / IMAGES as u32
     );
 
-    let pool = CpuPool::new(CpuPool::default_threads());
+    let pool = images::start_pool(platform_cpu_pool::default_threads())
+        .expect("the OS starts the pool's threads");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a current-thread runtime starts");
@@ -92,7 +94,7 @@ async fn run_all(pool: &CpuPool, corpus: &[Arc<[u8]>], rounds: usize) -> (Vec<Du
     for input in corpus.iter().cycle().take(corpus.len() * rounds) {
         let (pool, input, limits) = (pool.clone(), Arc::clone(input), Arc::clone(&limits));
         tasks.spawn(async move {
-            pool.run(move || {
+            pool.run(move |_| {
                 let started = Instant::now();
                 let processed = process(&input, "image/jpeg", &limits, DEFAULT_VARIANTS)
                     .expect("the corpus is valid");
@@ -100,6 +102,7 @@ async fn run_all(pool: &CpuPool, corpus: &[Arc<[u8]>], rounds: usize) -> (Vec<Du
                 (started.elapsed(), bytes)
             })
             .await
+            .unwrap_or_else(|panicked| panicked.resume())
         });
     }
     let results = tasks.join_all().await;

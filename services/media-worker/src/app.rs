@@ -4,9 +4,9 @@
 //!
 //! # Concurrency and backpressure
 //!
-//! An [`EventConsumer`] handles one message at a time, and a job awaits
-//! [`CpuPool::run`](crate::CpuPool::run) for its CPU work. So the worker runs `threads`
-//! consumers in the same consumer group, one per pool thread:
+//! An [`EventConsumer`] handles one message at a time, and a job awaits [`CpuPool::run`] for
+//! its CPU work. So the worker runs `threads` consumers in the same consumer group, one per
+//! pool thread:
 //!
 //! - every pool thread has a consumer to feed it, so all cores are used (as long as the topic
 //!   has at least `replicas × threads` partitions: a consumer without a partition idles);
@@ -28,14 +28,15 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use platform_cpu_pool::CpuPool;
 use platform_kafka::{EventConsumer, EventProducer};
 use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
 
+use crate::Settings;
 use crate::controller::{MEDIA_UPLOADED, UploadHandler};
 use crate::data::{MediaObjects, ProcessedEvents};
-use crate::service::Jobs;
-use crate::{CpuPool, Settings};
+use crate::service::{Jobs, images};
 
 /// The media worker's own part of its running service ([`App::build`] starts it): the pool.
 pub struct App {
@@ -57,7 +58,7 @@ impl App {
                 async move { storage.check().await }
             });
         }
-        let pool = CpuPool::new(settings.threads);
+        let pool = images::start_pool(settings.threads).context("starting the image pool")?;
         let producer =
             EventProducer::new(&settings.kafka).context("creating the Kafka producer")?;
         let jobs = Arc::new(Jobs::new(

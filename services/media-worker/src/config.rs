@@ -28,7 +28,7 @@ use platform_runtime::RuntimeSettings;
 use platform_storage::StorageSettings;
 use platform_telemetry::TelemetrySettings;
 
-use crate::{CpuPool, ImageLimits};
+use crate::service::images::ImageLimits;
 
 /// The name the worker reports in traces and Kafka, and its default consumer group.
 const SERVICE_NAME: &str = "media-worker";
@@ -46,7 +46,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let threads = env.or("MEDIA_WORKER_THREADS", CpuPool::default_threads())?;
+        let threads = env.or("MEDIA_WORKER_THREADS", platform_cpu_pool::default_threads())?;
         if threads == 0 {
             return Err(ConfigError::invalid(
                 "MEDIA_WORKER_THREADS",
@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn the_defaults_use_every_core_and_the_ops_port_9104() {
         let settings = Settings::from_env(&Env::default()).unwrap();
-        assert_eq!(settings.threads, CpuPool::default_threads());
+        assert_eq!(settings.threads, platform_cpu_pool::default_threads());
         assert_eq!(settings.runtime.ops.addr.port(), 9104);
         assert_eq!(settings.kafka.consumer_group, "media-worker");
         assert_eq!(settings.limits, ImageLimits::default());

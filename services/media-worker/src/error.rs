@@ -18,7 +18,7 @@ pub enum WorkerError {
     Publish(#[from] PublishError),
 }
 
-/// Why [`process`](crate::process) refused or failed an image.
+/// Why [`process`](crate::service::images::process) refused or failed an image.
 ///
 /// Every variant depends only on the bytes and the limits, so retrying the same upload gives
 /// the same answer: the consumer records the failure on the media (with [`code`](Self::code)

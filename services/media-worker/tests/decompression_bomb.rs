@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use media_worker::{DEFAULT_VARIANTS, ImageLimits, ProcessError, process};
+use media_worker::ProcessError;
+use media_worker::service::images::{DEFAULT_VARIANTS, ImageLimits, process};
 
 // Shared with the worker tests, which use the rest of it.
 #[allow(dead_code)]

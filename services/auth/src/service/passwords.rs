@@ -2,7 +2,8 @@
 //!
 //! One hash costs about 19 MiB and tens of milliseconds of one core by design. Running it
 //! on a runtime worker would stall every other request on that worker, so hashes run on
-//! `concurrency` threads of their own, at most `concurrency` at once.
+//! `concurrency` threads of their own (a `platform_cpu_pool::CpuPool`), at most `concurrency`
+//! at once.
 //!
 //! Each thread allocates its 19 MiB on its first hash and hashes into it every time after
 //! (issue 17). When every hash allocated and freed its own block, glibc raised its mmap
@@ -12,16 +13,14 @@
 //! thread-local on tokio's blocking pool: that pool grows to 512 threads, and each thread
 //! that ever hashed would keep a block.
 
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use argon2::password_hash::phc::{Output, PasswordHash, Salt};
 use argon2::password_hash::try_generate_salt;
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use platform_config::{ExposeSecret as _, SecretString};
-use tokio::sync::{Semaphore, oneshot};
+use platform_cpu_pool::CpuPool;
 
 use crate::AuthError;
 
@@ -31,14 +30,11 @@ const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
 const PARALLELISM: u32 = 1;
 
-type Job = Box<dyn FnOnce(&mut Memory) + Send>;
-
 pub struct Passwords {
-    /// One permit per hashing thread: a job is queued only when a thread is free to take it,
-    /// so callers beyond `concurrency` wait here, asynchronously, and may give up.
-    permits: Arc<Semaphore>,
-    /// Never full: a job is sent only while holding a permit. Dropping it stops the threads.
-    jobs: SyncSender<Job>,
+    /// The hashing threads, each owning its [`Memory`]. No queue: a hash is queued only when
+    /// a thread is free to take it, so callers beyond `concurrency` wait, asynchronously, and
+    /// may give up.
+    pool: CpuPool<Memory>,
     /// Verified against when the email is unknown, so both paths cost one hash.
     dummy_hash: Arc<str>,
 }
@@ -47,25 +43,17 @@ impl Passwords {
     /// Starts `concurrency` hashing threads (at least one). The dummy hash is made in the
     /// first thread's memory before that thread takes it, so no block is ever freed.
     pub fn new(concurrency: usize) -> anyhow::Result<Self> {
-        let concurrency = concurrency.max(1);
         let mut first = Memory::default();
         let dummy_hash = first
             .hash(b"a password nobody has")
             .context("hashing the dummy password")?;
-        let (jobs, queue) = mpsc::sync_channel::<Job>(concurrency);
-        let queue = Arc::new(Mutex::new(queue));
         let mut first = Some(first);
-        for i in 0..concurrency {
-            let memory = first.take().unwrap_or_default();
-            let queue = Arc::clone(&queue);
-            std::thread::Builder::new()
-                .name(format!("auth-hash-{i}"))
-                .spawn(move || work(&queue, memory))
-                .context("starting a password hashing thread")?;
-        }
+        let pool = CpuPool::builder("auth-hash")
+            .threads(concurrency)
+            .build_with(|_| first.take().unwrap_or_default())
+            .context("starting the password hashing threads")?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(concurrency)),
-            jobs,
+            pool,
             dummy_hash: dummy_hash.into(),
         })
     }
@@ -96,40 +84,13 @@ impl Passwords {
         &self,
         work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, AuthError> {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
+        // A panic leaves the thread's memory half written, which is harmless: argon2 writes
+        // every block of a hash before reading it, so no hash reads another's contents.
+        Ok(self
+            .pool
+            .run(work)
             .await
-            .context("the hashing pool is closed")?;
-        let span = tracing::Span::current();
-        let (done, outcome) = oneshot::channel();
-        let job: Job = Box::new(move |memory| {
-            // A panic leaves the memory half written, which is harmless: argon2 writes every
-            // block of a hash before reading it, so no hash reads another's contents.
-            let result = span.in_scope(|| panic::catch_unwind(AssertUnwindSafe(|| work(memory))));
-            drop(permit);
-            // An error means the caller stopped waiting; nobody wants the result.
-            let _ = done.send(result);
-        });
-        // The unsent job is not `Sync`, so the error cannot carry it as a source.
-        self.jobs
-            .send(job)
-            .map_err(|_| anyhow::anyhow!("the hashing threads have stopped"))?;
-        match outcome.await.context("a hashing thread stopped")? {
-            Ok(value) => Ok(value),
-            Err(_panic) => Err(anyhow::anyhow!("a hashing task panicked").into()),
-        }
-    }
-}
-
-/// A hashing thread: owns its memory for life; exits once `Passwords` is dropped.
-fn work(queue: &Mutex<Receiver<Job>>, mut memory: Memory) {
-    loop {
-        // The lock is held only while waiting for a job, never while running one.
-        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        match next {
-            Ok(job) => job(&mut memory),
-            Err(mpsc::RecvError) => return,
-        }
+            .context("a hashing task panicked")?)
     }
 }
 

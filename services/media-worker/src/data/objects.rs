@@ -4,8 +4,6 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt as _;
 use platform_storage::{ObjectStorage, StorageError};
 
-use crate::EncodedVariant;
-
 /// Where a media's variant is stored: `variants/<media_id>/<name>.jpg`. Deterministic, so a
 /// job redone after a crash overwrites its own objects instead of adding new ones.
 pub fn variant_key(media_id: &str, name: &str) -> String {
@@ -98,27 +96,16 @@ impl MediaObjects {
         self.storage.put(&result_key(media_id), payload).await
     }
 
-    /// Stores `variant` of `media_id` at its [`variant_key`], replacing what a previous
-    /// attempt stored there.
+    /// Stores the bytes of `media_id`'s variant `name` at its [`variant_key`], replacing what
+    /// a previous attempt stored there, and returns the key.
     pub async fn put_variant(
         &self,
         media_id: &str,
-        variant: EncodedVariant,
-        etag: String,
-    ) -> Result<StoredVariant, StorageError> {
-        let object_key = variant_key(media_id, variant.name);
-        let size_bytes = variant.bytes.len() as u64;
-        self.storage
-            .put(&object_key, Bytes::from(variant.bytes))
-            .await?;
-        Ok(StoredVariant {
-            name: variant.name,
-            width: variant.width,
-            height: variant.height,
-            content_type: variant.content_type,
-            object_key,
-            size_bytes,
-            etag,
-        })
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, StorageError> {
+        let object_key = variant_key(media_id, name);
+        self.storage.put(&object_key, Bytes::from(bytes)).await?;
+        Ok(object_key)
     }
 }

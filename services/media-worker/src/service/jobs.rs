@@ -19,10 +19,13 @@ use futures::future::try_join_all;
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::data::{MediaObjects, MediaRef, Original, Outcome, ProcessedEvents, encode};
-use crate::{
-    CpuPool, DEFAULT_VARIANTS, EncodedVariant, ImageLimits, ProcessError, WorkerError, process,
+use platform_cpu_pool::CpuPool;
+
+use super::images::{DEFAULT_VARIANTS, EncodedVariant, ImageLimits, process};
+use crate::data::{
+    MediaObjects, MediaRef, Original, Outcome, ProcessedEvents, StoredVariant, encode,
 };
+use crate::{ProcessError, WorkerError};
 
 /// The failure reason when the original is not in storage.
 pub const ORIGINAL_MISSING: &str = "ORIGINAL_MISSING";
@@ -136,11 +139,34 @@ impl Jobs {
         let stored = rendered
             .variants
             .into_iter()
-            .map(|(variant, etag)| self.objects.put_variant(&job.media_id, variant, etag));
+            .map(|(variant, etag)| self.store(&job.media_id, variant, etag));
         Ok(Outcome::Ready {
             width: rendered.width,
             height: rendered.height,
             variants: try_join_all(stored).await?,
+        })
+    }
+
+    /// Stores one rendered variant and describes it as `media.processed` will.
+    async fn store(
+        &self,
+        media_id: &str,
+        variant: EncodedVariant,
+        etag: String,
+    ) -> Result<StoredVariant, WorkerError> {
+        let size_bytes = variant.bytes.len() as u64;
+        let object_key = self
+            .objects
+            .put_variant(media_id, variant.name, variant.bytes)
+            .await?;
+        Ok(StoredVariant {
+            name: variant.name,
+            width: variant.width,
+            height: variant.height,
+            content_type: variant.content_type,
+            object_key,
+            size_bytes,
+            etag,
         })
     }
 
@@ -150,7 +176,7 @@ impl Jobs {
     async fn render(&self, original: Bytes, declared: &str) -> Result<Rendered, ProcessError> {
         let (limits, declared) = (self.limits.clone(), declared.to_owned());
         self.pool
-            .run(move || {
+            .run(move |_| {
                 let processed = process(&original, &declared, &limits, DEFAULT_VARIANTS)?;
                 drop(original); // no longer needed while the variants are hashed
                 let variants = processed
@@ -168,6 +194,8 @@ impl Jobs {
                 })
             })
             .await
+            // A bug, not a refused image: it fails the job as if the code had run in place.
+            .unwrap_or_else(|panicked| panicked.resume())
     }
 }
 

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use media_worker::{App, CpuPool, Settings};
+use media_worker::{App, Settings};
 use platform_config::Env;
+use platform_cpu_pool::CpuPool;
 use platform_proto::events::v1::media_processed::Outcome;
 use platform_storage::StorageSettings;
 use tokio::sync::oneshot;

@@ -1,6 +1,6 @@
 //! The media worker, tested through its public API with images made in memory: the pipeline
-//! and the pool on their own, then the running worker against an embedded Kafka-protocol
-//! broker and a store in a temporary directory.
+//! on its own (the pool's tests are platform-cpu-pool's), then the running worker against an
+//! embedded Kafka-protocol broker and a store in a temporary directory.
 
 mod faults;
 mod helpers;
@@ -8,4 +8,3 @@ mod images;
 mod jobs;
 mod ops;
 mod pipeline;
-mod pool;

@@ -3,8 +3,9 @@ use std::io::Cursor;
 use image::codecs::jpeg::JpegDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView, ImageDecoder, ImageFormat, Rgb, RgbImage, Rgba};
-use media_worker::{
-    DEFAULT_VARIANTS, EncodedVariant, ImageLimits, ProcessError, Processed, process,
+use media_worker::ProcessError;
+use media_worker::service::images::{
+    DEFAULT_VARIANTS, EncodedVariant, ImageLimits, Processed, process,
 };
 
 use crate::images;

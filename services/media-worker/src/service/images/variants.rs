@@ -1,12 +1,13 @@
 //! The sizes an image is published in, and how one variant is resized and encoded.
 
+use std::fmt;
+
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, RgbImage};
 
 use crate::ProcessError;
-use crate::pipeline::EncodedVariant;
 
 /// JPEG quality of every variant: the usual setting for photos on the web, where artefacts
 /// are hard to see at display size and files stay small.
@@ -46,9 +47,32 @@ pub const DEFAULT_VARIANTS: &[VariantSpec] = &[
     },
 ];
 
+/// One encoded variant, ready to store under its name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodedVariant {
+    pub name: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for EncodedVariant {
+    // The bytes would flood any log line this ends up in: show their count.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EncodedVariant")
+            .field("name", &self.name)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("content_type", &self.content_type)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
 /// The size that fits `width`×`height` into a square of `max_long_side`, keeping the aspect
 /// ratio (rounded to the nearest pixel, at least 1) and never enlarging.
-pub(crate) fn fit(width: u32, height: u32, max_long_side: u32) -> (u32, u32) {
+pub(super) fn fit(width: u32, height: u32, max_long_side: u32) -> (u32, u32) {
     let long = width.max(height);
     if long <= max_long_side {
         return (width, height);
@@ -64,7 +88,7 @@ pub(crate) fn fit(width: u32, height: u32, max_long_side: u32) -> (u32, u32) {
 
 /// Resizes `source` for `spec` (Lanczos3, a sharp filter without visible ringing on photos)
 /// and encodes it as JPEG. An image already small enough is re-encoded at its own size.
-pub(crate) fn render(
+pub(super) fn render(
     resizer: &mut Resizer,
     source: &RgbImage,
     spec: &VariantSpec,

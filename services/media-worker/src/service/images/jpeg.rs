@@ -11,7 +11,7 @@ const EOI: u8 = 0xD9;
 /// Whether an end-of-image marker follows the first start-of-scan. Data after the marker
 /// (such as the video of a "motion photo") is allowed. When the headers cannot be walked,
 /// the answer is left to the decoder: `true`.
-pub(crate) fn is_complete(jpeg: &[u8]) -> bool {
+pub(super) fn is_complete(jpeg: &[u8]) -> bool {
     match first_scan(jpeg) {
         // Inside entropy-coded data a 0xFF byte is always followed by 0x00 or a restart
         // marker, so the first FF D9 after the scan starts is the real end of the image.

@@ -6,23 +6,15 @@
 //! orientation is the one piece of metadata honoured, by rotating the pixels themselves.
 //! Animated GIF and WebP become a still of their first frame.
 
-use std::fmt;
 use std::io::Cursor;
 
 use fast_image_resize::Resizer;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
-use crate::variants::{self, VariantSpec};
-use crate::{ImageLimits, ProcessError, jpeg};
-
-/// What the gateway accepts as `Content-Type`; everything else is refused here too.
-const ACCEPTED: [ImageFormat; 4] = [
-    ImageFormat::Jpeg,
-    ImageFormat::Png,
-    ImageFormat::WebP,
-    ImageFormat::Gif,
-];
+use super::variants::{self, EncodedVariant, VariantSpec};
+use super::{ImageLimits, jpeg};
+use crate::ProcessError;
 
 /// The outcome of [`process`]: the size of the (oriented) original and its variants.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,31 +25,9 @@ pub struct Processed {
     pub variants: Vec<EncodedVariant>,
 }
 
-/// One encoded variant, ready to store under its name.
-#[derive(Clone, PartialEq, Eq)]
-pub struct EncodedVariant {
-    pub name: &'static str,
-    pub width: u32,
-    pub height: u32,
-    pub content_type: &'static str,
-    pub bytes: Vec<u8>,
-}
-
-impl fmt::Debug for EncodedVariant {
-    // The bytes would flood any log line this ends up in: show their count.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("EncodedVariant")
-            .field("name", &self.name)
-            .field("width", &self.width)
-            .field("height", &self.height)
-            .field("content_type", &self.content_type)
-            .field("bytes", &self.bytes.len())
-            .finish()
-    }
-}
-
 /// Turns the uploaded bytes into one JPEG per spec. CPU-bound and slow (tens to hundreds of
-/// milliseconds): call it on a [`CpuPool`](crate::CpuPool), never on an async runtime thread.
+/// milliseconds): call it on the worker's pool ([`start_pool`](super::start_pool)), never on an
+/// async runtime thread.
 ///
 /// The format is taken from the magic bytes, and `declared_content_type` (the upload's
 /// `Content-Type`) must agree with it. The header's dimensions are checked against `limits`
@@ -92,22 +62,23 @@ fn sniff(input: &[u8], declared: &str, limits: &ImageLimits) -> Result<ImageForm
             limit: limits.max_input_bytes,
         });
     }
-    let detected = image::guess_format(input).ok();
-    let Some(format) = detected.filter(|f| ACCEPTED.contains(f)) else {
+    // The accepted types, and their magic numbers, are the platform's: the gateway and the
+    // media service checked the same at upload.
+    let Some(detected) = platform_mime::sniff_image(input) else {
+        // Still name what it is when the decoder knows the format, for the failure message.
         return Err(ProcessError::UnsupportedFormat {
-            detected: detected.map(|f| f.to_mime_type()),
+            detected: image::guess_format(input).ok().map(|f| f.to_mime_type()),
         });
     };
     // `image/png; charset=binary` and `IMAGE/PNG` both declare PNG.
-    let essence = declared.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case(format.to_mime_type()) {
+    if platform_mime::essence(declared) != detected {
         return Err(ProcessError::TypeMismatch {
             // The header is the uploader's: keep the reason short whatever they sent.
             declared: declared.chars().take(64).collect(),
-            detected: format.to_mime_type(),
+            detected,
         });
     }
-    Ok(format)
+    Ok(ImageFormat::from_mime_type(detected).expect("image decodes every accepted type"))
 }
 
 /// Decodes the pixels as the viewer should see them: EXIF orientation applied, 8-bit RGB.
