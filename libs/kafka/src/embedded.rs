@@ -35,7 +35,8 @@ pub const EMBEDDED_PARTITIONS: i32 = 3;
 /// ```no_run
 /// use platform_kafka::{EmbeddedKafka, KafkaSettings};
 /// # fn run(settings: KafkaSettings) -> anyhow::Result<()> {
-/// let kafka = EmbeddedKafka::start(&["user.registered"])?; // and user.registered.dlq
+/// // Every topic of the platform, and each one's dead-letter topic.
+/// let kafka = EmbeddedKafka::start(platform_kafka::events::TOPICS)?;
 /// let settings = settings.with_brokers(kafka.bootstrap_servers());
 /// # Ok(()) }
 /// ```

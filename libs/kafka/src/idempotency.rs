@@ -11,17 +11,25 @@
 #![doc = include_str!("../sql/0002_processed_events.sql")]
 //! ```
 //!
+//! A handler's [`Delivery`](crate::Delivery) carries its [`Token`]: the service passes the
+//! token down to the transaction that applies the event, and nothing else about Kafka.
+//!
 //! ```no_run
-//! use platform_kafka::{idempotency, EventHandler, HandlerError, ReceivedEvent};
+//! use platform_kafka::{Delivery, EventHandler, HandlerError};
 //! use platform_postgres::bounded;
+//! use platform_proto::events::v1::UserRegistered;
 //!
 //! struct OnUserRegistered { pool: sqlx::PgPool }
 //!
 //! impl EventHandler for OnUserRegistered {
-//!     async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+//!     type Event = UserRegistered;
+//!
+//!     async fn handle(&self, delivery: &Delivery<UserRegistered>) -> Result<(), HandlerError> {
 //!         // Every statement under the client-side deadline, as `first_delivery` runs its own.
 //!         let mut tx = bounded(self.pool.begin()).await.map_err(HandlerError::retryable)?;
-//!         if idempotency::first_delivery(&mut tx, "user.on-registered", event.id)
+//!         if delivery
+//!             .idempotency_token()
+//!             .first_delivery(&mut tx)
 //!             .await
 //!             .map_err(HandlerError::retryable)?
 //!         {
@@ -35,26 +43,42 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Records that `consumer` is applying `event_id`; true on the first delivery, false when it
-/// was applied before (then skip the effect). Call it inside the effect's transaction, so a
-/// rollback forgets the event too.
-pub async fn first_delivery(
-    conn: &mut PgConnection,
-    consumer: &str,
+/// Which event a consumer is applying: the consumer's name (the topic: a service applies each
+/// topic's events once, in its own database) and the event id. Given by
+/// [`Delivery::idempotency_token`](crate::Delivery::idempotency_token).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    consumer: &'static str,
     event_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let inserted = platform_postgres::bounded(
-        sqlx::query(
-            "insert into processed_events (consumer, event_id) values ($1, $2) \
-             on conflict do nothing",
+}
+
+impl Token {
+    pub(crate) fn new(consumer: &'static str, event_id: Uuid) -> Self {
+        Self { consumer, event_id }
+    }
+
+    /// The id of the event being applied, for logs.
+    pub fn event_id(&self) -> Uuid {
+        self.event_id
+    }
+
+    /// Records that this event is being applied; true on the first delivery, false when it
+    /// was applied before (then skip the effect). Call it inside the effect's transaction, so
+    /// a rollback forgets the event too.
+    pub async fn first_delivery(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        let inserted = platform_postgres::bounded(
+            sqlx::query(
+                "insert into processed_events (consumer, event_id) values ($1, $2) \
+                 on conflict do nothing",
+            )
+            .bind(self.consumer)
+            .bind(self.event_id)
+            .execute(conn),
         )
-        .bind(consumer)
-        .bind(event_id)
-        .execute(conn),
-    )
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
 }
 
 #[cfg(test)]
@@ -73,7 +97,7 @@ mod tests {
 
         let error = tokio::time::timeout(
             Duration::from_secs(10),
-            first_delivery(&mut tx, "test", Uuid::new_v4()),
+            Token::new("test", Uuid::new_v4()).first_delivery(&mut tx),
         )
         .await
         .expect("the statement deadline fires, not the test's")

@@ -1,13 +1,17 @@
 //! Events over Kafka: one way to publish them and one way to consume them.
 //!
+//! - An event is a protobuf payload of `platform_proto::events::v1` that names its topic, type
+//!   and key once, in its [`Event`] impl ([`events`], which also lists every topic in
+//!   [`events::TOPICS`]). Everything below takes the typed payload.
 //! - Publishing is the transactional outbox: a service [`outbox::enqueue`]s an event in the
 //!   transaction that changes its state, and an [`OutboxRelay`] publishes it with an
 //!   idempotent producer. Nothing committed is lost when Kafka or the process is down.
-//! - Consuming is an [`EventConsumer`] in the service's consumer group, calling an
-//!   [`EventHandler`]. Offsets are committed after the handler succeeded. An event that can
-//!   never apply goes to the dead-letter topic `<topic>.dlq` at once; one that fails
-//!   transiently holds only its own partition and is retried with capped backoff until it
-//!   passes. Handlers apply each event once with [`idempotency::first_delivery`].
+//! - Consuming is an [`EventConsumer`] of one event type in the service's consumer group,
+//!   calling an [`EventHandler`] with each [`Delivery`], decoded and type-checked. Offsets are
+//!   committed after the handler succeeded. An event that can never apply goes to the
+//!   dead-letter topic `<topic>.dlq` at once; one that fails transiently holds only its own
+//!   partition and is retried with capped backoff until it passes. Handlers apply each event
+//!   once with the delivery's [`idempotency::Token`].
 //! - [`EmbeddedKafka`] is a broker inside the process, for tests and the native run.
 //! - [`dead_letters`]: what is in the dead-letter topics can be listed and re-driven
 //!   ([`DeadLetters`], the `dead-letters` subcommand of each consuming service) and is
@@ -35,23 +39,27 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use platform_config::Env;
-//! use platform_kafka::{EmbeddedKafka, EventConsumer, EventProducer, KafkaSettings, OutboxRelay};
+//! use platform_kafka::{
+//!     EmbeddedKafka, EventConsumer, EventProducer, KafkaSettings, OutboxRelay, events,
+//! };
+//! use platform_proto::events::v1::MediaProcessed;
 //! # struct Handler;
 //! # impl platform_kafka::EventHandler for Handler {
-//! #     async fn handle(&self, _: &platform_kafka::ReceivedEvent) -> Result<(), platform_kafka::HandlerError> { Ok(()) }
+//! #     type Event = MediaProcessed;
+//! #     async fn handle(&self, _: &platform_kafka::Delivery<MediaProcessed>) -> Result<(), platform_kafka::HandlerError> { Ok(()) }
 //! # }
 //!
 //! # async fn run(pool: sqlx::PgPool, lifecycle: platform_runtime::Lifecycle) -> anyhow::Result<()> {
-//! let mut settings = KafkaSettings::from_env(&Env::from_process(), "user")?;
+//! let mut settings = KafkaSettings::from_env(&Env::from_process(), "media")?;
 //! let mut _embedded = None;
 //! if settings.brokers.is_none() {
-//!     let kafka = EmbeddedKafka::start(&["user.registered"])?;
+//!     let kafka = EmbeddedKafka::start(events::TOPICS)?;
 //!     settings = settings.with_brokers(kafka.bootstrap_servers());
 //!     _embedded = Some(kafka); // the broker lives as long as this value
 //! }
 //! let relay = OutboxRelay::new(pool, EventProducer::new(&settings)?, &settings);
 //! lifecycle.spawn("outbox-relay", move |stop| relay.run(stop));
-//! let consumer = EventConsumer::new(&settings, &["media.processed"])?;
+//! let consumer = EventConsumer::<MediaProcessed>::new(&settings)?;
 //! lifecycle.spawn("consumer", move |stop| consumer.run(Arc::new(Handler), stop));
 //! # Ok(()) }
 //! ```
@@ -59,6 +67,7 @@
 mod consumer;
 pub mod dead_letters;
 mod embedded;
+pub mod events;
 pub mod idempotency;
 pub mod outbox;
 mod producer;
@@ -68,11 +77,12 @@ mod settings;
 mod test_support;
 pub mod wire;
 
-pub use consumer::{EventConsumer, EventHandler, HandlerError, ReceivedEvent};
+pub use consumer::{Delivery, EventConsumer, EventHandler, HandlerError};
 pub use dead_letters::{
     DEAD_LETTERS_COMMAND, DeadLetter, DeadLetterError, DeadLetterGauge, DeadLetters, Selection,
 };
 pub use embedded::{EMBEDDED_PARTITIONS, EmbeddedKafka};
-pub use outbox::{OutboxEvent, OutboxRelay};
+pub use events::Event;
+pub use outbox::OutboxRelay;
 pub use producer::{EventProducer, PublishError, Record};
 pub use settings::KafkaSettings;

@@ -20,7 +20,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use tracing::Instrument as _;
 use uuid::Uuid;
 
-use crate::{KafkaSettings, OutboxEvent};
+use crate::{Event, KafkaSettings};
 
 /// librdkafka reports a timed-out message itself; this much longer we wait for that report
 /// before giving up on it, in case the report never comes.
@@ -126,34 +126,31 @@ impl EventProducer {
     /// A service that changes state of its own uses the outbox instead.
     ///
     /// ```no_run
-    /// use platform_kafka::{EventProducer, OutboxEvent};
+    /// use platform_kafka::EventProducer;
+    /// use platform_proto::events::v1::MediaProcessed;
     /// # async fn run(producer: EventProducer, cause: uuid::Uuid) -> anyhow::Result<()> {
-    /// let event = OutboxEvent {
-    ///     topic: "media.processed".into(),
-    ///     key: "eu_0192…".into(),
-    ///     event_type: "media.processed.v1".into(),
-    ///     payload: vec![/* MediaProcessed { .. }.encode_to_vec() */],
-    /// };
+    /// let processed = MediaProcessed { owner_id: "eu_0192…".into(), ..Default::default() };
     /// let id = uuid::Uuid::new_v5(&cause, b"media.processed");
-    /// producer.publish_event(id, &event).await?;
+    /// producer.publish_event(id, &processed).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn publish_event(&self, id: Uuid, event: &OutboxEvent) -> Result<(), PublishError> {
+    pub async fn publish_event<E: Event>(&self, id: Uuid, event: &E) -> Result<(), PublishError> {
         let span = tracing::info_span!(
             "publish event",
             otel.kind = "producer",
             messaging.system = "kafka",
-            messaging.destination.name = %event.topic,
+            messaging.destination.name = E::TOPIC,
             event_id = %id,
-            event_type = %event.event_type,
+            event_type = E::TYPE,
         );
         let mut context = http::HeaderMap::new();
         span.in_scope(|| platform_telemetry::context::inject(&mut context));
+        let payload = event.encode_to_vec();
         let record = Record {
-            topic: &event.topic,
-            key: Some(event.key.as_bytes()),
-            payload: &event.payload,
-            headers: crate::wire::event_headers(&id.to_string(), &event.event_type, &context),
+            topic: E::TOPIC,
+            key: Some(event.key().as_bytes()),
+            payload: &payload,
+            headers: crate::wire::event_headers(&id.to_string(), E::TYPE, &context),
         };
         self.publish(record).instrument(span).await.map(|_| ())
     }

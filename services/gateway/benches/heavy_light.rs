@@ -35,7 +35,6 @@ use serde_json::{Value, json};
 const LOGIN_LOOPS: usize = 8;
 const UPLOADS_AT_ONCE: usize = 4;
 const PASSWORD: &str = "correct horse battery";
-const TOPICS: [&str; 3] = ["user.registered", "media.uploaded", "media.processed"];
 
 fn main() {
     let light_requests = number_from_env("BENCH_LIGHT_REQUESTS", 20_000);
@@ -110,7 +109,8 @@ impl Stack {
         let auth_db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
         let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
         let media_db = TestDatabase::create(&media_service::data::MIGRATOR).await;
-        let kafka = EmbeddedKafka::start(&TOPICS).expect("the embedded broker starts");
+        let kafka = EmbeddedKafka::start(platform_kafka::events::TOPICS)
+            .expect("the embedded broker starts");
         let brokers = kafka.bootstrap_servers().to_owned();
         let storage = std::env::temp_dir().join(unique("bench-objects-"));
 

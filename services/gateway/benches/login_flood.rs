@@ -67,7 +67,8 @@ fn main() {
 async fn start_servers() -> (TestDatabase, EmbeddedKafka, String) {
     let db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
     // Registration publishes an event; nothing consumes it here.
-    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let auth = auth_service::Settings::for_tests(
         db.url(),
         &redis_url(),

@@ -104,7 +104,8 @@ async fn start_servers(cache: Cache) -> Stack {
     let auth_db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
     let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
     let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let auth = auth_service::Settings::for_tests(
         auth_db.url(),
         &redis_url(),

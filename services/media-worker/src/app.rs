@@ -29,12 +29,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_cpu_pool::CpuPool;
-use platform_kafka::{EventConsumer, EventProducer};
+use platform_kafka::{Event as _, EventConsumer, EventProducer};
+use platform_proto::events::v1::MediaUploaded;
 use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
 
 use crate::Settings;
-use crate::controller::{MEDIA_UPLOADED, UploadHandler};
+use crate::controller::UploadHandler;
 use crate::data::{MediaObjects, ProcessedEvents};
 use crate::service::{Jobs, images};
 
@@ -46,7 +47,7 @@ pub struct App {
 impl App {
     /// The topics this service consumes: their dead letters are counted, and listed and
     /// re-driven by `media-worker dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_UPLOADED];
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MediaUploaded::TOPIC];
 
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
@@ -69,7 +70,7 @@ impl App {
         ));
         let handler = Arc::new(UploadHandler::new(jobs));
         let consumers = (0..pool.threads())
-            .map(|_| EventConsumer::new(&settings.kafka, &[MEDIA_UPLOADED]))
+            .map(|_| EventConsumer::<MediaUploaded>::new(&settings.kafka))
             .collect::<anyhow::Result<Vec<_>>>()
             .context("creating the Kafka consumers")?;
 
@@ -88,7 +89,8 @@ impl App {
         tracing::info!(
             ops_addr = %host.ops_addr(),
             threads = pool.threads(),
-            "media worker consuming {MEDIA_UPLOADED}"
+            "media worker consuming {}",
+            MediaUploaded::TOPIC
         );
         // Draining (`Running::run_until`) lets each consumer finish the job in hand.
         Ok(Running::new(host, Self { pool }))

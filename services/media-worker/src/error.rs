@@ -6,16 +6,21 @@ use image::ImageError;
 use platform_kafka::PublishError;
 use platform_storage::StorageError;
 
-/// Why a job stopped before its outcome was published. Every variant is a peer that failed
-/// or did not answer in time, so the job is retried as a whole: the variant keys and the
-/// event id are deterministic, so a retry rewrites the same objects and republishes the same
-/// event.
+/// Why a job stopped before its outcome was published. Nearly every variant is a peer that
+/// failed or did not answer in time, so the job is retried as a whole: the variant keys and
+/// the event id are deterministic, so a retry rewrites the same objects and republishes the
+/// same event.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    /// The outcome kept in storage by an earlier run no longer decodes (the object was
+    /// damaged): retried like the others, and dead-lettered after `KAFKA_RETRY_BUDGET`, where
+    /// an operator sees it, rather than published as garbage.
+    #[error("the kept outcome does not decode: {0}")]
+    KeptOutcome(#[from] prost::DecodeError),
 }
 
 /// Why [`process`](crate::service::images::process) refused or failed an image.

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use platform_kafka::{EventConsumer, EventProducer, OutboxRelay};
+use platform_kafka::{Event as _, EventConsumer, EventProducer, OutboxRelay};
+use platform_proto::events::v1::MediaProcessed;
 use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
 
-use crate::controller::{MEDIA_PROCESSED, ProcessedHandler};
+use crate::controller::ProcessedHandler;
 use crate::data::MediaStore;
 use crate::service::{MediaLibrary, Uploads};
 use crate::{Settings, routes};
@@ -20,7 +21,7 @@ pub struct App;
 impl App {
     /// The topics this service consumes: their dead letters are counted, and listed and
     /// re-driven by `media dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MEDIA_PROCESSED];
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MediaProcessed::TOPIC];
 
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
@@ -51,7 +52,7 @@ impl App {
             settings.max_pending_uploads,
         ));
         let library = Arc::new(MediaLibrary::new(store, storage));
-        let consumer = EventConsumer::new(&settings.kafka, &[MEDIA_PROCESSED])
+        let consumer = EventConsumer::<MediaProcessed>::new(&settings.kafka)
             .context("creating the Kafka consumer")?;
         let processed = Arc::new(ProcessedHandler::new(library.clone()));
 

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use platform_kafka::EventConsumer;
+use platform_kafka::{Event as _, EventConsumer};
+use platform_proto::events::v1::UserRegistered;
 use platform_runtime::{Readiness, Running, ServiceHost};
 
 use crate::controller::RegistrationHandler;
@@ -13,16 +14,13 @@ use crate::data::{MediaClient, ProfileCache, ProfileStore, Shards};
 use crate::service::{Avatars, Profiles};
 use crate::{Settings, routes};
 
-/// The topic whose events create profiles.
-const USER_REGISTERED: &str = "user.registered";
-
 /// The user service; [`App::build`] starts it.
 pub struct App;
 
 impl App {
     /// The topics this service consumes: their dead letters are counted, and listed and
     /// re-driven by `user dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[USER_REGISTERED];
+    pub const CONSUMED_TOPICS: &'static [&'static str] = &[UserRegistered::TOPIC];
 
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
@@ -51,7 +49,7 @@ impl App {
             MediaClient::new(platform_grpc::connect(&settings.media)?),
             profiles.clone(),
         ));
-        let consumer = EventConsumer::new(&settings.kafka, &[USER_REGISTERED])
+        let consumer = EventConsumer::<UserRegistered>::new(&settings.kafka)
             .context("creating the Kafka consumer")?;
         let registrations = Arc::new(RegistrationHandler::new(profiles.clone()));
 

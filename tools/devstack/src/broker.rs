@@ -16,11 +16,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
-use platform_kafka::EmbeddedKafka;
+use platform_kafka::{EmbeddedKafka, events};
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-
-use crate::TOPICS;
 
 /// The fixed address clients bootstrap from.
 pub const DEFAULT_ADDRESS: &str = "127.0.0.1:9092";
@@ -33,7 +31,7 @@ const FIND_COORDINATOR: i16 = 10;
 const MAX_FRAME: usize = 64 << 20;
 
 pub async fn run(address: &str) -> anyhow::Result<()> {
-    let kafka = EmbeddedKafka::start(&TOPICS)?;
+    let kafka = EmbeddedKafka::start(events::TOPICS)?;
     let upstream: SocketAddr = kafka
         .bootstrap_servers()
         .parse()

@@ -28,11 +28,8 @@ use futures::FutureExt as _;
 use platform_config::Env;
 use platform_devstack::manifest::Manifest;
 use platform_devstack::services::Serve;
-use platform_kafka::EmbeddedKafka;
+use platform_kafka::{EmbeddedKafka, events};
 use platform_runtime::CancellationToken;
-
-/// The topics the platform uses; the embedded broker creates them (and their dead-letter topics).
-const TOPICS: [&str; 3] = ["user.registered", "media.uploaded", "media.processed"];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -76,7 +73,7 @@ async fn one_process(process: Env) -> anyhow::Result<()> {
     // Before reading settings: the broker's address becomes a default like the others.
     let kafka = match process.raw("KAFKA_BROKERS") {
         Some(_) => None,
-        None => Some(EmbeddedKafka::start(&TOPICS)?),
+        None => Some(EmbeddedKafka::start(events::TOPICS)?),
     };
     let brokers = kafka.as_ref().map(|k| k.bootstrap_servers().to_owned());
 

@@ -8,23 +8,71 @@ use rdkafka::Message as _;
 use rdkafka::message::OwnedMessage;
 use uuid::Uuid;
 
+use crate::Event;
+use crate::idempotency::Token;
 use crate::wire::{self, header_str};
 
-/// One event as received: the record's identity and its decoded headers. The payload is the
-/// protobuf bytes; the handler decodes them according to `event_type`.
+/// One record as received, its headers read but its payload not yet decoded.
 #[derive(Debug, Clone)]
-pub struct ReceivedEvent {
-    /// From the `event-id` header: the key to deduplicate on
-    /// ([`first_delivery`](crate::idempotency::first_delivery)).
-    pub id: Uuid,
+pub(crate) struct ReceivedEvent {
+    /// From the `event-id` header.
+    pub(crate) id: Uuid,
     /// From the `event-type` header, e.g. `user.registered.v1`.
-    pub event_type: String,
+    pub(crate) event_type: String,
+    pub(crate) key: Option<String>,
+    pub(crate) payload: Vec<u8>,
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+}
+
+/// An event as a handler gets it: the decoded payload, checked to be of type `E::TYPE`, and
+/// where it came from.
+#[derive(Debug, Clone)]
+pub struct Delivery<E> {
+    pub event: E,
+    /// From the `event-id` header: unique per event, the same on every redelivery.
+    pub id: Uuid,
     /// The aggregate id the record was keyed by, if it had a key.
     pub key: Option<String>,
-    pub payload: Vec<u8>,
-    pub topic: String,
     pub partition: i32,
     pub offset: i64,
+}
+
+impl<E: Event> Delivery<E> {
+    /// What makes applying this event idempotent: pass it to the transaction of the effect
+    /// ([`Token::first_delivery`]).
+    pub fn idempotency_token(&self) -> Token {
+        Token::new(E::TOPIC, self.id)
+    }
+
+    /// `received` as an `E`, or why it can never be one (a permanent failure: another event
+    /// type, or a payload that does not decode).
+    pub(crate) fn decode(received: &ReceivedEvent) -> Result<Self, HandlerError> {
+        if received.event_type != E::TYPE {
+            return Err(HandlerError::permanent(anyhow::anyhow!(
+                "unexpected event type {} (expected {})",
+                received.event_type,
+                E::TYPE
+            )));
+        }
+        let event = E::decode(received.payload.as_slice()).map_err(|e| {
+            HandlerError::permanent(anyhow::anyhow!("not a {}: {e}", short_type_name::<E>()))
+        })?;
+        Ok(Self {
+            event,
+            id: received.id,
+            key: received.key.clone(),
+            partition: received.partition,
+            offset: received.offset,
+        })
+    }
+}
+
+/// `MediaUploaded` for `platform_proto::events::v1::MediaUploaded`.
+fn short_type_name<E>() -> &'static str {
+    let name = std::any::type_name::<E>();
+    name.rsplit("::").next().unwrap_or(name)
 }
 
 impl ReceivedEvent {
@@ -86,32 +134,41 @@ impl From<anyhow::Error> for HandlerError {
     }
 }
 
-/// Applies events of the topics an [`EventConsumer`](crate::EventConsumer) reads. Shared
-/// through an `Arc`; implementations write `async fn handle`.
+/// Applies the events of one type, `Self::Event`, which an
+/// [`EventConsumer`](crate::EventConsumer) of that type hands it. Shared through an `Arc`;
+/// implementations write `async fn handle`.
 ///
-/// The consumer calls it inside a span whose parent is the trace that enqueued the event,
-/// and commits the event's offset only after it returned `Ok` (or the event was
+/// The consumer checks the `event-type` header and decodes the payload first: a record of
+/// another type, or one that does not decode, is dead-lettered without reaching the handler's
+/// logic. It calls the handler inside a span whose parent is the trace that enqueued the
+/// event, and commits the event's offset only after it returned `Ok` (or the event was
 /// dead-lettered), so an event may arrive again after a crash: make the effect idempotent
-/// with [`first_delivery`](crate::idempotency::first_delivery).
+/// with the delivery's [`idempotency_token`](Delivery::idempotency_token).
 ///
 /// ```
-/// use platform_kafka::{EventHandler, HandlerError, ReceivedEvent};
+/// use platform_kafka::{Delivery, EventHandler, HandlerError};
+/// use platform_proto::events::v1::UserRegistered;
 ///
 /// struct Log;
 ///
 /// impl EventHandler for Log {
-///     async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-///         match event.event_type.as_str() {
-///             "user.registered.v1" => Ok(tracing::info!(user = ?event.key, "registered")),
-///             other => Err(HandlerError::permanent(anyhow::anyhow!("unknown event type {other}"))),
+///     type Event = UserRegistered;
+///
+///     async fn handle(&self, delivery: &Delivery<UserRegistered>) -> Result<(), HandlerError> {
+///         if delivery.event.region.is_empty() {
+///             return Err(HandlerError::permanent(anyhow::anyhow!("a user without a region")));
 ///         }
+///         Ok(tracing::info!(user = delivery.event.user_id, "registered"))
 ///     }
 /// }
 /// ```
 pub trait EventHandler: Send + Sync + 'static {
+    /// The event this handler applies; its topic is the one consumed.
+    type Event: Event;
+
     fn handle(
         &self,
-        event: &ReceivedEvent,
+        delivery: &Delivery<Self::Event>,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
@@ -131,14 +188,15 @@ pub(super) fn event_span(event: &ReceivedEvent, headers: &http::HeaderMap) -> tr
     span
 }
 
-/// Runs the handler once, under the request id that enqueued the event, if any. A panic
-/// counts as a failed attempt rather than killing the consumer.
+/// Decodes the event and runs the handler once, under the request id that enqueued the
+/// event, if any. A panic counts as a failed attempt rather than killing the consumer.
 pub(super) async fn call<H: EventHandler>(
     handler: &H,
     event: &ReceivedEvent,
     request_id: Option<String>,
 ) -> Result<(), HandlerError> {
-    let attempt = AssertUnwindSafe(handler.handle(event)).catch_unwind();
+    let delivery = Delivery::<H::Event>::decode(event)?;
+    let attempt = AssertUnwindSafe(handler.handle(&delivery)).catch_unwind();
     let outcome = match request_id {
         Some(id) => platform_telemetry::context::with_request_id(id, attempt).await,
         None => attempt.await,
@@ -153,4 +211,64 @@ pub(super) async fn call<H: EventHandler>(
             "the handler panicked: {reason}"
         )))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use platform_proto::events::v1::MediaUploaded;
+    use prost::Message as _;
+
+    use super::*;
+
+    fn received(event_type: &str, payload: Vec<u8>) -> ReceivedEvent {
+        ReceivedEvent {
+            id: Uuid::nil(),
+            event_type: event_type.to_owned(),
+            key: Some("eu_1".to_owned()),
+            payload,
+            topic: MediaUploaded::TOPIC.to_owned(),
+            partition: 0,
+            offset: 0,
+        }
+    }
+
+    fn uploaded(media_id: &str) -> Vec<u8> {
+        MediaUploaded {
+            media_id: media_id.to_owned(),
+            owner_id: "eu_1".to_owned(),
+            ..MediaUploaded::default()
+        }
+        .encode_to_vec()
+    }
+
+    fn decoded(received: &ReceivedEvent) -> Result<Delivery<MediaUploaded>, String> {
+        Delivery::decode(received).map_err(|e| match e {
+            HandlerError::Permanent(e) => format!("{e:#}"),
+            HandlerError::Retryable(e) => panic!("a bad event is not retried: {e:#}"),
+        })
+    }
+
+    #[test]
+    fn an_event_of_its_type_is_decoded_with_where_it_came_from() {
+        let delivery = decoded(&received(MediaUploaded::TYPE, uploaded("m1"))).unwrap();
+        assert_eq!(delivery.event.media_id, "m1");
+        assert_eq!(delivery.id, Uuid::nil());
+        assert_eq!(delivery.key.as_deref(), Some("eu_1"));
+        assert_eq!(
+            delivery.idempotency_token(),
+            Token::new(MediaUploaded::TOPIC, Uuid::nil())
+        );
+    }
+
+    #[test]
+    fn other_types_and_payloads_are_refused_with_the_reason() {
+        let err = decoded(&received("media.uploaded.v2", uploaded("m1"))).unwrap_err();
+        assert!(err.contains("media.uploaded.v2"), "{err}");
+        let err = decoded(&received(
+            MediaUploaded::TYPE,
+            b"\xff not protobuf".to_vec(),
+        ))
+        .unwrap_err();
+        assert!(err.starts_with("not a MediaUploaded"), "{err}");
+    }
 }

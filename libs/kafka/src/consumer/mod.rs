@@ -8,11 +8,14 @@ mod dead_letter;
 mod handler;
 mod progress;
 
-pub use handler::{EventHandler, HandlerError, ReceivedEvent};
+pub use handler::{Delivery, EventHandler, HandlerError};
+
+use handler::ReceivedEvent;
 
 use handler::{call, event_span};
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,10 +28,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use self::context::ConsumerMetrics;
-use crate::KafkaSettings;
 use crate::producer::EventProducer;
 use crate::retry::{backoff, capped_backoff, sleep_or_stop};
 use crate::wire::header_map;
+use crate::{Event, KafkaSettings};
 
 /// How long leaving the group may take at shutdown before we stop waiting for it.
 const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
@@ -36,14 +39,15 @@ const CLOSE_DEADLINE: Duration = Duration::from_secs(5);
 /// partition moves again within this.
 const MAX_HANDLER_BACKOFF: Duration = Duration::from_secs(10);
 
-/// A consumer in the service's consumer group (`KAFKA_CONSUMER_GROUP`) for some topics.
+/// A consumer in the service's consumer group (`KAFKA_CONSUMER_GROUP`) of the events `E`, on
+/// their topic `E::TOPIC`.
 ///
-/// It hands each event to an [`EventHandler`], one at a time (replicas share the partitions),
-/// and commits the offset only once the handler succeeded. What happens on failure depends on
+/// It hands each event, decoded, to an [`EventHandler`] of `E`, one at a time (replicas share
+/// the partitions), and commits the offset only once the handler succeeded. What happens on failure depends on
 /// the [`HandlerError`]:
 ///
 /// - [`HandlerError::Permanent`] (and a record without a valid `event-id` or `event-type`
-///   header): the event is published at once to `<topic>.dlq` with its key, payload and
+///   header, of another type than `E::TYPE`, or whose payload does not decode): the event is published at once to `<topic>.dlq` with its key, payload and
 ///   headers plus `dlq-error`, `dlq-attempts` and `dlq-original-{topic,partition,offset}`;
 ///   then its offset is committed and the partition moves on.
 /// - [`HandlerError::Retryable`]: the event's partition is paused, so only it waits, and the
@@ -54,27 +58,30 @@ const MAX_HANDLER_BACKOFF: Duration = Duration::from_secs(10);
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use platform_kafka::{EventConsumer, EventHandler, HandlerError, KafkaSettings, ReceivedEvent};
+/// use platform_kafka::{Delivery, EventConsumer, EventHandler, HandlerError, KafkaSettings};
+/// use platform_proto::events::v1::MediaProcessed;
 ///
 /// struct OnMediaProcessed;
 /// impl EventHandler for OnMediaProcessed {
-///     async fn handle(&self, _event: &ReceivedEvent) -> Result<(), HandlerError> { Ok(()) }
+///     type Event = MediaProcessed;
+///     async fn handle(&self, _: &Delivery<MediaProcessed>) -> Result<(), HandlerError> { Ok(()) }
 /// }
 ///
 /// # fn build(settings: &KafkaSettings, lifecycle: &platform_runtime::Lifecycle) -> anyhow::Result<()> {
-/// let consumer = EventConsumer::new(settings, &["media.processed"])?;
+/// let consumer = EventConsumer::<MediaProcessed>::new(settings)?;
 /// let handler = Arc::new(OnMediaProcessed);
 /// lifecycle.spawn("media-processed-consumer", move |stop| consumer.run(handler, stop));
 /// # Ok(()) }
 /// ```
-pub struct EventConsumer {
+pub struct EventConsumer<E> {
     consumer: DropOffThread<StreamConsumer<ConsumerMetrics>>,
     dead_letters: EventProducer,
     settings: KafkaSettings,
     topics: Vec<String>,
+    event: PhantomData<fn() -> E>,
 }
 
-impl std::fmt::Debug for EventConsumer {
+impl<E> std::fmt::Debug for EventConsumer<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventConsumer")
             .field("group", &self.settings.consumer_group)
@@ -110,9 +117,10 @@ struct Held {
     next_try: Instant,
 }
 
-impl EventConsumer {
-    /// Creates the consumer and subscribes it to `topics`; it joins the group when it runs.
-    pub fn new(settings: &KafkaSettings, topics: &[&str]) -> anyhow::Result<Self> {
+impl<E: Event> EventConsumer<E> {
+    /// Creates the consumer and subscribes it to `E::TOPIC`; it joins the group when it runs.
+    pub fn new(settings: &KafkaSettings) -> anyhow::Result<Self> {
+        let topics = &[E::TOPIC];
         let session_ms = settings.session_timeout.as_millis();
         let consumer: StreamConsumer<ConsumerMetrics> = ClientConfig::new()
             .set("bootstrap.servers", settings.bootstrap_servers()?)
@@ -134,6 +142,7 @@ impl EventConsumer {
             dead_letters: EventProducer::new(settings)?,
             settings: settings.clone(),
             topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            event: PhantomData,
         })
     }
 
@@ -141,7 +150,7 @@ impl EventConsumer {
     /// finished first; held events (waiting for a retry) are left uncommitted and are
     /// delivered again later. Fails only on a fatal client error. Meanwhile it samples the
     /// whole group's progress (`kafka_consumer_group_lag`, see `progress.rs`).
-    pub async fn run<H: EventHandler>(
+    pub async fn run<H: EventHandler<Event = E>>(
         self,
         handler: Arc<H>,
         stop: CancellationToken,

@@ -14,20 +14,16 @@
 //! ```
 //!
 //! ```no_run
-//! use platform_kafka::outbox::{enqueue, OutboxEvent};
+//! use platform_kafka::outbox::enqueue;
+//! use platform_proto::events::v1::UserRegistered;
 //!
 //! # async fn register(pool: &sqlx::PgPool, relay: &platform_kafka::OutboxRelay) -> Result<(), sqlx::Error> {
-//! let user_id = uuid::Uuid::now_v7();
+//! let user_id = "eu_0192f0c1".to_owned();
 //! // Every statement under the client-side deadline, as `enqueue` runs its own.
 //! let mut tx = platform_postgres::bounded(pool.begin()).await?;
 //! // ... insert the user ...
-//! let event = OutboxEvent {
-//!     topic: "user.registered".into(),
-//!     key: user_id.to_string(),
-//!     event_type: "user.registered.v1".into(),
-//!     payload: vec![/* UserRegistered { .. }.encode_to_vec() */],
-//! };
-//! enqueue(&mut tx, &event).await?;
+//! // Topic, type and key come from the payload's `Event` impl.
+//! enqueue(&mut tx, &UserRegistered { user_id, ..Default::default() }).await?;
 //! platform_postgres::bounded(tx.commit()).await?;
 //! relay.wake(); // publish now rather than at the next poll
 //! # Ok(()) }
@@ -40,24 +36,14 @@ pub use relay::{OutboxRelay, PRUNE_LOCK_KEY};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// An event to publish, as the service describes it.
-#[derive(Debug, Clone)]
-pub struct OutboxEvent {
-    /// e.g. `user.registered`
-    pub topic: String,
-    /// The aggregate id (the user id): one key's events stay in order on one partition.
-    pub key: String,
-    /// The payload's type and version, e.g. `user.registered.v1`.
-    pub event_type: String,
-    /// The protobuf-encoded payload.
-    pub payload: Vec<u8>,
-}
+use crate::Event;
 
 /// Writes `event` to the outbox on `conn`, which should be inside the transaction that makes
-/// the state change. Captures the current trace context (and request id) so the consumer's
-/// work joins this trace. Returns the event id.
-#[tracing::instrument(skip_all, fields(topic = %event.topic, event_type = %event.event_type))]
-pub async fn enqueue(conn: &mut PgConnection, event: &OutboxEvent) -> Result<Uuid, sqlx::Error> {
+/// the state change: its topic, key (`event.key()`), type and protobuf payload, and the
+/// current trace context (and request id) so the consumer's work joins this trace. Returns
+/// the event id.
+#[tracing::instrument(skip_all, fields(topic = E::TOPIC, event_type = E::TYPE))]
+pub async fn enqueue<E: Event>(conn: &mut PgConnection, event: &E) -> Result<Uuid, sqlx::Error> {
     // Version 7: ordered by creation within the process, so the relay's `order by created_at,
     // id` keeps the order of events enqueued in one transaction (which share `created_at`).
     let id = Uuid::now_v7();
@@ -71,10 +57,10 @@ pub async fn enqueue(conn: &mut PgConnection, event: &OutboxEvent) -> Result<Uui
              values ($1, $2, $3, $4, $5, $6::jsonb)",
         )
         .bind(id)
-        .bind(&event.topic)
-        .bind(&event.key)
-        .bind(&event.event_type)
-        .bind(&event.payload)
+        .bind(E::TOPIC)
+        .bind(event.key())
+        .bind(E::TYPE)
+        .bind(event.encode_to_vec())
         .bind(serde_json::Value::Object(headers).to_string())
         .execute(conn),
     )
@@ -87,6 +73,7 @@ mod tests {
     use std::time::Duration;
 
     use platform_postgres::{Failure, classify};
+    use platform_proto::events::v1::UserRegistered;
 
     use super::*;
     use crate::test_support::transaction_on_a_server_about_to_fall_silent;
@@ -98,15 +85,7 @@ mod tests {
 
         let error = tokio::time::timeout(
             Duration::from_secs(10),
-            enqueue(
-                &mut tx,
-                &OutboxEvent {
-                    topic: "test".into(),
-                    key: "k".into(),
-                    event_type: "test.v1".into(),
-                    payload: vec![],
-                },
-            ),
+            enqueue(&mut tx, &UserRegistered::default()),
         )
         .await
         .expect("the statement deadline fires, not the test's")

@@ -9,8 +9,8 @@ use opentelemetry::trace::{TraceContextExt as _, TraceId};
 use platform_kafka::outbox::enqueue;
 use platform_kafka::wire::dead_letter_topic;
 use platform_kafka::{
-    EventConsumer, EventHandler, EventProducer, HandlerError, KafkaSettings, ReceivedEvent, Record,
-    idempotency,
+    Delivery, Event as _, EventConsumer, EventHandler, EventProducer, HandlerError, KafkaSettings,
+    Record,
 };
 use rdkafka::Message as _;
 use rdkafka::message::OwnedHeaders;
@@ -19,19 +19,23 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::helpers::{
-    Harness, TOPIC, event, event_id, harness, header, spawn_until_stopped, within,
+    Harness, Note, TOPIC, body, event, event_id, harness, header, spawn_until_stopped, within,
 };
 
 /// Applies each event once (a row in `effects`), and reports every call it gets.
 struct RecordEffect {
     pool: sqlx::PgPool,
-    calls: mpsc::UnboundedSender<ReceivedEvent>,
+    calls: mpsc::UnboundedSender<Delivery<Note>>,
 }
 
 impl EventHandler for RecordEffect {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
         let mut tx = self.pool.begin().await.map_err(HandlerError::retryable)?;
-        if idempotency::first_delivery(&mut tx, "test.record-effect", event.id)
+        if event
+            .idempotency_token()
+            .first_delivery(&mut tx)
             .await
             .map_err(HandlerError::retryable)?
         {
@@ -49,12 +53,14 @@ impl EventHandler for RecordEffect {
 
 /// Fails every `poison` payload; reports the others, and the trace each ran in.
 struct FailPoison {
-    handled: mpsc::UnboundedSender<(ReceivedEvent, TraceId)>,
+    handled: mpsc::UnboundedSender<(Delivery<Note>, TraceId)>,
 }
 
 impl EventHandler for FailPoison {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        if event.payload == b"poison" {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
+        if event.event.body == b"poison" {
             return Err(HandlerError::permanent(anyhow::anyhow!(
                 "cannot apply a poison pill"
             )));
@@ -71,11 +77,13 @@ impl EventHandler for FailPoison {
 
 /// Fails everything, as a handler whose database is down would; reports each call.
 struct AlwaysFail {
-    calls: mpsc::UnboundedSender<ReceivedEvent>,
+    calls: mpsc::UnboundedSender<Delivery<Note>>,
 }
 
 impl EventHandler for AlwaysFail {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
         let _ = self.calls.send(event.clone());
         Err(anyhow::anyhow!("the database is down").into())
     }
@@ -86,11 +94,13 @@ impl EventHandler for AlwaysFail {
 struct DownForOneKey {
     key: String,
     down: Arc<AtomicBool>,
-    calls: mpsc::UnboundedSender<(ReceivedEvent, bool)>,
+    calls: mpsc::UnboundedSender<(Delivery<Note>, bool)>,
 }
 
 impl EventHandler for DownForOneKey {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
         let fails = event.key.as_deref() == Some(&self.key) && self.down.load(Ordering::SeqCst);
         let _ = self.calls.send((event.clone(), !fails));
         if fails {
@@ -102,15 +112,18 @@ impl EventHandler for DownForOneKey {
     }
 }
 
-fn start_consumer<H: EventHandler>(h: &Harness, handler: H) -> crate::helpers::Running {
+fn start_consumer<H: EventHandler<Event = Note>>(
+    h: &Harness,
+    handler: H,
+) -> crate::helpers::Running {
     start_consumer_with(&h.settings, handler)
 }
 
-fn start_consumer_with<H: EventHandler>(
+fn start_consumer_with<H: EventHandler<Event = Note>>(
     settings: &KafkaSettings,
     handler: H,
 ) -> crate::helpers::Running {
-    let consumer = EventConsumer::new(settings, &[TOPIC]).expect("the consumer is created");
+    let consumer = EventConsumer::new(settings).expect("the consumer is created");
     let handler = Arc::new(handler);
     spawn_until_stopped(move |stop| consumer.run(handler, stop))
 }
@@ -185,7 +198,7 @@ async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_p
     let dead = &dead[0];
     assert_eq!(event_id(dead), poison);
     assert_eq!(dead.key(), Some(&b"user-1"[..]));
-    assert_eq!(dead.payload(), Some(&b"poison"[..]));
+    assert_eq!(body(dead), b"poison");
     let error = header(dead, "dlq-error").unwrap();
     assert!(error.contains("cannot apply a poison pill"), "{error}");
     assert_eq!(
@@ -194,10 +207,7 @@ async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_p
         "a permanent failure is not retried"
     );
     assert_eq!(header(dead, "dlq-original-topic").as_deref(), Some(TOPIC));
-    assert_eq!(
-        header(dead, "event-type").as_deref(),
-        Some("user.registered.v1")
-    );
+    assert_eq!(header(dead, "event-type").as_deref(), Some(Note::TYPE));
 
     assert_eq!(after.id, good);
     let partition = header(dead, "dlq-original-partition").unwrap();
@@ -366,7 +376,7 @@ async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
     let mut failed_attempts = 0;
     while handled
         .iter()
-        .filter(|e: &&ReceivedEvent| e.partition != stuck_partition)
+        .filter(|e: &&Delivery<Note>| e.partition != stuck_partition)
         .count()
         < flowing.len() * 2
         || failed_attempts < 3

@@ -7,14 +7,17 @@ use std::time::Duration;
 
 use platform_kafka::dead_letters::{self, DeadLetterGauge, DeadLetters, Selection};
 use platform_kafka::wire::dead_letter_topic;
-use platform_kafka::{EventConsumer, EventHandler, EventProducer, HandlerError, ReceivedEvent};
+use platform_kafka::{
+    Delivery, Event as _, EventConsumer, EventHandler, EventProducer, HandlerError,
+};
 use rdkafka::Message as _;
 use rdkafka::message::{Headers as _, OwnedMessage};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Harness, TOPIC, event, event_id, eventually, harness, header, spawn_until_stopped, within,
+    Harness, Note, TOPIC, body, event, event_id, eventually, harness, header, spawn_until_stopped,
+    within,
 };
 
 /// Keys that spread the dead letters over partitions.
@@ -24,12 +27,14 @@ const ONE_KEY: [&str; 3] = ["user-1"; 3];
 
 /// Refuses every `poison-*` payload for good, naming it; reports every event it applied.
 struct RefusePoison {
-    applied: mpsc::UnboundedSender<ReceivedEvent>,
+    applied: mpsc::UnboundedSender<Delivery<Note>>,
 }
 
 impl EventHandler for RefusePoison {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        let payload = String::from_utf8_lossy(&event.payload);
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
+        let payload = String::from_utf8_lossy(&event.event.body);
         if payload.starts_with("poison") {
             return Err(HandlerError::permanent(anyhow::anyhow!(
                 "cannot apply {payload}"
@@ -41,8 +46,8 @@ impl EventHandler for RefusePoison {
 }
 
 /// Runs a consumer with `handler` in the harness's group until `stop` is awaited.
-fn consume<H: EventHandler>(h: &Harness, handler: H) -> crate::helpers::Running {
-    let consumer = EventConsumer::new(&h.settings, &[TOPIC]).expect("the consumer is created");
+fn consume<H: EventHandler<Event = Note>>(h: &Harness, handler: H) -> crate::helpers::Running {
+    let consumer = EventConsumer::new(&h.settings).expect("the consumer is created");
     let handler = Arc::new(handler);
     spawn_until_stopped(move |stop| consumer.run(handler, stop))
 }
@@ -110,7 +115,7 @@ async fn dead_letters_are_listed_with_where_they_failed_and_why() {
         assert_eq!(letter.original_topic, TOPIC);
         assert_eq!(letter.original_partition, Some(original.partition()));
         assert_eq!(letter.original_offset, Some(original.offset()));
-        assert_eq!(letter.event_type.as_deref(), Some("user.registered.v1"));
+        assert_eq!(letter.event_type.as_deref(), Some(Note::TYPE));
         assert_eq!(letter.key, Some(format!("user-{n}")));
         assert!(
             letter.reason.contains(&format!("cannot apply poison-{n}")),
@@ -130,7 +135,7 @@ async fn dead_letters_are_listed_with_where_they_failed_and_why() {
     assert!(
         output
             .stdout
-            .starts_with("user.registered.dlq: 3 dead letters, 3 waiting"),
+            .starts_with(&format!("{TOPIC}.dlq: 3 dead letters, 3 waiting")),
         "{}",
         output.stdout
     );
@@ -165,11 +170,8 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
     let sent = sent[0];
     assert_eq!(event_id(sent), ids[1]);
     assert_eq!(sent.key(), Some(&b"user-1"[..]));
-    assert_eq!(sent.payload(), Some(&b"poison-2"[..]));
-    assert_eq!(
-        header(sent, "event-type").as_deref(),
-        Some("user.registered.v1")
-    );
+    assert_eq!(body(sent), b"poison-2");
+    assert_eq!(header(sent, "event-type").as_deref(), Some(Note::TYPE));
     let letter = &redriven.handled[0];
     assert_eq!(
         header(sent, "redriven-from"),
@@ -195,7 +197,7 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
         .await
         .unwrap();
     assert_eq!(got.id, ids[1]);
-    assert_eq!(got.payload, b"poison-2");
+    assert_eq!(got.event.body, b"poison-2");
     tokio::time::sleep(Duration::from_millis(500)).await;
     consuming.stop().await;
     assert!(received.try_recv().is_err(), "nothing else was delivered");
@@ -203,11 +205,13 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
 
 /// Applies everything (the fix is deployed); reports each event.
 struct AcceptAll {
-    applied: mpsc::UnboundedSender<ReceivedEvent>,
+    applied: mpsc::UnboundedSender<Delivery<Note>>,
 }
 
 impl EventHandler for AcceptAll {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
         let _ = self.applied.send(event.clone());
         Ok(())
     }

@@ -5,8 +5,8 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use platform_kafka::outbox::{OutboxEvent, enqueue};
-use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings, OutboxRelay};
+use platform_kafka::outbox::enqueue;
+use platform_kafka::{EmbeddedKafka, Event, EventProducer, KafkaSettings, OutboxRelay};
 use platform_telemetry::{LogFormat, SdkTracerProvider, TelemetryGuard, TelemetrySettings};
 use platform_testkit::{TestDatabase, unique};
 use rdkafka::Message as _;
@@ -17,7 +17,25 @@ use uuid::Uuid;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./sql");
 
-pub const TOPIC: &str = "user.registered";
+pub const TOPIC: &str = Note::TOPIC;
+
+/// The event these tests publish and consume: a key and some bytes.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct Note {
+    #[prost(string, tag = "1")]
+    pub key: String,
+    #[prost(bytes = "vec", tag = "2")]
+    pub body: Vec<u8>,
+}
+
+impl Event for Note {
+    const TOPIC: &'static str = "test.notes";
+    const TYPE: &'static str = "test.note.v1";
+
+    fn key(&self) -> &str {
+        &self.key
+    }
+}
 
 /// How long any awaited condition may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(20);
@@ -68,9 +86,9 @@ impl Harness {
     }
 
     /// Enqueues an event for `key` in its own committed transaction.
-    pub async fn enqueue_committed(&self, key: &str, payload: &[u8]) -> Uuid {
+    pub async fn enqueue_committed(&self, key: &str, body: &[u8]) -> Uuid {
         let mut tx = self.pool.begin().await.unwrap();
-        let id = enqueue(&mut tx, &event(key, payload)).await.unwrap();
+        let id = enqueue(&mut tx, &event(key, body)).await.unwrap();
         tx.commit().await.unwrap();
         id
     }
@@ -99,13 +117,18 @@ impl Harness {
     }
 }
 
-pub fn event(key: &str, payload: &[u8]) -> OutboxEvent {
-    OutboxEvent {
-        topic: TOPIC.to_owned(),
+pub fn event(key: &str, body: &[u8]) -> Note {
+    Note {
         key: key.to_owned(),
-        event_type: "user.registered.v1".to_owned(),
-        payload: payload.to_vec(),
+        body: body.to_vec(),
     }
+}
+
+/// The body of the [`Note`] in `message`.
+pub fn body(message: &OwnedMessage) -> Vec<u8> {
+    <Note as prost::Message>::decode(message.payload().unwrap_or_default())
+        .expect("the record is a Note")
+        .body
 }
 
 /// Starts `run` as a task and returns what stops it: cancel, then await (bounded).

@@ -19,7 +19,8 @@ pub struct TestAuth {
 
 pub async fn spawn_auth_with(tweak: impl FnOnce(&mut auth_service::Settings)) -> TestAuth {
     let db = TestDatabase::create(&MIGRATOR).await;
-    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let mut settings = auth_service::Settings::for_tests(
         db.url(),
         &redis_url(),

@@ -85,8 +85,8 @@ pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
     let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
     let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
     let media_db = TestDatabase::create(&media_service::data::MIGRATOR).await;
-    let kafka = EmbeddedKafka::start(&["user.registered", "media.uploaded", "media.processed"])
-        .expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let storage = TempDir::new("gateway-test-objects-");
 
     // Media and the worker first: user and gateway are pointed at media before the tweak, so a

@@ -3,4 +3,4 @@
 
 mod uploads;
 
-pub use uploads::{MEDIA_UPLOADED, UploadHandler};
+pub use uploads::UploadHandler;

@@ -5,7 +5,7 @@
 //! Its id is derived from that event's id, so a job redone after a crash publishes the *same*
 //! event again and the media service applies it once.
 
-use platform_kafka::{EventProducer, OutboxEvent, PublishError};
+use platform_kafka::{Event as _, EventProducer};
 use platform_proto::events::v1::{
     MediaFailed, MediaProcessed, MediaReady, StoredVariant as WireVariant, media_processed,
 };
@@ -13,9 +13,7 @@ use prost::Message as _;
 use uuid::Uuid;
 
 use super::StoredVariant;
-
-pub const MEDIA_PROCESSED: &str = "media.processed";
-const MEDIA_PROCESSED_V1: &str = "media.processed.v1";
+use crate::WorkerError;
 
 /// Which media an outcome is about, and which event caused the job.
 #[derive(Debug, Clone, Copy)]
@@ -66,29 +64,29 @@ impl ProcessedEvents {
 
     /// Publishes `outcome` and waits for Kafka's acknowledgement, within the delivery
     /// timeout.
-    pub async fn publish(
-        &self,
-        media: MediaRef<'_>,
-        outcome: &Outcome,
-    ) -> Result<(), PublishError> {
-        self.publish_encoded(media, encode(media, outcome)).await
+    pub async fn publish(&self, media: MediaRef<'_>, outcome: &Outcome) -> Result<(), WorkerError> {
+        self.publish_event(media, &payload(media, outcome)).await
     }
 
     /// Publishes an outcome encoded earlier by [`encode`] (kept by a previous run of the job).
+    /// It decodes to the same event, so it is published byte for byte as it was kept.
     pub async fn publish_encoded(
         &self,
         media: MediaRef<'_>,
         payload: Vec<u8>,
-    ) -> Result<(), PublishError> {
-        let event = OutboxEvent {
-            topic: MEDIA_PROCESSED.to_owned(),
-            key: media.owner_id.to_owned(),
-            event_type: MEDIA_PROCESSED_V1.to_owned(),
-            payload,
-        };
-        self.producer
-            .publish_event(Uuid::new_v5(&media.cause, b"media.processed"), &event)
-            .await
+    ) -> Result<(), WorkerError> {
+        let processed = MediaProcessed::decode(payload.as_slice())?;
+        self.publish_event(media, &processed).await
+    }
+
+    /// Publishes `processed` under the id derived from the event that caused the job.
+    async fn publish_event(
+        &self,
+        media: MediaRef<'_>,
+        processed: &MediaProcessed,
+    ) -> Result<(), WorkerError> {
+        let id = Uuid::new_v5(&media.cause, MediaProcessed::TOPIC.as_bytes());
+        Ok(self.producer.publish_event(id, processed).await?)
     }
 }
 

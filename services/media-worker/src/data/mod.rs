@@ -4,5 +4,5 @@
 mod events;
 mod objects;
 
-pub use events::{MEDIA_PROCESSED, MediaRef, Outcome, ProcessedEvents, encode};
+pub use events::{MediaRef, Outcome, ProcessedEvents, encode};
 pub use objects::{MediaObjects, Original, StoredVariant, result_key, variant_key};

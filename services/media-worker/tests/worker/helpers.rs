@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use media_worker::{App, Settings};
-use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings};
-use platform_kafka::{OutboxEvent, wire};
+use platform_kafka::{EmbeddedKafka, Event as _, EventProducer, KafkaSettings, wire};
 use platform_proto::events::v1::{MediaProcessed, MediaUploaded, media_processed};
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::unique;
@@ -15,9 +14,6 @@ use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::message::{Headers as _, OwnedMessage};
 use uuid::Uuid;
-
-pub const MEDIA_UPLOADED: &str = "media.uploaded";
-pub const MEDIA_PROCESSED: &str = "media.processed";
 
 /// How long any awaited condition may take before the test fails: a consumer group's first
 /// assignment, a session timeout after a kill, and images processed by an unoptimised build.
@@ -61,7 +57,7 @@ impl Published {
 
 impl Harness {
     pub fn start() -> Self {
-        let kafka = EmbeddedKafka::start(&[MEDIA_UPLOADED, MEDIA_PROCESSED])
+        let kafka = EmbeddedKafka::start(platform_kafka::events::TOPICS)
             .expect("the embedded broker starts");
         let root = std::env::temp_dir().join(unique("media-worker-test-"));
         let storage =
@@ -112,21 +108,15 @@ impl Harness {
 
     /// Publishes `upload`'s `media.uploaded` (again, for a replay: same event id).
     pub async fn publish_uploaded(&self, upload: &Upload, content_type: &str) {
-        let payload = MediaUploaded {
+        let uploaded = MediaUploaded {
             media_id: upload.media_id.clone(),
             owner_id: upload.owner_id.clone(),
             content_type: content_type.to_owned(),
             object_key: original_key(&upload.media_id),
             ..MediaUploaded::default()
         };
-        let event = OutboxEvent {
-            topic: MEDIA_UPLOADED.to_owned(),
-            key: upload.owner_id.clone(),
-            event_type: "media.uploaded.v1".to_owned(),
-            payload: payload.encode_to_vec(),
-        };
         self.producer
-            .publish_event(upload.event_id, &event)
+            .publish_event(upload.event_id, &uploaded)
             .await
             .expect("the broker takes the upload");
     }
@@ -134,7 +124,7 @@ impl Harness {
     /// Every `media.processed` record about `media_id` so far.
     pub async fn published(&self, media_id: &str) -> Vec<Published> {
         self.kafka
-            .records(MEDIA_PROCESSED)
+            .records(MediaProcessed::TOPIC)
             .await
             .expect("the topic is readable")
             .iter()
@@ -154,7 +144,7 @@ impl Harness {
     /// The dead-lettered `media.uploaded` records of the event `event_id`.
     pub async fn dead_letters(&self, event_id: Uuid) -> Vec<OwnedMessage> {
         self.kafka
-            .records("media.uploaded.dlq")
+            .records(&wire::dead_letter_topic(MediaUploaded::TOPIC))
             .await
             .expect("the topic is readable")
             .into_iter()

@@ -3,21 +3,12 @@
 
 use std::sync::Arc;
 
-use platform_kafka::{EventHandler, HandlerError, ReceivedEvent};
+use platform_kafka::{Delivery, EventHandler, HandlerError};
 use platform_proto::events::v1::{MediaProcessed, StoredVariant, media_processed};
-use prost::Message as _;
 
 use crate::MediaError;
 use crate::data::{Outcome, Variant};
 use crate::service::MediaLibrary;
-
-/// The topic whose events settle a media's processing.
-pub const MEDIA_PROCESSED: &str = "media.processed";
-
-/// The consumer name under which applied events are recorded.
-const CONSUMER: &str = "media.processed";
-
-const EVENT_TYPE: &str = "media.processed.v1";
 
 /// `media.processed` → the media `ready` with its variants, or `failed` with the reason.
 pub struct ProcessedHandler {
@@ -31,16 +22,11 @@ impl ProcessedHandler {
 }
 
 impl EventHandler for ProcessedHandler {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        if event.event_type != EVENT_TYPE {
-            return Err(HandlerError::permanent(anyhow::anyhow!(
-                "unexpected event type {}",
-                event.event_type
-            )));
-        }
-        let processed = MediaProcessed::decode(event.payload.as_slice())
-            .map_err(|e| HandlerError::permanent(anyhow::anyhow!("not a MediaProcessed: {e}")))?;
-        let outcome = match processed.outcome {
+    type Event = MediaProcessed;
+
+    async fn handle(&self, delivery: &Delivery<MediaProcessed>) -> Result<(), HandlerError> {
+        let processed = &delivery.event;
+        let outcome = match processed.outcome.clone() {
             Some(media_processed::Outcome::Ready(ready)) => Outcome::Ready {
                 width: ready.width,
                 height: ready.height,
@@ -56,7 +42,7 @@ impl EventHandler for ProcessedHandler {
             }
         };
         self.library
-            .record_outcome(CONSUMER, event.id, &processed.media_id, outcome)
+            .record_outcome(delivery.idempotency_token(), &processed.media_id, outcome)
             .await
             .map_err(|e| match e {
                 // Retrying cannot make an unknown media exist or a malformed event valid.

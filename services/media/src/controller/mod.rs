@@ -4,5 +4,5 @@
 mod events;
 mod media;
 
-pub use events::{MEDIA_PROCESSED, ProcessedHandler};
+pub use events::ProcessedHandler;
 pub use media::MediaController;

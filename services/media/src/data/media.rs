@@ -2,7 +2,8 @@
 
 use std::num::TryFromIntError;
 
-use platform_kafka::{OutboxRelay, idempotency, outbox};
+use platform_kafka::idempotency::Token;
+use platform_kafka::{OutboxRelay, outbox};
 use platform_postgres::bounded;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -151,18 +152,17 @@ impl MediaStore {
             .ok_or(MediaError::VariantNotFound)
     }
 
-    /// Records the worker's verdict unless event `event_id` was applied before or the media
-    /// already has one. The event is recorded in the same transaction as the change, so a
-    /// redelivery changes nothing.
+    /// Records the worker's verdict unless the event `once` names was applied before or the
+    /// media already has one. The event is recorded in the same transaction as the change, so
+    /// a redelivery changes nothing.
     pub async fn apply(
         &self,
-        consumer: &str,
-        event_id: Uuid,
+        once: Token,
         media_id: Uuid,
         outcome: &Outcome,
     ) -> Result<Applied, MediaError> {
         let mut tx = bounded(self.pool.begin()).await?;
-        if !idempotency::first_delivery(&mut tx, consumer, event_id).await? {
+        if !once.first_delivery(&mut tx).await? {
             return Ok(Applied::Duplicate);
         }
         // Locked, so a concurrent redelivery on another replica waits for this verdict.

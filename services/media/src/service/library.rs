@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt as _};
+use platform_kafka::idempotency::Token;
 use platform_storage::ObjectStorage;
-use uuid::Uuid;
 
 use crate::MediaError;
 use crate::data::{Applied, Media, MediaStore, Outcome, Variant};
@@ -47,14 +47,13 @@ impl MediaLibrary {
         Ok((variant, bytes))
     }
 
-    /// Records the worker's verdict on a pending media, once per event (`consumer` names
-    /// the applier in the idempotency record). A media that already has a verdict keeps it;
-    /// an unknown media is [`MediaError::NotFound`].
-    #[tracing::instrument(skip_all, fields(media_id, %event_id))]
+    /// Records the worker's verdict on a pending media, once per event (`once` names it in
+    /// the idempotency record). A media that already has a verdict keeps it; an unknown media
+    /// is [`MediaError::NotFound`].
+    #[tracing::instrument(skip_all, fields(media_id, event_id = %once.event_id()))]
     pub async fn record_outcome(
         &self,
-        consumer: &str,
-        event_id: Uuid,
+        once: Token,
         media_id: &str,
         outcome: Outcome,
     ) -> Result<(), MediaError> {
@@ -65,7 +64,7 @@ impl MediaLibrary {
             Outcome::Ready { .. } => "ready",
             Outcome::Failed { .. } => "failed",
         };
-        let result = match self.store.apply(consumer, event_id, id, &outcome).await? {
+        let result = match self.store.apply(once, id, &outcome).await? {
             Applied::Applied => {
                 tracing::info!(outcome = label, "processing outcome recorded");
                 label

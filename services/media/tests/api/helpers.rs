@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use media_service::data::MIGRATOR;
 use platform_grpc::{GrpcChannel, GrpcClientSettings};
-use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings, OutboxEvent};
+use platform_kafka::{EmbeddedKafka, EventProducer, KafkaSettings};
 use platform_proto::events::v1::MediaProcessed;
 use platform_proto::media::v1::media_service_client::MediaServiceClient;
 use platform_proto::media::v1::{
@@ -17,7 +17,6 @@ use platform_proto::media::v1::{
 };
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::{TestDatabase, unique};
-use prost::Message as _;
 use rdkafka::Message as _;
 use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
@@ -41,8 +40,8 @@ pub struct TestMedia {
 
 pub async fn spawn_media_with(tweak: impl FnOnce(&mut media_service::Settings)) -> TestMedia {
     let db = TestDatabase::create(&MIGRATOR).await;
-    let kafka = EmbeddedKafka::start(&["media.uploaded", "media.processed"])
-        .expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let storage_root = std::env::temp_dir().join(unique("media-test-"));
     let mut settings =
         media_service::Settings::for_tests(db.url(), kafka.bootstrap_servers(), &storage_root);
@@ -212,15 +211,9 @@ impl TestMedia {
     /// Publishes `media.processed` as the worker does.
     pub async fn publish_processed(&self, event_id: Uuid, processed: &MediaProcessed) {
         let settings = KafkaSettings::for_tests(self.kafka.bootstrap_servers(), "test-worker");
-        let event = OutboxEvent {
-            topic: "media.processed".to_owned(),
-            key: processed.owner_id.clone(),
-            event_type: "media.processed.v1".to_owned(),
-            payload: processed.encode_to_vec(),
-        };
         EventProducer::new(&settings)
             .unwrap()
-            .publish_event(event_id, &event)
+            .publish_event(event_id, processed)
             .await
             .expect("the broker takes the event");
     }

@@ -3,16 +3,12 @@
 
 use std::sync::Arc;
 
-use platform_kafka::{EventHandler, HandlerError, ReceivedEvent};
+use platform_kafka::{Delivery, EventHandler, HandlerError};
 use platform_proto::events::v1::UserRegistered;
-use prost::Message as _;
 
 use crate::UserError;
 use crate::data::NewProfile;
 use crate::service::Profiles;
-
-/// The consumer name under which applied events are recorded.
-const CONSUMER: &str = "user.registered";
 
 /// `user.registered` → the user's profile, in their home shard.
 pub struct RegistrationHandler {
@@ -26,17 +22,18 @@ impl RegistrationHandler {
 }
 
 impl EventHandler for RegistrationHandler {
-    async fn handle(&self, event: &ReceivedEvent) -> Result<(), HandlerError> {
-        let registered = UserRegistered::decode(event.payload.as_slice())
-            .map_err(|e| HandlerError::permanent(anyhow::anyhow!("not a UserRegistered: {e}")))?;
+    type Event = UserRegistered;
+
+    async fn handle(&self, delivery: &Delivery<UserRegistered>) -> Result<(), HandlerError> {
+        let registered = &delivery.event;
         let profile = NewProfile {
-            id: registered.user_id,
-            email: registered.email,
-            display_name: registered.display_name,
-            region: registered.region,
+            id: registered.user_id.clone(),
+            email: registered.email.clone(),
+            display_name: registered.display_name.clone(),
+            region: registered.region.clone(),
         };
         self.profiles
-            .create(CONSUMER, event.id, profile)
+            .create(delivery.idempotency_token(), profile)
             .await
             .map_err(|e| match e {
                 // Retrying cannot fix a malformed id or a region we do not serve.

@@ -1,5 +1,6 @@
 //! The `profiles` table, in whichever shard holds the user.
 
+use platform_kafka::idempotency::Token;
 use platform_postgres::bounded;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -140,23 +141,15 @@ impl ProfileStore {
         .map_err(|source| shard_error(region, source))
     }
 
-    /// Creates the profile unless event `event_id` was already applied: the event is
+    /// Creates the profile unless the event `once` names was already applied: the event is
     /// recorded in the same transaction as the insert, so redelivery changes nothing.
     /// `true` when this call created it.
-    pub async fn create_once(
-        &self,
-        consumer: &str,
-        event_id: uuid::Uuid,
-        profile: &NewProfile,
-    ) -> Result<bool, ShardError> {
+    pub async fn create_once(&self, once: Token, profile: &NewProfile) -> Result<bool, ShardError> {
         let region = profile.region.as_str();
         let pool = self.pool(region)?;
         let on_shard = |source| shard_error(region, source);
         let mut tx = bounded(pool.begin()).await.map_err(on_shard)?;
-        if !platform_kafka::idempotency::first_delivery(&mut tx, consumer, event_id)
-            .await
-            .map_err(on_shard)?
-        {
+        if !once.first_delivery(&mut tx).await.map_err(on_shard)? {
             return Ok(false);
         }
         bounded(

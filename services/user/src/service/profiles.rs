@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use platform_kafka::idempotency::Token;
+
 use crate::UserError;
 use crate::data::{Avatar, Cached, NewProfile, Profile, ProfileCache, ProfileStore, SingleFlight};
 use crate::service::home_region;
@@ -128,12 +130,7 @@ impl Profiles {
 
     /// Creates the profile of a newly registered user in its home shard, once per event.
     #[tracing::instrument(skip_all, fields(user_id = %profile.id))]
-    pub async fn create(
-        &self,
-        consumer: &str,
-        event_id: uuid::Uuid,
-        profile: NewProfile,
-    ) -> Result<(), UserError> {
+    pub async fn create(&self, once: Token, profile: NewProfile) -> Result<(), UserError> {
         let region = self.region_of(&profile.id)?;
         if region != profile.region {
             return Err(UserError::InvalidInput(vec![
@@ -146,7 +143,7 @@ impl Profiles {
                 },
             ]));
         }
-        let created = self.store.create_once(consumer, event_id, &profile).await?;
+        let created = self.store.create_once(once, &profile).await?;
         // A read before the event arrived may have cached the user as absent. A read that
         // missed just before the insert can still write "absent" just after this delete, so
         // delete once more when any such read has finished (a load is bounded by its deadlines).

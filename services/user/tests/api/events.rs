@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use platform_kafka::{EventProducer, KafkaSettings, Record, wire};
+use platform_kafka::{Event as _, EventProducer, KafkaSettings, Record, wire};
 use platform_proto::events::v1::UserRegistered;
 use platform_proto::user::v1::{GetUserRequest, Profile};
 use prost::Message as _;
@@ -23,10 +23,10 @@ async fn publish(user: &TestUser, event_id: Uuid, key: &str, payload: &[u8]) {
         })
         .insert(Header {
             key: wire::EVENT_TYPE,
-            value: Some("user.registered.v1"),
+            value: Some(UserRegistered::TYPE),
         });
     let record = Record {
-        topic: "user.registered",
+        topic: UserRegistered::TOPIC,
         key: Some(key.as_bytes()),
         payload,
         headers,

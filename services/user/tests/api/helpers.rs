@@ -26,7 +26,8 @@ pub async fn spawn_user_with(tweak: impl FnOnce(&mut user_service::Settings)) ->
         TestDatabase::create(&MIGRATOR).await,
         TestDatabase::create(&MIGRATOR).await,
     );
-    let kafka = EmbeddedKafka::start(&["user.registered"]).expect("the embedded broker starts");
+    let kafka =
+        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
     let mut settings = user_service::Settings::for_tests(
         &[("eu", eu.url()), ("us", us.url())],
         &redis_url(),
