@@ -19,6 +19,10 @@ pub struct Manifest {
     pub database: Option<Database>,
     /// The services it calls over gRPC; they start before it and stop after it.
     pub calls: Vec<String>,
+    /// The topics it publishes and consumes (`[events]`): the compose generator creates them,
+    /// and a test holds them to the code's list, `platform_kafka::events::TOPICS`.
+    pub publishes: Vec<String>,
+    pub consumes: Vec<String>,
 }
 
 /// The default ports a service listens on (its settings' defaults).
@@ -83,11 +87,14 @@ impl Manifest {
             }),
         };
         let calls = strings(doc.get("calls").and_then(|calls| calls.get("services")))?;
+        let events = |key: &str| strings(doc.get("events").and_then(|events| events.get(key)));
         Ok(Self {
             name,
             ports,
             database,
             calls,
+            publishes: events("publishes")?,
+            consumes: events("consumes")?,
         })
     }
 
@@ -159,6 +166,32 @@ mod tests {
         assert!(at("media") < at("user"), "{names:?}");
         assert!(at("user") < at("gateway"), "{names:?}");
         assert!(at("auth") < at("gateway"), "{names:?}");
+    }
+
+    /// One topic list: what the manifests publish is what the code declares, and every topic
+    /// consumed is one somebody publishes.
+    #[test]
+    fn the_manifests_topics_are_the_codes() {
+        use std::collections::BTreeSet;
+        let manifests = Manifest::all().unwrap();
+        let published: BTreeSet<&str> = manifests
+            .iter()
+            .flat_map(|m| m.publishes.iter().map(String::as_str))
+            .collect();
+        let declared: BTreeSet<&str> = platform_kafka::events::TOPICS.iter().copied().collect();
+        assert_eq!(
+            published, declared,
+            "services/*/service.toml [events] publishes"
+        );
+        for manifest in &manifests {
+            for topic in &manifest.consumes {
+                assert!(
+                    published.contains(topic.as_str()),
+                    "{} consumes {topic}, which no service publishes",
+                    manifest.name
+                );
+            }
+        }
     }
 
     #[test]
