@@ -19,7 +19,7 @@ Component; an overlay includes them all through its `services` Component, so add
 edits no overlay. The production Secrets come from the files beside the generated one
 (git ignores them; `NAME.env.example` is the template), as kustomize reads only files in or
 below a kustomization's own folder.
-Needs Python 3.11 (tomllib); standard library only.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -64,9 +64,11 @@ def base() -> str:
 
 
 def overlay(environment: str) -> str:
+    folders = [f"../../../../services/{s}/k8s/{environment}" for s in services()]
     return component(
-        f"# Every service's {environment} values, kept in its folder: services/NAME/k8s/{environment}.\n",
-        listing("components", [f"../../../../services/{s}/k8s/{environment}" for s in services()]),
+        f"# Every service's {environment} values, kept in its folder: "
+        f"services/NAME/k8s/{environment}.\n",
+        listing("components", folders),
     )
 
 
@@ -81,7 +83,8 @@ def live_secrets() -> str:
         ]
     return component(
         "# Every service's production Secret, from NAME.env in this folder (NAME.env.example is\n"
-        "# its template). behavior: replace swaps the base's placeholder Secret and keeps its name.\n",
+        "# its template). behavior: replace swaps the base's placeholder Secret and keeps its\n"
+        "# name.\n",
         body,
     )
 
@@ -112,7 +115,10 @@ def main() -> int:
             path.write_text(text)
             print(f"wrote {path.relative_to(ROOT)}")
     for path in stale:
-        print(f"{path} is stale: run `just k8s-services` (python3 k8s/services.py)", file=sys.stderr)
+        print(
+            f"{path} is stale: run `just k8s-services` (python3 k8s/services.py)",
+            file=sys.stderr,
+        )
     return 1 if stale else 0
 
 
