@@ -80,6 +80,11 @@ config-reference:
 compose:
     python3 deploy/compose.py
 
+# Regenerate the Kubernetes lists of services (k8s/base/services, the overlays' services
+# Components, k8s/live/prod/secrets) from every services/NAME/service.toml.
+k8s-services:
+    python3 k8s/services.py
+
 # What CI runs.
 ci:
     bash .ci/run
@@ -104,11 +109,13 @@ memory-floods LABEL:
     tools/loadgen/memory/floods.sh {{LABEL}}
 
 # Generate a new gRPC service with its own database: services/NAME (its code, manifest,
-# compose fragment and Kubernetes kustomization), proto/, migrations/, and its entries in the
-# few files that list crates (see docs/guides/forking.md). Refuses a name that exists or is not a valid crate name.
+# compose fragment and Kubernetes kustomization), proto/, migrations/, and its entries in
+# devstack (see docs/guides/forking.md), then regenerates the files that list every service.
+# Refuses a name that exists or is not a valid crate name.
 new-service NAME:
     cargo run -q -p platform-scaffold -- new-service {{NAME}}
     just compose
+    just k8s-services
     just config-reference
 
 # Rename the platform for a fork: crate prefix, image names, Kubernetes labels and

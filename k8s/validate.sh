@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Renders every kustomization under k8s/overlays and k8s/live (with the services' own,
-# services/*/k8s, that k8s/base lists) and validates the result, offline:
+# Checks that the lists of services k8s/services.py generates are current, then renders every
+# kustomization under k8s/overlays and k8s/live (with the services' own, services/*/k8s, and
+# their per-environment Components) and validates the result, offline:
 #   1. `kubectl kustomize` (or `kustomize build`) renders it;
 #   2. `kubernetes-validate --strict` checks every object against the Kubernetes OpenAPI
 #      schema it ships (unknown fields are errors; so is a kind it has no schema for, since
@@ -32,6 +33,10 @@ else
 fi
 version_args=()
 if [[ -n "${KUBERNETES_VERSION:-}" ]]; then version_args=(-k "$KUBERNETES_VERSION"); fi
+
+# The generated lists of services (base/services, overlays/*/services, live/prod/secrets)
+# must match the manifests.
+python3 "$here/services.py" --check
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
@@ -164,7 +169,10 @@ PY
     echo "FAIL $name: platform rules" >&2
     failed=1
   fi
-done < <(find "$scratch/k8s/overlays" "$scratch/k8s/live" -name kustomization.yaml | sort)
+# Components (the generated services/ lists, live/prod/secrets) are parts of an overlay, not
+# buildable on their own.
+done < <(find "$scratch/k8s/overlays" "$scratch/k8s/live" -name kustomization.yaml \
+  -exec grep -L '^kind: Component$' {} + | sort)
 
 if [[ "$failed" -ne 0 ]]; then
   echo "k8s/validate.sh: FAILED" >&2

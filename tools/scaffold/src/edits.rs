@@ -1,5 +1,5 @@
 //! Insertions into files a team also edits by hand. Each finds its anchor by the file's
-//! structure (a list under a key, a known line) and returns `None` when the anchor is gone,
+//! structure (a block's closing line, a known line) and returns `None` when the anchor is gone,
 //! so the caller can refuse with the file's name instead of writing in the wrong place.
 
 /// Inserts `new` (whole lines) before the first line for which `at` holds.
@@ -38,48 +38,6 @@ pub fn insert_before_block_end(
     Some(format!("{}{}{}", &text[..offset], new, &text[offset..]))
 }
 
-/// Appends `new` (whole lines) after the last entry under the top-level YAML key `key:`; the
-/// block ends at the next line that starts in column 0 with anything but `-` (a blank line or
-/// a comment there ends it too, if what follows it is another top-level key).
-///
-/// ```
-/// use platform_scaffold::edits::append_to_yaml_block;
-/// let yaml = "images:\n  - name: a\n\n# next\npatches: []\n";
-/// let out = append_to_yaml_block(yaml, "images", "  - name: b\n").unwrap();
-/// assert_eq!(out, "images:\n  - name: a\n  - name: b\n\n# next\npatches: []\n");
-/// ```
-pub fn append_to_yaml_block(text: &str, key: &str, new: &str) -> Option<String> {
-    let header = format!("{key}:");
-    let mut lines = line_offsets(text).skip_while(|(_, line)| line.trim_end() != header);
-    let (header_offset, header_line) = lines.next()?;
-    let mut insert_at = header_offset + header_line.len() + 1;
-    for (offset, line) in lines {
-        let top_level = !line.is_empty() && !line.starts_with([' ', '-', '\t']);
-        if top_level {
-            break;
-        }
-        if !line.trim().is_empty() {
-            insert_at = offset + line.len() + 1;
-        }
-    }
-    let insert_at = insert_at.min(text.len());
-    let separator = if text[..insert_at].ends_with('\n') {
-        ""
-    } else {
-        "\n"
-    };
-    Some(format!(
-        "{}{separator}{new}{}",
-        &text[..insert_at],
-        &text[insert_at..]
-    ))
-}
-
-/// Appends `new` at the end of `text`, after exactly one newline.
-pub fn append(text: &str, new: &str) -> String {
-    format!("{}\n{new}", text.trim_end_matches('\n'))
-}
-
 /// Every line with the byte offset it starts at.
 fn line_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.split('\n').scan(0, |offset, line| {
@@ -97,28 +55,8 @@ mod tests {
     fn a_missing_anchor_is_none_not_a_guess() {
         assert_eq!(insert_before_line("a\n", |l| l == "zz", "b\n"), None);
         assert_eq!(
-            append_to_yaml_block("other:\n  - a\n", "images", "x\n"),
-            None
-        );
-        assert_eq!(
             insert_before_block_end("let files = [\n", |l| l.contains('['), |l| l == "]", ""),
             None
-        );
-    }
-
-    #[test]
-    fn a_yaml_block_at_the_end_of_the_file_is_appended_to() {
-        let out = append_to_yaml_block("volumes:\n  a:\n  b:\n", "volumes", "  c:\n").unwrap();
-        assert_eq!(out, "volumes:\n  a:\n  b:\n  c:\n");
-    }
-
-    #[test]
-    fn comments_inside_a_yaml_block_stay_inside_it() {
-        let yaml = "resources:\n  - a.yaml\n  # grouped\n  - b.yaml\nimages: []\n";
-        let out = append_to_yaml_block(yaml, "resources", "  - c.yaml\n").unwrap();
-        assert_eq!(
-            out,
-            "resources:\n  - a.yaml\n  # grouped\n  - b.yaml\n  - c.yaml\nimages: []\n"
         );
     }
 

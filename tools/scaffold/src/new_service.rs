@@ -5,13 +5,14 @@
 //!
 //! - new files: `services/NAME` (routes, controller, service, data, config, error, tests, and
 //!   what describes it to the rest of the repository: its manifest `service.toml`, its compose
-//!   fragment `compose.yml` and its Kubernetes kustomization `k8s/`), `proto/SNAKE/v1` (the
-//!   package's directory), `migrations/NAME`, `k8s/live/prod/secrets/NAME.env.example`,
-//!   `docs/services/NAME.md`;
-//! - entries in: the workspace `Cargo.toml`, `libs/proto` (build list and module), devstack
-//!   (its dependency and its line in `src/services.rs`), the Kubernetes base (one line), dev
-//!   and prod overlays and `k8s/live/prod`, `.env.example` and the README. `just new-service`
-//!   then regenerates docker-compose.yml and Prometheus' targets (`just compose`) and the
+//!   fragment `compose.yml`, its `.env.example` section `env.example`, its Kubernetes
+//!   kustomization `k8s/` with its dev and prod values in `k8s/dev` and `k8s/prod`),
+//!   `proto/SNAKE/v1` (the package's directory, which `libs/proto` finds by itself),
+//!   `migrations/NAME`, `k8s/live/prod/secrets/NAME.env.example`, `docs/services/NAME.md`;
+//! - entries in devstack, the one hand-written list of service crates (its dependency and its
+//!   line and module in `src/services.rs`). `just new-service` then regenerates what lists
+//!   every service from the manifests: docker-compose.yml, Prometheus' targets and
+//!   `.env.example` (`just compose`), the Kubernetes lists (`just k8s-services`) and the
 //!   configuration reference.
 //!
 //! Everything is computed first; if any name is taken or any anchor is missing, nothing is
@@ -95,11 +96,13 @@ fn refuse_if_taken(root: &Path, name: &ServiceName) -> anyhow::Result<()> {
             "docker-compose.yml already has a service named {kebab:?}; pick another name"
         ));
     }
-    let workspace = std::fs::read_to_string(root.join("Cargo.toml"))?;
-    if workspace.contains(&format!("\n{kebab}-service = ")) {
-        return refuse(format!(
-            "Cargo.toml already has a crate named {kebab}-service; pick another name"
-        ));
+    for manifest in ["Cargo.toml", "tools/devstack/Cargo.toml"] {
+        let text = std::fs::read_to_string(root.join(manifest))?;
+        if text.contains(&format!("\n{kebab}-service = ")) {
+            return refuse(format!(
+                "{manifest} already has a crate named {kebab}-service; pick another name"
+            ));
+        }
     }
     Ok(())
 }
@@ -130,10 +133,7 @@ fn vars(root: &Path, name: &ServiceName) -> anyhow::Result<Vec<(&'static str, St
     };
     let grpc_port = next(50051..=50999, 50051);
     let ops_port = next(9100..=9199, 9100);
-    let egress =
-        std::fs::read_to_string(root.join("k8s/overlays/prod/patches/network-egress.yaml"))
-            .unwrap_or_default();
-    let cidr_host = egress
+    let cidr_host = prod_egress(root)?
         .split("192.0.2.")
         .skip(1)
         .filter_map(|rest| integers(rest).next())
@@ -151,6 +151,19 @@ fn vars(root: &Path, name: &ServiceName) -> anyhow::Result<Vec<(&'static str, St
         ("ops_port", ops_port.to_string()),
         ("cidr_host", cidr_host.to_string()),
     ])
+}
+
+/// The prod egress policies, whose placeholder addresses a new service's must not reuse: the
+/// overlay's (the shared stores) and every service's own (`services/*/k8s/prod`).
+fn prod_egress(root: &Path) -> anyhow::Result<String> {
+    let mut files = vec![root.join("k8s/overlays/prod/patches/network-egress.yaml")];
+    for entry in std::fs::read_dir(root.join("services"))? {
+        files.push(entry?.path().join("k8s/prod/network-egress.yaml"));
+    }
+    Ok(files
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(file).ok())
+        .collect())
 }
 
 /// The unsigned integers written in `text`, in order.

@@ -127,12 +127,37 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/k8s/kustomization.yaml.tmpl"),
     ),
     (
+        "services/NAME/k8s/dev/kustomization.yaml",
+        include_str!("../templates/k8s/dev/kustomization.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/k8s/dev/postgres.yaml",
+        include_str!("../templates/k8s/dev/postgres.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/k8s/dev/network.yaml",
+        include_str!("../templates/k8s/dev/network.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/k8s/prod/kustomization.yaml",
+        include_str!("../templates/k8s/prod/kustomization.yaml.tmpl"),
+    ),
+    (
+        "services/NAME/k8s/prod/network-egress.yaml",
+        include_str!("../templates/k8s/prod/network-egress.yaml.tmpl"),
+    ),
+    (
         "services/NAME/service.toml",
         include_str!("../templates/deploy/service.toml.tmpl"),
     ),
     (
         "services/NAME/compose.yml",
         include_str!("../templates/deploy/compose.yml.tmpl"),
+    ),
+    (
+        // Its section of `.env.example`, which `just compose` (deploy/compose.py) writes.
+        "services/NAME/env.example",
+        include_str!("../templates/deploy/env.example.tmpl"),
     ),
     (
         "k8s/live/prod/secrets/NAME.env.example",
@@ -146,16 +171,6 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
 
 /// Its module in devstack's `src/services.rs`: how it is loaded, migrated and started.
 pub const DEVSTACK_MODULE: &str = include_str!("../templates/devstack/module.rs.tmpl");
-/// Its section of `.env.example`, before the tests' one (`RULE` is the separator line).
-pub const ENV_EXAMPLE_SECTION: &str = include_str!("../templates/dev/env-example.tmpl");
-/// Its in-cluster Postgres in the dev overlay.
-pub const DEV_POSTGRES: &str = include_str!("../templates/dev/postgres.yaml.tmpl");
-/// The dev overlay's ingress rule for that Postgres.
-pub const DEV_NETWORK: &str = include_str!("../templates/dev/network.yaml.tmpl");
-/// The prod overlay's egress to its managed Postgres.
-pub const PROD_NETWORK_EGRESS: &str =
-    include_str!("../templates/dev/prod-network-egress.yaml.tmpl");
-
 /// Replaces every `{{key}}` of `vars` in `template`.
 ///
 /// ```ignore
@@ -192,13 +207,10 @@ mod tests {
             "cidr_host",
         ];
         let vars: Vec<_> = known.iter().map(|k| (*k, "x".to_owned())).collect();
-        let all = SERVICE_FILES.iter().map(|(_, t)| *t).chain([
-            DEVSTACK_MODULE,
-            ENV_EXAMPLE_SECTION,
-            DEV_POSTGRES,
-            DEV_NETWORK,
-            PROD_NETWORK_EGRESS,
-        ]);
+        let all = SERVICE_FILES
+            .iter()
+            .map(|(_, t)| *t)
+            .chain([DEVSTACK_MODULE]);
         for template in all {
             let out = render(template, &vars);
             // `{{` may remain only as Rust's escaped braces inside format strings, which the
