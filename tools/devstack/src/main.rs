@@ -1,7 +1,8 @@
 //! `cargo run -p platform-devstack`: the whole platform on this machine, in one process.
 //! `devstack processes` runs each service as its own process instead (see `processes.rs`),
-//! `devstack broker` is the broker process that mode starts, and `devstack services` lists
-//! the services and their ports.
+//! `devstack broker` is the broker process that mode starts, `devstack services` lists
+//! the services and their ports, and `devstack topics` the platform's topics (for a broker
+//! that does not create them on produce, such as the fault suite's tansu).
 //!
 //! The services are those with a manifest, `services/NAME/service.toml` (see `manifest.rs`);
 //! the one file that names their crates is `services.rs`. It creates the databases their
@@ -54,9 +55,15 @@ async fn main() -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        Some("topics") => {
+            for topic in events::TOPICS {
+                println!("{topic}");
+            }
+            return Ok(());
+        }
         Some(other) => {
             eprintln!(
-                "devstack: unknown command {other:?}; usage: devstack [processes|broker|services]"
+                "devstack: unknown command {other:?}; usage: devstack [processes|broker|services|topics]"
             );
             std::process::exit(2);
         }

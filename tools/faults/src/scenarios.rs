@@ -361,7 +361,7 @@ async fn start(
     let mut env = env.to_vec();
     let tansu = if context.tansu {
         env.push(("KAFKA_BROKERS", tansu::ADDRESS));
-        Some(Tansu::start().await?)
+        Some(Tansu::start(&context.devstack).await?)
     } else {
         None
     };

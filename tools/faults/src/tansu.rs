@@ -8,23 +8,26 @@
 //! be told from the old one, and events it had acknowledged and nobody had consumed yet would
 //! be lost (docs/reliability.md).
 
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use anyhow::Context as _;
 
 /// Where tansu listens and what it advertises (the embedded broker's usual address).
 pub const ADDRESS: &str = "127.0.0.1:9092";
-/// The platform's topics, each with its dead-letter topic.
-const TOPICS: [&str; 3] = ["user.registered", "media.uploaded", "media.processed"];
-
 pub struct Tansu {
     child: Option<Child>,
+    /// The platform's topics, as `devstack topics` lists them; each gets a dead-letter topic.
+    topics: Vec<String>,
 }
 
 impl Tansu {
-    /// Starts tansu and creates the platform's topics.
-    pub async fn start() -> anyhow::Result<Self> {
-        let mut tansu = Self { child: None };
+    /// Starts tansu and creates the platform's topics, which it asks `devstack` for.
+    pub async fn start(devstack: &Path) -> anyhow::Result<Self> {
+        let mut tansu = Self {
+            child: None,
+            topics: topics(devstack)?,
+        };
         tansu.spawn().await?;
         Ok(tansu)
     }
@@ -50,8 +53,8 @@ impl Tansu {
             .await
             .context("tansu did not start")?;
         // It does not create topics on produce.
-        for topic in TOPICS {
-            for name in [topic.to_owned(), format!("{topic}.dlq")] {
+        for topic in &self.topics {
+            for name in [topic.clone(), format!("{topic}.dlq")] {
                 let created = Command::new("tansu")
                     .args(["topic", "create", &name, "--partitions", "3"])
                     .args(["--broker", &format!("tcp://{ADDRESS}")])
@@ -81,4 +84,22 @@ impl Drop for Tansu {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The platform's topics, one a line from `devstack topics` (`platform_kafka::events::TOPICS`).
+fn topics(devstack: &Path) -> anyhow::Result<Vec<String>> {
+    let output = Command::new(devstack)
+        .arg("topics")
+        .output()
+        .with_context(|| format!("running {} topics", devstack.display()))?;
+    anyhow::ensure!(
+        output.status.success(),
+        "{} topics failed: {}",
+        devstack.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(String::from_utf8(output.stdout)?
+        .lines()
+        .map(str::to_owned)
+        .collect())
 }
