@@ -3,18 +3,21 @@
 # kustomization under k8s/overlays and k8s/live (with the services' own, services/*/k8s, and
 # their per-environment Components) and validates the result, offline:
 #   1. `kubectl kustomize` (or `kustomize build`) renders it;
-#   2. `kubernetes-validate --strict` checks every object against the Kubernetes OpenAPI
-#      schema it ships (unknown fields are errors; so is a kind it has no schema for, since
-#      these manifests use built-in kinds only);
+#   2. `kubernetes-validate --strict` checks every built-in object against the Kubernetes
+#      OpenAPI schema it ships (unknown fields are errors; so is a kind it has no schema for),
+#      and operator-kinds.mjs the Prometheus Operator's (the PodMonitor of components/
+#      monitoring) against its CRDs' schemas (@kubernetes-models/prometheus-operator, npm);
 #   3. a few platform rules: every pod runs non-root with RuntimeDefault seccomp, no
 #      privilege escalation, all capabilities dropped and memory requests and limits; every
 #      Deployment has readiness and liveness probes; every platform Deployment has an HPA
-#      and a PodDisruptionBudget; a default-deny NetworkPolicy exists; no REPLACE_ME is left
-#      in the dev overlay.
+#      and a PodDisruptionBudget; a default-deny NetworkPolicy exists; a PodMonitor selects
+#      every platform Deployment's pods on a port they name; no REPLACE_ME is left in the dev
+#      overlay.
 # k8s/live/* read secret files kept out of git; they are rendered from a scratch copy
 # where the committed *.example templates stand in for them. Exits non-zero on any failure.
 #
-# Needs: kubectl (or kustomize), python3, kubernetes-validate (pip install kubernetes-validate).
+# Needs: kubectl (or kustomize), python3, kubernetes-validate (pip install kubernetes-validate),
+# node and npm.
 # KUBERNETES_VERSION picks the schema (default: the newest the installed validator ships).
 set -euo pipefail
 
@@ -33,6 +36,16 @@ else
 fi
 version_args=()
 if [[ -n "${KUBERNETES_VERSION:-}" ]]; then version_args=(-k "$KUBERNETES_VERSION"); fi
+# The Prometheus Operator's kinds (components/monitoring) are checked against its CRDs'
+# schemas from the npm registry, installed once into target/ (gitignored).
+OPERATOR_MODELS_VERSION=6.0.0
+operator_models="$here/../target/k8s-operator-models"
+if [[ "$(cat "$operator_models/version" 2>/dev/null)" != "$OPERATOR_MODELS_VERSION" ]]; then
+  command -v npm >/dev/null || { echo "npm (Node.js) is needed for the operator's schemas" >&2; exit 2; }
+  npm install --prefix "$operator_models" --save-exact --no-audit --no-fund --loglevel=error \
+    "@kubernetes-models/prometheus-operator@$OPERATOR_MODELS_VERSION" >&2
+  echo "$OPERATOR_MODELS_VERSION" >"$operator_models/version"
+fi
 
 # The generated lists of services (base/services, overlays/*/services, live/prod/secrets)
 # must match the manifests.
@@ -65,7 +78,21 @@ while IFS= read -r kustomization; do
     failed=1
     continue
   fi
-  report="$(kubernetes-validate --strict "${version_args[@]}" "$out" 2>&1)" || {
+  # The operator's objects go to their own schemas; kubernetes-validate gets the rest.
+  python3 - "$out" "$out.operator.json" <<'PY'
+import json, sys, yaml
+path, operator = sys.argv[1], sys.argv[2]
+docs = [d for d in yaml.safe_load_all(open(path)) if d]
+ours = [d for d in docs if d["apiVersion"].startswith("monitoring.coreos.com/")]
+json.dump(ours, open(operator, "w"))
+yaml.safe_dump_all([d for d in docs if d not in ours], open(path + ".builtin", "w"))
+PY
+  if ! node "$here/operator-kinds.mjs" "$operator_models" "$out.operator.json"; then
+    echo "FAIL $name: Prometheus Operator schema validation" >&2
+    failed=1
+    continue
+  fi
+  report="$(kubernetes-validate --strict "${version_args[@]}" "$out.builtin" 2>&1)" || {
     echo "$report" | grep -v '^INFO' >&2
     echo "FAIL $name: schema validation" >&2
     failed=1
@@ -154,6 +181,18 @@ if not any(d["kind"] == "NetworkPolicy" and d["spec"].get("podSelector") == {}
            and set(d["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
            and not d["spec"].get("ingress") and not d["spec"].get("egress") for d in docs):
     errors.append("no default-deny NetworkPolicy")
+# A PodMonitor must find every platform pod, on a port the pod names.
+for monitor in (d for d in docs if d["kind"] == "PodMonitor"):
+    wanted = monitor["spec"]["selector"].get("matchLabels", {})
+    ports = {e.get("port") for e in monitor["spec"]["podMetricsEndpoints"]}
+    for dep in (d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"] in platform):
+        pod = dep["spec"]["template"]
+        at = f'PodMonitor/{monitor["metadata"]["name"]}: Deployment/{dep["metadata"]["name"]}'
+        if any(pod["metadata"].get("labels", {}).get(k) != v for k, v in wanted.items()):
+            errors.append(f"{at}: its pods lack the selector's labels {wanted}")
+        named = {p.get("name") for c in pod["spec"]["containers"] for p in c.get("ports", [])}
+        if not ports & named:
+            errors.append(f"{at}: no container port named {sorted(ports)}")
 if name == "overlays/dev" and "REPLACE_ME" in open(path).read():
     errors.append("a REPLACE_ME placeholder is left")
 
