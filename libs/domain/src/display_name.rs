@@ -18,6 +18,8 @@ pub const DISPLAY_NAME_MAX_CHARS: usize = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DisplayName(String);
 
+crate::text_type!(DisplayName, 0);
+
 /// Why a text is not a display name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DisplayNameError {
@@ -45,8 +47,6 @@ impl DisplayName {
     }
 }
 
-crate::text_type!(DisplayName, 0);
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,24 +60,30 @@ mod tests {
 
     #[test]
     fn each_broken_rule_is_named() {
-        let cases = [
-            ("", DisplayNameError::Empty, "must not be empty"),
-            (" \t\n", DisplayNameError::Empty, "must not be empty"),
-            (
-                &"a".repeat(DISPLAY_NAME_MAX_CHARS + 1),
-                DisplayNameError::TooLong,
+        let too_long = "a".repeat(DISPLAY_NAME_MAX_CHARS + 1);
+        assert_eq!(DisplayName::parse(""), Err(DisplayNameError::Empty));
+        assert_eq!(DisplayName::parse(" \t\n"), Err(DisplayNameError::Empty));
+        assert_eq!(
+            DisplayName::parse(&too_long),
+            Err(DisplayNameError::TooLong)
+        );
+        assert_eq!(
+            DisplayName::parse("a\u{0}b"),
+            Err(DisplayNameError::ControlCharacter)
+        );
+        let messages = [
+            DisplayNameError::Empty,
+            DisplayNameError::TooLong,
+            DisplayNameError::ControlCharacter,
+        ]
+        .map(|error| error.to_string());
+        assert_eq!(
+            messages,
+            [
+                "must not be empty",
                 "must be at most 64 characters",
-            ),
-            (
-                "a\u{0}b",
-                DisplayNameError::ControlCharacter,
-                "must not contain control characters",
-            ),
-        ];
-        for (text, expected, message) in cases {
-            let error = DisplayName::parse(text).unwrap_err();
-            assert_eq!(error, expected, "{text:?}");
-            assert_eq!(error.to_string(), message);
-        }
+                "must not contain control characters"
+            ]
+        );
     }
 }

@@ -17,16 +17,7 @@ pub const EMAIL_MAX_CHARS: usize = 254;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
-/// Why a text is not an email address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum EmailError {
-    #[error("must not be empty")]
-    Empty,
-    #[error("must be at most {EMAIL_MAX_CHARS} characters")]
-    TooLong,
-    #[error("is not an email address")]
-    Malformed,
-}
+crate::text_type!(Email, 0);
 
 impl Email {
     /// The address `text` gives, normalised, if it is well-formed.
@@ -60,7 +51,16 @@ impl Email {
     }
 }
 
-crate::text_type!(Email, 0);
+/// Why a text is not an email address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {EMAIL_MAX_CHARS} characters")]
+    TooLong,
+    #[error("is not an email address")]
+    Malformed,
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,8 @@
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(String);
 
+crate::text_type!(Region, 0);
+
 /// Why a text is not a region name; it quotes the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0:?} must be 2 to 16 lowercase letters or digits")]
@@ -27,15 +29,11 @@ impl Region {
             && text
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if plain {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(RegionError(text.to_owned()))
-        }
+        plain
+            .then(|| Self(text.to_owned()))
+            .ok_or_else(|| RegionError(text.to_owned()))
     }
 }
-
-crate::text_type!(Region, 0);
 
 #[cfg(test)]
 mod tests {

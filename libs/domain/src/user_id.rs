@@ -19,6 +19,8 @@ pub struct UserId {
     region: Region,
 }
 
+crate::text_type!(UserId, text);
+
 /// Why a text is not a user id; it quotes the text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UserIdError {
@@ -59,8 +61,6 @@ impl UserId {
         &self.region
     }
 }
-
-crate::text_type!(UserId, text);
 
 #[cfg(test)]
 mod tests {
