@@ -47,6 +47,7 @@
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env, ExposeSecret, SecretString};
+use platform_domain::Region;
 use platform_grpc::GrpcServerSettings;
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
@@ -65,7 +66,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub kafka: KafkaSettings,
     pub tokens: TokenSettings,
-    pub regions: Vec<String>,
+    pub regions: Vec<Region>,
     pub hash_concurrency: usize,
     pub throttle: ThrottleSettings,
 }
@@ -149,8 +150,7 @@ impl ThrottleSettings {
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let regions = env.list_or("AUTH_REGIONS", &["eu", "us"]);
-        validate_regions(&regions)?;
+        let regions = parse_regions(&env.list_or("AUTH_REGIONS", &["eu", "us"]))?;
         let default_concurrency = std::thread::available_parallelism().map_or(2, usize::from);
         let hash_concurrency = env.or("AUTH_HASH_CONCURRENCY", default_concurrency)?;
         if hash_concurrency == 0 {
@@ -203,27 +203,20 @@ impl Settings {
     }
 }
 
-/// Region names appear in user ids (`eu_…`), URLs and database names: keep them plain.
-fn validate_regions(regions: &[String]) -> Result<(), ConfigError> {
-    if regions.is_empty() {
+/// At least one region, each a plain [`Region`] name.
+fn parse_regions(names: &[String]) -> Result<Vec<Region>, ConfigError> {
+    if names.is_empty() {
         return Err(ConfigError::invalid(
             "AUTH_REGIONS",
             "needs at least one region",
         ));
     }
-    for region in regions {
-        let plain = (2..=16).contains(&region.len())
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if !plain {
-            return Err(ConfigError::invalid(
-                "AUTH_REGIONS",
-                format!("{region:?} must be 2 to 16 lowercase letters or digits"),
-            ));
-        }
-    }
-    Ok(())
+    names
+        .iter()
+        .map(|name| {
+            Region::parse(name).map_err(|e| ConfigError::invalid("AUTH_REGIONS", e.to_string()))
+        })
+        .collect()
 }
 
 /// A PEM given inline in `NAME` or as a path in `NAME_FILE` (the Kubernetes Secret volume way).

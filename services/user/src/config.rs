@@ -22,6 +22,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
+use platform_domain::Region;
 use platform_grpc::{GrpcClientSettings, GrpcServerSettings};
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
@@ -121,15 +122,8 @@ fn parse_shards(raw: &str) -> Result<Vec<(String, SecretString)>, ConfigError> {
             ));
         };
         let region = region.trim();
-        let plain = (2..=16).contains(&region.len())
-            && region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-        if !plain {
-            return Err(ConfigError::invalid(
-                "USER_SHARDS",
-                format!("region {region:?} must be 2 to 16 lowercase letters or digits"),
-            ));
+        if let Err(e) = Region::parse(region) {
+            return Err(ConfigError::invalid("USER_SHARDS", format!("region {e}")));
         }
         if shards.iter().any(|(r, _)| r == region) {
             return Err(ConfigError::invalid(

@@ -53,6 +53,10 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/service/src/service/items.rs.tmpl"),
     ),
     (
+        "services/NAME/src/service/validation.rs",
+        include_str!("../templates/service/src/service/validation.rs.tmpl"),
+    ),
+    (
         "services/NAME/src/data/mod.rs",
         include_str!("../templates/service/src/data/mod.rs.tmpl"),
     ),

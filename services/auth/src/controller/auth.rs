@@ -2,19 +2,20 @@
 
 use std::sync::Arc;
 
+use platform_domain::Region;
 use platform_proto::auth::v1 as pb;
 use tonic::{Request, Response, Status};
 
-use super::validation;
+use crate::service::validation::{self, RegistrationForm};
 use crate::service::{Accounts, Session};
 
 pub struct AuthController {
     accounts: Arc<Accounts>,
-    regions: Vec<String>,
+    regions: Vec<Region>,
 }
 
 impl AuthController {
-    pub fn new(accounts: Arc<Accounts>, regions: Vec<String>) -> Self {
+    pub fn new(accounts: Arc<Accounts>, regions: Vec<Region>) -> Self {
         Self { accounts, regions }
     }
 }
@@ -35,7 +36,14 @@ impl pb::auth_service_server::AuthService for AuthController {
         &self,
         request: Request<pb::RegisterRequest>,
     ) -> Result<Response<pb::RegisterResponse>, Status> {
-        let registration = validation::registration(request.into_inner(), &self.regions)?;
+        let request = request.into_inner();
+        let form = RegistrationForm {
+            email: request.email,
+            password: request.password,
+            display_name: request.display_name,
+            region: request.region,
+        };
+        let registration = validation::registration(form, &self.regions)?;
         let session = self.accounts.register(registration).await?;
         Ok(Response::new(pb::RegisterResponse {
             user_id: session.user_id.clone(),
@@ -48,7 +56,8 @@ impl pb::auth_service_server::AuthService for AuthController {
         &self,
         request: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::TokenPair>, Status> {
-        let login = validation::login(request.into_inner());
+        let request = request.into_inner();
+        let login = validation::login(&request.email, request.password, request.client_address);
         let session = self.accounts.login(login).await?;
         Ok(Response::new(token_pair(session)))
     }

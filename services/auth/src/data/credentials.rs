@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use platform_domain::{DisplayName, Email, Region, UserId};
 use platform_kafka::{OutboxRelay, outbox};
 use platform_postgres::bounded;
 use sqlx::PgPool;
@@ -10,10 +11,10 @@ use crate::AuthError;
 use crate::data::events;
 
 pub struct NewCredential<'a> {
-    pub user_id: &'a str,
-    pub email: &'a str,
+    pub user_id: &'a UserId,
+    pub email: &'a Email,
     pub password_hash: &'a str,
-    pub region: &'a str,
+    pub region: &'a Region,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,7 +42,7 @@ impl Credentials {
     pub async fn register(
         &self,
         credential: &NewCredential<'_>,
-        display_name: &str,
+        display_name: &DisplayName,
         refresh_hash: &[u8],
         refresh_ttl: Duration,
     ) -> Result<(), AuthError> {
@@ -49,16 +50,16 @@ impl Credentials {
         bounded(sqlx::query(
             "insert into credentials (user_id, email, password_hash, region) values ($1, $2, $3, $4)",
         )
-        .bind(credential.user_id)
-        .bind(credential.email)
+        .bind(credential.user_id.as_ref())
+        .bind(credential.email.as_ref())
         .bind(credential.password_hash)
-        .bind(credential.region)
+        .bind(credential.region.as_ref())
         .execute(&mut *tx))
         .await
         .map_err(on_constraint)?;
         super::refresh_tokens::insert(
             &mut tx,
-            credential.user_id,
+            credential.user_id.as_ref(),
             uuid::Uuid::new_v4(),
             refresh_hash,
             refresh_ttl,

@@ -1,19 +1,20 @@
 //! Registration, login, refresh-token rotation and logout.
 
 use platform_config::SecretString;
+use platform_domain::{DisplayName, Email, Region, UserId};
 
 use crate::AuthError;
 use crate::data::{
     Credentials, LoginThrottle, NewCredential, Outcome, RefreshTokens, Rotation, StoredCredential,
 };
-use crate::service::{Passwords, PublicJwk, RefreshToken, TokenIssuer, new_user_id};
+use crate::service::{Passwords, PublicJwk, RefreshToken, TokenIssuer};
 
 /// A validated sign-up.
 pub struct Registration {
-    pub email: String,
+    pub email: Email,
     pub password: SecretString,
-    pub display_name: String,
-    pub region: String,
+    pub display_name: DisplayName,
+    pub region: Region,
 }
 
 /// A login attempt; `client_address` is who to blame when it fails.
@@ -60,7 +61,7 @@ impl Accounts {
     #[tracing::instrument(skip_all, fields(region = %registration.region))]
     pub async fn register(&self, registration: Registration) -> Result<Session, AuthError> {
         let password_hash = self.passwords.hash(registration.password).await?;
-        let user_id = new_user_id(&registration.region);
+        let user_id = UserId::generate(&registration.region);
         let refresh = RefreshToken::generate();
         let credential = NewCredential {
             user_id: &user_id,
@@ -76,8 +77,8 @@ impl Accounts {
                 self.issuer.refresh_ttl(),
             )
             .await?;
-        tracing::info!(user_id, "registered");
-        self.session(user_id, &registration.region, refresh)
+        tracing::info!(%user_id, "registered");
+        self.session(user_id.into(), registration.region.as_ref(), refresh)
     }
 
     /// Checks the password, in this order: the throttle takes an attempt (or refuses), the

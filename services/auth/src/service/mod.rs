@@ -4,8 +4,9 @@ mod accounts;
 mod keys;
 mod passwords;
 mod tokens;
+pub mod validation;
 
 pub use accounts::{Accounts, Login, Registration, Session};
 pub use keys::{PublicJwk, SigningKeys};
 pub use passwords::Passwords;
-pub use tokens::{RefreshToken, TokenIssuer, new_user_id};
+pub use tokens::{RefreshToken, TokenIssuer};

@@ -1,4 +1,4 @@
-//! Access tokens (signed JWTs), refresh tokens (opaque random strings) and user ids.
+//! Access tokens (signed JWTs) and refresh tokens (opaque random strings).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,14 +11,6 @@ use sha2::{Digest as _, Sha256};
 use crate::AuthError;
 use crate::config::TokenSettings;
 use crate::service::{PublicJwk, SigningKeys};
-
-/// A new user id that names its home region: `eu_0192f4c1a2b37c4d8e9f0a1b2c3d4e5f`.
-///
-/// The region prefix lets every service route a user to its shard without a lookup; the
-/// rest is a UUIDv7, so ids sort by creation time and index well.
-pub fn new_user_id(region: &str) -> String {
-    format!("{region}_{}", uuid::Uuid::now_v7().simple())
-}
 
 /// The claims of an access token.
 #[derive(Debug, Serialize)]
@@ -109,12 +101,6 @@ impl RefreshToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_ids_carry_their_region() {
-        let id = new_user_id("us");
-        assert!(id.starts_with("us_") && id.len() == 35, "{id}");
-    }
 
     #[test]
     fn refresh_tokens_are_43_url_safe_characters_and_unique() {

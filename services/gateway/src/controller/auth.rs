@@ -13,7 +13,7 @@ use crate::error::Problem;
 use crate::extract::{ClientAddress, ValidJson};
 use crate::{ApiError, AppState};
 
-/// A new account. The constraints are auth's (see its `controller/validation.rs`); the
+/// A new account. The constraints are auth's (see its `service/validation.rs`); the
 /// gateway checks them against this schema first, and schemathesis in CI checks both agree.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

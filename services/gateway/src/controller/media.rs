@@ -158,7 +158,11 @@ pub async fn upload(
 ) -> Result<impl IntoResponse, ApiError> {
     let media = state
         .media
-        .upload(caller.user_id, upload.content_type.to_owned(), upload.body)
+        .upload(
+            caller.user_id.into(),
+            upload.content_type.to_owned(),
+            upload.body,
+        )
         .await?;
     let location = state.links.media(&media.id);
     let accepted = UploadAccepted {

@@ -142,7 +142,7 @@ pub async fn me(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
 ) -> Result<Json<Profile>, ApiError> {
-    let profile = state.users.get(&caller.user_id).await?;
+    let profile = state.users.get(caller.user_id.as_ref()).await?;
     Ok(Json(Profile::new(profile, &state.links)))
 }
 
@@ -160,7 +160,7 @@ pub async fn update_me(
     ValidJson(patch): ValidJson<ProfilePatch>,
 ) -> Result<Json<Profile>, ApiError> {
     let request = pb::UpdateProfileRequest {
-        user_id: caller.user_id,
+        user_id: caller.user_id.into(),
         display_name: patch.display_name,
         bio: patch.bio,
     };
@@ -183,7 +183,7 @@ pub async fn set_avatar(
     ValidJson(choice): ValidJson<AvatarChoice>,
 ) -> Result<Json<Profile>, ApiError> {
     let request = pb::SetAvatarRequest {
-        user_id: caller.user_id,
+        user_id: caller.user_id.into(),
         media_id: choice.media_id,
     };
     let profile = state.users.set_avatar(request).await?;

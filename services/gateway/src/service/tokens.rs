@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use jsonwebtoken::{Algorithm, Validation};
+use platform_domain::{Region, UserId};
 use serde::Deserialize;
 
 use crate::config::TokenSettings;
@@ -31,8 +32,8 @@ pub enum TokenError {
 /// Who a valid access token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub user_id: String,
-    pub region: String,
+    pub user_id: UserId,
+    pub region: Region,
 }
 
 #[derive(Deserialize)]
@@ -69,9 +70,11 @@ impl TokenVerifier {
             tracing::debug!(error = %e, "access token refused");
             TokenError::Invalid
         })?;
-        Ok(Principal {
-            user_id: data.claims.sub,
-            region: data.claims.region,
-        })
+        // Auth mints only well-formed claims; a signed token with others is refused all the same.
+        let principal = UserId::parse(&data.claims.sub)
+            .ok()
+            .zip(Region::parse(&data.claims.region).ok())
+            .map(|(user_id, region)| Principal { user_id, region });
+        principal.ok_or(TokenError::Invalid)
     }
 }

@@ -32,7 +32,7 @@ fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
     Router::new()
         .route(
             "/whoami",
-            get(|AuthUser(who): AuthUser| async move { who.user_id }),
+            get(|AuthUser(who): AuthUser| async move { who.user_id.to_string() }),
         )
         .with_state(state)
 }

@@ -7,8 +7,7 @@ use platform_kafka::{Delivery, EventHandler, HandlerError};
 use platform_proto::events::v1::{MediaProcessed, StoredVariant, media_processed};
 
 use crate::MediaError;
-use crate::data::{Outcome, Variant};
-use crate::service::MediaLibrary;
+use crate::service::{MediaLibrary, Outcome, Variant};
 
 /// `media.processed` → the media `ready` with its variants, or `failed` with the reason.
 pub struct ProcessedHandler {

@@ -1,5 +1,5 @@
-//! `media.v1.MediaService`: validates each RPC, calls [`Uploads`] or [`MediaLibrary`] and
-//! maps to the wire.
+//! `media.v1.MediaService`: passes each RPC through the service's validation, calls
+//! [`Uploads`] or [`MediaLibrary`] and maps to the wire.
 //!
 //! Upload chunks arrive as gRPC messages, so each is at most tonic's 4 MiB message limit;
 //! senders should use much smaller ones (64 KiB to 1 MiB).
@@ -14,12 +14,7 @@ use platform_proto::media::v1 as pb;
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::MediaError;
-use crate::data::{Media, MediaStatus, Variant};
-use crate::error::FieldViolation;
-use crate::service::{MediaLibrary, NewUpload, Uploads};
-
-/// Owner ids are user ids (`eu_<uuid>`); anything much longer is not one.
-pub const OWNER_ID_MAX_CHARS: usize = 128;
+use crate::service::{Media, MediaLibrary, MediaStatus, Uploads, Variant, validation};
 
 pub struct MediaController {
     uploads: Arc<Uploads>,
@@ -53,7 +48,7 @@ impl pb::media_service_server::MediaService for MediaController {
                 .into());
             }
         };
-        let upload = new_upload(metadata)?;
+        let upload = validation::new_upload(metadata.owner_id, metadata.content_type)?;
         let media = self.uploads.upload(upload, chunks(messages)).await?;
         Ok(Response::new(to_wire(media)))
     }
@@ -93,42 +88,6 @@ impl pb::media_service_server::MediaService for MediaController {
                 .chain(chunks)
                 .boxed(),
         ))
-    }
-}
-
-fn new_upload(metadata: pb::UploadMetadata) -> Result<NewUpload, MediaError> {
-    let mut violations = Vec::new();
-    let owner_id = metadata.owner_id;
-    if owner_id.trim().is_empty() {
-        violations.push(FieldViolation {
-            field: "metadata.owner_id",
-            description: "must not be empty".to_owned(),
-        });
-    } else if owner_id.chars().count() > OWNER_ID_MAX_CHARS
-        || owner_id.chars().any(char::is_control)
-    {
-        violations.push(FieldViolation {
-            field: "metadata.owner_id",
-            description: format!("must be at most {OWNER_ID_MAX_CHARS} printable characters"),
-        });
-    }
-    if !platform_mime::is_accepted(&metadata.content_type) {
-        violations.push(FieldViolation {
-            field: "metadata.content_type",
-            description: format!(
-                "{:?} is not accepted; send one of {}",
-                metadata.content_type,
-                platform_mime::ACCEPTED_IMAGE_TYPES.join(", ")
-            ),
-        });
-    }
-    if violations.is_empty() {
-        Ok(NewUpload {
-            owner_id,
-            content_type: metadata.content_type,
-        })
-    } else {
-        Err(MediaError::InvalidInput(violations))
     }
 }
 

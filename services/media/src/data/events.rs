@@ -4,7 +4,7 @@
 
 use platform_proto::events::v1::MediaUploaded;
 
-use crate::data::Media;
+use crate::service::Media;
 
 /// `media.uploaded`, keyed by the owner so one user's events stay in order.
 pub fn media_uploaded(media: &Media) -> MediaUploaded {

@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::MediaError;
-use crate::data::{Applied, Media, MediaStatus, NewMedia, Outcome, Variant, events};
+use crate::data::events;
+use crate::service::{Applied, Media, MediaStatus, NewMedia, Outcome, Variant};
 
 #[derive(sqlx::FromRow)]
 struct MediaRow {

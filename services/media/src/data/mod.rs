@@ -4,10 +4,8 @@
 pub mod events;
 mod media;
 mod migrations;
-mod model;
 mod objects;
 
 pub use media::MediaStore;
 pub use migrations::{MIGRATOR, migrate};
-pub use model::{Applied, Media, MediaStatus, NewMedia, Outcome, Variant};
 pub use objects::original_key;

@@ -1,16 +1,14 @@
 //! Reading media and their bytes, and recording what the worker made of them.
 
-use std::collections::HashSet;
-
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt as _};
 use platform_kafka::idempotency::Token;
 use platform_storage::ObjectStorage;
 
 use crate::MediaError;
-use crate::data::{Applied, Media, MediaStore, Outcome, Variant};
-use crate::error::FieldViolation;
-use crate::service::parse_media_id;
+use crate::data::MediaStore;
+use crate::service::validation::{self, parse_media_id};
+use crate::service::{Applied, Media, Outcome, Variant};
 
 /// A variant's bytes, chunk by chunk as storage yields them.
 pub type ContentStream = BoxStream<'static, Result<Bytes, MediaError>>;
@@ -59,7 +57,7 @@ impl MediaLibrary {
     ) -> Result<(), MediaError> {
         let id = parse_media_id(media_id).ok_or(MediaError::NotFound)?;
         tracing::Span::current().record("media_id", media_id);
-        validate(&outcome)?;
+        validation::outcome(&outcome)?;
         let label = match &outcome {
             Outcome::Ready { .. } => "ready",
             Outcome::Failed { .. } => "failed",
@@ -84,119 +82,5 @@ impl MediaLibrary {
         };
         metrics::counter!("media_processed_events_total", "result" => result).increment(1);
         Ok(())
-    }
-}
-
-/// What the worker reports must fit the tables: named, distinct variants with a place in
-/// storage, positive dimensions that fit an `int`, sizes that fit a `bigint`.
-fn validate(outcome: &Outcome) -> Result<(), MediaError> {
-    let Outcome::Ready {
-        width,
-        height,
-        variants,
-    } = outcome
-    else {
-        return Ok(());
-    };
-    let mut violations = Vec::new();
-    let mut bad = |field: &'static str, description: &str| {
-        violations.push(FieldViolation {
-            field,
-            description: description.to_owned(),
-        });
-    };
-    let dimension_ok = |d: u32| d > 0 && i32::try_from(d).is_ok();
-    if !dimension_ok(*width) || !dimension_ok(*height) {
-        bad(
-            "ready.width",
-            "the dimensions must be positive and fit 31 bits",
-        );
-    }
-    let mut names = HashSet::new();
-    for variant in variants {
-        if variant.name.is_empty() || !names.insert(variant.name.as_str()) {
-            bad("ready.variants.name", "each variant needs a distinct name");
-        }
-        if variant.object_key.is_empty() {
-            bad(
-                "ready.variants.object_key",
-                "each variant needs an object key",
-            );
-        }
-        if !dimension_ok(variant.width)
-            || !dimension_ok(variant.height)
-            || i64::try_from(variant.size_bytes).is_err()
-        {
-            bad("ready.variants", "dimensions or size out of range");
-        }
-    }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(MediaError::InvalidInput(violations))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn variant(name: &str, width: u32) -> Variant {
-        Variant {
-            name: name.to_owned(),
-            width,
-            height: 10,
-            content_type: "image/jpeg".to_owned(),
-            size_bytes: 100,
-            object_key: format!("variants/m/{name}.jpg"),
-            etag: "e".to_owned(),
-        }
-    }
-
-    fn fields(outcome: &Outcome) -> Vec<&'static str> {
-        match validate(outcome) {
-            Ok(()) => Vec::new(),
-            Err(MediaError::InvalidInput(violations)) => {
-                violations.iter().map(|v| v.field).collect()
-            }
-            Err(other) => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_well_formed_ready_outcome_and_any_failure_pass() {
-        let ready = Outcome::Ready {
-            width: 10,
-            height: 10,
-            variants: vec![variant("original", 10), variant("thumb", 5)],
-        };
-        assert!(fields(&ready).is_empty());
-        let failed = Outcome::Failed {
-            error: "IMAGE_UNREADABLE: no".to_owned(),
-        };
-        assert!(fields(&failed).is_empty());
-    }
-
-    #[test]
-    fn unnamed_repeated_or_oversized_variants_are_refused() {
-        let ready = Outcome::Ready {
-            width: 0,
-            height: 10,
-            variants: vec![
-                variant("thumb", 5),
-                variant("thumb", 6),
-                variant("", 7),
-                variant("huge", u32::MAX),
-            ],
-        };
-        assert_eq!(
-            fields(&ready),
-            [
-                "ready.width",
-                "ready.variants.name",
-                "ready.variants.name",
-                "ready.variants"
-            ]
-        );
     }
 }

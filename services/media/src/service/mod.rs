@@ -1,9 +1,10 @@
 //! Business rules of the media service, in plain Rust types: no gRPC, no SQL.
 
 mod library;
-mod media_id;
+mod model;
 mod uploads;
+pub mod validation;
 
 pub use library::{ContentStream, MediaLibrary};
-pub use media_id::parse_media_id;
+pub use model::{Applied, Media, MediaStatus, NewMedia, Outcome, Variant};
 pub use uploads::{NewUpload, Uploads};

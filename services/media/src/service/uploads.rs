@@ -14,7 +14,8 @@ use platform_storage::ObjectStorage;
 use uuid::Uuid;
 
 use crate::MediaError;
-use crate::data::{Media, MediaStore, NewMedia, original_key};
+use crate::data::{MediaStore, original_key};
+use crate::service::{Media, NewMedia};
 
 /// An upload's metadata, as the controller validated it.
 #[derive(Debug, Clone)]

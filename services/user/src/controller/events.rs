@@ -7,8 +7,7 @@ use platform_kafka::{Delivery, EventHandler, HandlerError};
 use platform_proto::events::v1::UserRegistered;
 
 use crate::UserError;
-use crate::data::NewProfile;
-use crate::service::Profiles;
+use crate::service::{NewProfile, Profiles};
 
 /// `user.registered` → the user's profile, in their home shard.
 pub struct RegistrationHandler {

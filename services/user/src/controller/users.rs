@@ -5,17 +5,7 @@ use std::sync::Arc;
 use platform_proto::user::v1 as pb;
 use tonic::{Request, Response, Status};
 
-use crate::UserError;
-use crate::data::{Avatar, Profile};
-use crate::error::FieldViolation;
-use crate::service::{Avatars, ProfilePatch, Profiles};
-
-pub const DISPLAY_NAME_MAX_CHARS: usize = 64;
-pub const BIO_MAX_CHARS: usize = 500;
-/// A batch is for one page of a list view; more is a client bug or abuse.
-pub const BATCH_MAX_IDS: usize = 100;
-/// Media ids are UUIDs; anything much longer is not one, and is not sent on.
-pub const MEDIA_ID_MAX_CHARS: usize = 64;
+use crate::service::{Avatar, Avatars, Profile, Profiles, validation};
 
 pub struct UserController {
     profiles: Arc<Profiles>,
@@ -63,60 +53,6 @@ fn avatar_to_wire(avatar: Avatar) -> pb::Avatar {
     }
 }
 
-fn media_id(raw: &str) -> Result<&str, UserError> {
-    let description = if raw.is_empty() {
-        "is required"
-    } else if raw.chars().count() > MEDIA_ID_MAX_CHARS || raw.chars().any(char::is_control) {
-        "is not a media id"
-    } else {
-        return Ok(raw);
-    };
-    Err(UserError::InvalidInput(vec![FieldViolation {
-        field: "media_id",
-        description: description.to_owned(),
-    }]))
-}
-
-fn patch(request: pb::UpdateProfileRequest) -> Result<ProfilePatch, UserError> {
-    let mut violations = Vec::new();
-    let display_name = request.display_name.map(|name| name.trim().to_owned());
-    if let Some(name) = &display_name {
-        let description = if name.is_empty() {
-            Some("must not be empty".to_owned())
-        } else if name.chars().count() > DISPLAY_NAME_MAX_CHARS {
-            Some(format!(
-                "must be at most {DISPLAY_NAME_MAX_CHARS} characters"
-            ))
-        } else if name.chars().any(char::is_control) {
-            Some("must not contain control characters".to_owned())
-        } else {
-            None
-        };
-        if let Some(description) = description {
-            violations.push(FieldViolation {
-                field: "display_name",
-                description,
-            });
-        }
-    }
-    if let Some(bio) = &request.bio
-        && bio.chars().count() > BIO_MAX_CHARS
-    {
-        violations.push(FieldViolation {
-            field: "bio",
-            description: format!("must be at most {BIO_MAX_CHARS} characters"),
-        });
-    }
-    if violations.is_empty() {
-        Ok(ProfilePatch {
-            display_name,
-            bio: request.bio,
-        })
-    } else {
-        Err(UserError::InvalidInput(violations))
-    }
-}
-
 #[tonic::async_trait]
 impl pb::user_service_server::UserService for UserController {
     #[tracing::instrument(skip_all)]
@@ -134,14 +70,7 @@ impl pb::user_service_server::UserService for UserController {
         request: Request<pb::BatchGetUsersRequest>,
     ) -> Result<Response<pb::BatchGetUsersResponse>, Status> {
         let ids = request.into_inner().user_ids;
-        if ids.len() > BATCH_MAX_IDS {
-            return Err(UserError::InvalidInput(vec![FieldViolation {
-                field: "user_ids",
-                description: format!("at most {BATCH_MAX_IDS} per call"),
-            }])
-            .into());
-        }
-        let profiles = self.profiles.get_many(&ids).await?;
+        let profiles = self.profiles.get_many(validation::batch(&ids)?).await?;
         Ok(Response::new(pb::BatchGetUsersResponse {
             profiles: profiles.into_iter().map(to_wire).collect(),
         }))
@@ -153,8 +82,8 @@ impl pb::user_service_server::UserService for UserController {
         request: Request<pb::UpdateProfileRequest>,
     ) -> Result<Response<pb::Profile>, Status> {
         let request = request.into_inner();
-        let user_id = request.user_id.clone();
-        let profile = self.profiles.update(&user_id, patch(request)?).await?;
+        let patch = validation::patch(request.display_name, request.bio)?;
+        let profile = self.profiles.update(&request.user_id, patch).await?;
         Ok(Response::new(to_wire(profile)))
     }
 
@@ -164,7 +93,7 @@ impl pb::user_service_server::UserService for UserController {
         request: Request<pb::SetAvatarRequest>,
     ) -> Result<Response<pb::Profile>, Status> {
         let request = request.into_inner();
-        let media_id = media_id(&request.media_id)?;
+        let media_id = validation::media_id(&request.media_id)?;
         let profile = self.avatars.set(&request.user_id, media_id).await?;
         Ok(Response::new(to_wire(profile)))
     }

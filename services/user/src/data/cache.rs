@@ -12,7 +12,7 @@ use std::time::Duration;
 use platform_redis::{Pool, redis};
 
 use crate::config::CacheSettings;
-use crate::data::Profile;
+use crate::service::Profile;
 
 /// What the cache knows of one id.
 #[derive(Debug, Clone, PartialEq, Eq)]

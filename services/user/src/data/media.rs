@@ -6,7 +6,7 @@ use platform_grpc::GrpcChannel;
 use platform_proto::media::v1 as pb;
 use tonic::Code;
 
-use crate::data::AvatarVariant;
+use crate::service::AvatarVariant;
 
 /// A media, as far as avatars care.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,58 +1,33 @@
 //! The `profiles` table, in whichever shard holds the user.
 
+use platform_domain::{Region, UserId};
 use platform_kafka::idempotency::Token;
 use platform_postgres::bounded;
-use serde::{Deserialize, Serialize};
-use sqlx::PgPool;
-use time::OffsetDateTime;
+use sqlx::postgres::PgRow;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row as _};
 
 use crate::data::{ShardError, Shards};
-
-/// A stored profile. Serialisable, because the cache holds it too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
-pub struct Profile {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    pub bio: String,
-    pub region: String,
-    // No `#[serde(default)]`: a cache entry written before avatars existed must read as a
-    // miss (and be reloaded from Postgres), not as a profile without an avatar.
-    #[sqlx(json(nullable))]
-    pub avatar: Option<Avatar>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    pub updated_at: OffsetDateTime,
-}
-
-/// A profile picture: the media it shows and the sizes it comes in, copied from the media
-/// service when the user picked it, so reading a profile never asks the media service.
-/// Stored as `jsonb` in `profiles.avatar`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Avatar {
-    pub media_id: String,
-    pub variants: Vec<AvatarVariant>,
-}
-
-/// One size of an avatar, served at `/v1/media/{media_id}/{name}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AvatarVariant {
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A profile to create, from the registration that announced the user.
-#[derive(Debug, Clone)]
-pub struct NewProfile {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    pub region: String,
-}
+use crate::service::{Avatar, NewProfile, Profile};
 
 const COLUMNS: &str = "id, email, display_name, bio, region, avatar, created_at, updated_at";
+
+/// A row of [`COLUMNS`]; `avatar` is `jsonb`, null until one is set.
+impl sqlx::FromRow<'_, PgRow> for Profile {
+    fn from_row(row: &PgRow) -> Result<Self, sqlx::Error> {
+        let avatar: Option<Json<Avatar>> = row.try_get("avatar")?;
+        Ok(Self {
+            id: row.try_get("id")?,
+            email: row.try_get("email")?,
+            display_name: row.try_get("display_name")?,
+            bio: row.try_get("bio")?,
+            region: row.try_get("region")?,
+            avatar: avatar.map(|Json(avatar)| avatar),
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
 
 #[derive(Clone)]
 pub struct ProfileStore {
@@ -65,17 +40,19 @@ impl ProfileStore {
     }
 
     /// Whether `region` has a shard here.
-    pub fn serves(&self, region: &str) -> bool {
-        self.shards.get(region).is_some()
+    pub fn serves(&self, region: &Region) -> bool {
+        self.shards.get(region.as_ref()).is_some()
     }
 
-    pub async fn find(&self, region: &str, id: &str) -> Result<Option<Profile>, ShardError> {
+    /// The profile of `id`, from the shard of its region.
+    pub async fn find(&self, id: &UserId) -> Result<Option<Profile>, ShardError> {
+        let region = id.region().as_ref();
         let pool = self.pool(region)?;
         bounded(
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from profiles where id = $1"
             )))
-            .bind(id)
+            .bind(id.as_ref())
             .fetch_optional(pool),
         )
         .await
@@ -85,10 +62,12 @@ impl ProfileStore {
     /// The profiles among `ids` that exist in `region`'s shard; one query per shard.
     pub async fn find_many(
         &self,
-        region: &str,
-        ids: &[String],
+        region: &Region,
+        ids: &[UserId],
     ) -> Result<Vec<Profile>, ShardError> {
+        let region = region.as_ref();
         let pool = self.pool(region)?;
+        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
         bounded(
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from profiles where id = any($1)"
@@ -103,11 +82,11 @@ impl ProfileStore {
     /// Sets the given fields; `None` leaves a field as it is. `None` back if no such user.
     pub async fn update(
         &self,
-        region: &str,
-        id: &str,
+        id: &UserId,
         display_name: Option<&str>,
         bio: Option<&str>,
     ) -> Result<Option<Profile>, ShardError> {
+        let region = id.region().as_ref();
         let pool = self.pool(region)?;
         bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update profiles
@@ -115,7 +94,7 @@ impl ProfileStore {
              where id = $1
              returning {COLUMNS}"
         )))
-        .bind(id)
+        .bind(id.as_ref())
         .bind(display_name)
         .bind(bio)
         .fetch_optional(pool))
@@ -126,16 +105,16 @@ impl ProfileStore {
     /// Makes `avatar` the user's profile picture. `None` back if no such user.
     pub async fn set_avatar(
         &self,
-        region: &str,
-        id: &str,
+        id: &UserId,
         avatar: &Avatar,
     ) -> Result<Option<Profile>, ShardError> {
+        let region = id.region().as_ref();
         let pool = self.pool(region)?;
         bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "update profiles set avatar = $2, updated_at = now() where id = $1 returning {COLUMNS}"
         )))
-        .bind(id)
-        .bind(sqlx::types::Json(avatar))
+        .bind(id.as_ref())
+        .bind(Json(avatar))
         .fetch_optional(pool))
         .await
         .map_err(|source| shard_error(region, source))

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use crate::UserError;
-use crate::data::{Avatar, MediaClient, Profile};
-use crate::service::Profiles;
+use crate::data::MediaClient;
+use crate::service::{Avatar, Profile, Profiles};
 
 pub struct Avatars {
     media: MediaClient,

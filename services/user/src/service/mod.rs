@@ -1,9 +1,10 @@
 //! Business rules of the user service, in plain Rust types: no gRPC, no SQL.
 
 mod avatars;
+mod model;
 mod profiles;
-mod user_id;
+pub mod validation;
 
 pub use avatars::Avatars;
+pub use model::{Avatar, AvatarVariant, NewProfile, Profile};
 pub use profiles::{ProfilePatch, Profiles};
-pub use user_id::home_region;

@@ -4,16 +4,18 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use platform_domain::{DisplayName, Region, UserId};
 use platform_kafka::idempotency::Token;
 
 use crate::UserError;
-use crate::data::{Avatar, Cached, NewProfile, Profile, ProfileCache, ProfileStore, SingleFlight};
-use crate::service::home_region;
+use crate::data::{Cached, ProfileCache, ProfileStore, SingleFlight};
+use crate::service::{Avatar, NewProfile, Profile};
 
-/// A partial update; `None` leaves the field unchanged.
+/// A partial update, validated (`service::validation::patch`); `None` leaves the field
+/// unchanged.
 #[derive(Debug, Default)]
 pub struct ProfilePatch {
-    pub display_name: Option<String>,
+    pub display_name: Option<DisplayName>,
     pub bio: Option<String>,
 }
 
@@ -39,21 +41,20 @@ impl Profiles {
 
     #[tracing::instrument(skip_all, fields(user_id = id))]
     pub async fn get(&self, id: &str) -> Result<Profile, UserError> {
-        let region = self.region_of(id)?;
+        let user_id = self.shard_of(id)?;
         match self.cache.get(id).await {
             Some(Cached::Hit(profile)) => return Ok(profile),
             Some(Cached::Absent) => return Err(UserError::NotFound),
             Some(Cached::Miss) | None => {}
         }
         let (store, cache) = (self.store.clone(), self.cache.clone());
-        let (region, key) = (region.to_owned(), id.to_owned());
         let loaded = self
             .loads
             .run(id, move || async move {
-                let found = store.find(&region, &key).await?;
+                let found = store.find(&user_id).await?;
                 match &found {
                     Some(profile) => cache.put(profile).await,
-                    None => cache.put_absent(&key).await,
+                    None => cache.put_absent(user_id.as_ref()).await,
                 }
                 Ok(found)
             })
@@ -65,28 +66,22 @@ impl Profiles {
     /// shard for the rest, the shards asked concurrently.
     #[tracing::instrument(skip_all, fields(count = ids.len()))]
     pub async fn get_many(&self, ids: &[String]) -> Result<Vec<Profile>, UserError> {
-        let ids: Vec<String> = ids
-            .iter()
-            .filter(|id| self.region_of(id).is_ok())
-            .cloned()
-            .collect();
+        let user_ids: Vec<UserId> = ids.iter().filter_map(|id| self.shard_of(id).ok()).collect();
+        let ids: Vec<String> = user_ids.iter().map(ToString::to_string).collect();
         let cached = self
             .cache
             .get_many(&ids)
             .await
             .unwrap_or_else(|| vec![Cached::Miss; ids.len()]);
         let mut found: HashMap<String, Profile> = HashMap::new();
-        let mut missing: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (id, cached) in ids.iter().zip(cached) {
+        let mut missing: BTreeMap<&Region, Vec<UserId>> = BTreeMap::new();
+        for (id, cached) in user_ids.iter().zip(cached) {
             match cached {
                 Cached::Hit(profile) => {
-                    found.insert(id.clone(), profile);
+                    found.insert(id.to_string(), profile);
                 }
                 Cached::Absent => {}
-                Cached::Miss => missing
-                    .entry(self.region_of(id)?)
-                    .or_default()
-                    .push(id.clone()),
+                Cached::Miss => missing.entry(id.region()).or_default().push(id.clone()),
             }
         }
         let loads = missing
@@ -103,13 +98,12 @@ impl Profiles {
 
     #[tracing::instrument(skip_all, fields(user_id = id))]
     pub async fn update(&self, id: &str, patch: ProfilePatch) -> Result<Profile, UserError> {
-        let region = self.region_of(id)?;
+        let user_id = self.shard_of(id)?;
         let updated = self
             .store
             .update(
-                region,
-                id,
-                patch.display_name.as_deref(),
+                &user_id,
+                patch.display_name.as_ref().map(AsRef::as_ref),
                 patch.bio.as_deref(),
             )
             .await?;
@@ -122,8 +116,8 @@ impl Profiles {
     /// question (see `Avatars`); this is the write, and the invalidation every write makes.
     #[tracing::instrument(skip_all, fields(user_id = id))]
     pub async fn set_avatar(&self, id: &str, avatar: &Avatar) -> Result<Profile, UserError> {
-        let region = self.region_of(id)?;
-        let updated = self.store.set_avatar(region, id, avatar).await?;
+        let user_id = self.shard_of(id)?;
+        let updated = self.store.set_avatar(&user_id, avatar).await?;
         self.cache.invalidate(id).await;
         updated.ok_or(UserError::NotFound)
     }
@@ -131,8 +125,8 @@ impl Profiles {
     /// Creates the profile of a newly registered user in its home shard, once per event.
     #[tracing::instrument(skip_all, fields(user_id = %profile.id))]
     pub async fn create(&self, once: Token, profile: NewProfile) -> Result<(), UserError> {
-        let region = self.region_of(&profile.id)?;
-        if region != profile.region {
+        let region = self.shard_of(&profile.id)?.region().clone();
+        if region != *profile.region {
             return Err(UserError::InvalidInput(vec![
                 crate::error::FieldViolation {
                     field: "region",
@@ -161,10 +155,11 @@ impl Profiles {
         Ok(())
     }
 
-    /// The shard of `id`; an id naming no shard here cannot exist.
-    fn region_of<'a>(&self, id: &'a str) -> Result<&'a str, UserError> {
-        home_region(id)
-            .filter(|region| self.store.serves(region))
+    /// `id` parsed, if its region has a shard here; any other id cannot exist.
+    fn shard_of(&self, id: &str) -> Result<UserId, UserError> {
+        UserId::parse(id)
+            .ok()
+            .filter(|id| self.store.serves(id.region()))
             .ok_or(UserError::NotFound)
     }
 }
