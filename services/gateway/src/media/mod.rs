@@ -3,8 +3,8 @@
 //! its own state, settings and OpenAPI paths, so a fork without media deletes this folder and
 //! the few lines that name it (listed in `services/media/service.toml`).
 //!
-//! Layers as in the rest of the gateway: [`routes`](self::mount) → `controller` → `data` (the
-//! media service's client).
+//! Layers as in the rest of the gateway: the routes here (`api`, `uploads`, [`mount`]) →
+//! `controller` → `data` (the media service's client).
 
 mod config;
 mod controller;
