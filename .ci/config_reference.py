@@ -17,8 +17,8 @@ The documentation is the `//!` tables of the settings modules, in this format:
     //! | `AUTH_SIGNING_KEY` / `AUTH_SIGNING_KEY_FILE` | generated (dev only) | ... |
 
 A row documents one variable, or several separated by ` / `. The tables are those of each
-service's `services/<service>/src/config.rs` (the service name in env-vars.json is the
-directory's name) and those found in any `.rs` file of a shared library, `libs/<library>/src/`
+service's `services/<service>/src/config.rs` and of its parts' `src/<part>/config.rs` (the
+service name in env-vars.json is the directory's name) and those found in any `.rs` file of a shared library, `libs/<library>/src/`
 (except the libraries no service runs: SKIPPED_LIBRARIES). This script checks, and exits 1 on
 any finding (writing nothing):
 
@@ -262,6 +262,9 @@ def service_rows(service: str, problems: list[str]) -> dict[str, Row]:
         return {}
     found: list[str] = []
     rows = parse_tables(path, str(relative), found)
+    # A part of the service that is removed whole (the gateway's `media/`) keeps its own.
+    for part in sorted(path.parent.glob("*/config.rs")):
+        rows += parse_tables(part, str(part.relative_to(ROOT)), found)
     problems += found
     if not rows and not found:
         problems.append(f"{service}: {relative} has no `| variable | default | meaning |` table")

@@ -26,13 +26,9 @@ impl App {
                 let users = users.clone();
                 async move { users.check().await }
             });
-            let media = state.media.clone();
-            readiness.add_degrading_check("media", move || {
-                let media = media.clone();
-                async move { media.check().await }
-            });
         }
-        let router = routes::router(state, &settings, &document);
+        let media = crate::media::mount(&settings, &state, &readiness)?;
+        let router = routes::router(state, &settings, &document, [media]);
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
         let listener = bind(settings.http_addr, "the HTTP port").await?;

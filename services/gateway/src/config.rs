@@ -13,14 +13,8 @@
 //! | `USER_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one user replica |
 //! | `USER_GRPC_TIMEOUT` | `3s` | deadline of one call to user (sent as `grpc-timeout`) |
 //! | `USER_GRPC_RESOLVE_INTERVAL` | `10s` | how often the user replica set is looked up again |
-//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service; every address the host resolves to is used |
-//! | `MEDIA_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one media replica |
-//! | `MEDIA_GRPC_TIMEOUT` | `3s` | deadline of one call to media (sent as `grpc-timeout`); also bounds each wait for the next piece of an image being served |
-//! | `MEDIA_GRPC_RESOLVE_INTERVAL` | `10s` | how often the media replica set is looked up again |
-//! | `MEDIA_UPLOAD_TIMEOUT` | `60s` | a whole upload (`POST /v1/media`), sent as the Upload call's deadline |
 //! | `GATEWAY_REQUEST_TIMEOUT` | `10s` | a whole request other than an upload; past it the answer is 504 |
 //! | `GATEWAY_MAX_BODY_BYTES` | `65536` | JSON request bodies; larger is 413 |
-//! | `GATEWAY_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | an uploaded image; larger is 413, as soon as it is known |
 //! | `GATEWAY_PUBLIC_URL` | empty (relative links) | the gateway's public origin, e.g. `https://api.example.com`, put in front of image links |
 //! | `GATEWAY_MAX_CONCURRENT_REQUESTS` | `1024` | requests in progress; more are shed with 503 |
 //! | `GATEWAY_CORS_ALLOWED_ORIGINS` | empty (no CORS) | comma-separated origins, or `*` |
@@ -61,9 +55,8 @@ pub struct Settings {
     pub http_addr: SocketAddr,
     pub auth: GrpcClientSettings,
     pub users: GrpcClientSettings,
-    pub media: GrpcClientSettings,
+    pub media: crate::media::MediaSettings,
     pub http: HttpSettings,
-    pub uploads: UploadSettings,
     pub rate_limits: RateLimitSettings,
     pub redis: RedisSettings,
     pub tokens: TokenSettings,
@@ -72,14 +65,6 @@ pub struct Settings {
     /// Prefixed to the links the API hands out (`{public_url}/v1/media/{id}/{variant}`);
     /// empty for relative links. Never ends with `/`.
     pub public_url: String,
-}
-
-/// Image uploads: streamed to the media service, so they have their own size limit and
-/// deadline instead of the JSON body limit and the request timeout.
-#[derive(Debug, Clone)]
-pub struct UploadSettings {
-    pub max_bytes: u64,
-    pub timeout: Duration,
 }
 
 /// Limits and policies of the public HTTP listener.
@@ -122,13 +107,6 @@ impl Settings {
                 "must be at least 1",
             ));
         }
-        let max_upload_bytes = env.or("GATEWAY_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)?;
-        if max_upload_bytes == 0 {
-            return Err(ConfigError::invalid(
-                "GATEWAY_MAX_UPLOAD_BYTES",
-                "must be at least 1",
-            ));
-        }
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "gateway")?,
             runtime: RuntimeSettings::from_env(env, 9100)?,
@@ -138,7 +116,7 @@ impl Settings {
             ),
             auth: GrpcClientSettings::from_env(env, "AUTH_GRPC", "http://127.0.0.1:50051")?,
             users: GrpcClientSettings::from_env(env, "USER_GRPC", "http://127.0.0.1:50052")?,
-            media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
+            media: crate::media::MediaSettings::from_env(env)?,
             http: HttpSettings {
                 request_timeout: env
                     .duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
@@ -156,10 +134,6 @@ impl Settings {
                     .duration_or("GATEWAY_RATE_LIMIT_TIMEOUT", Duration::from_millis(100))?,
             },
             redis: RedisSettings::from_env(env)?,
-            uploads: UploadSettings {
-                max_bytes: max_upload_bytes,
-                timeout: env.duration_or("MEDIA_UPLOAD_TIMEOUT", Duration::from_secs(60))?,
-            },
             public_url: public_url(env.raw("GATEWAY_PUBLIC_URL").unwrap_or_default())?,
             regions: env.list_or("AUTH_REGIONS", &["eu", "us"]),
             tokens: TokenSettings {
@@ -174,7 +148,7 @@ impl Settings {
     }
 
     /// Settings for tests: port 0, auth and user at the given addresses, short deadlines,
-    /// and no media service (port 1, where nothing listens) until [`Settings::with_media`].
+    /// and no media service (port 1, where nothing listens) until `Settings::with_media`.
     pub fn for_tests(auth_addr: SocketAddr, user_addr: SocketAddr) -> Self {
         let mut settings = Self::from_env(&Env::default()).expect("defaults are valid");
         settings.runtime = RuntimeSettings::for_tests();
@@ -197,12 +171,6 @@ impl Settings {
             uploads: out_of_reach,
             ..self.rate_limits
         };
-        self
-    }
-
-    /// The same settings, with the media service at `addr` and test deadlines.
-    pub fn with_media(mut self, addr: SocketAddr) -> Self {
-        self.media = GrpcClientSettings::for_tests("media", addr);
         self
     }
 }

@@ -1,31 +1,35 @@
-//! Extractors: JSON bodies and path parameters held to the public contract, image uploads checked at the door,
-//! the authenticated caller, and the client's address.
+//! Extractors: JSON bodies and path parameters held to the public contract, the
+//! authenticated caller, and the client's address.
 
-use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use bytes::{Bytes, BytesMut};
-use futures::stream::{self, BoxStream, StreamExt as _};
-use platform_mime::{ACCEPTED_IMAGE_TYPES, SNIFF_LEN};
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
+use crate::contract::RequestSchemas;
 use crate::error::FieldError;
-use crate::service::Principal;
+use crate::service::{Principal, TokenVerifier};
 use crate::{ApiError, AppState, rate_limit};
 
 /// A JSON body that keeps the public contract: `Content-Type: application/json` (else 415),
 /// within the body limit (else 413), well-formed (else 400 `MALFORMED_JSON`), and valid
 /// against its schema in the OpenAPI document (else 400 `INVALID_INPUT` with every bad
 /// field named). `T`'s schema name is the one the document lists (see [`crate::contract`]).
+/// Any router state that hands out the compiled schemas can use it.
 pub struct ValidJson<T>(pub T);
 
-impl<T> FromRequest<AppState> for ValidJson<T>
+impl<T, S> FromRequest<S> for ValidJson<T>
 where
     T: DeserializeOwned + utoipa::ToSchema,
+    Arc<RequestSchemas>: FromRef<S>,
+    S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(request.headers()) {
             return Err(ApiError::unsupported_media_type(
                 "send the body as JSON, with Content-Type: application/json",
@@ -42,7 +46,7 @@ where
             )
         })?;
         let schema = T::name();
-        match state.contract.violations(&schema, &value) {
+        match Arc::<RequestSchemas>::from_ref(state).violations(&schema, &value) {
             Some(errors) if errors.is_empty() => {}
             Some(errors) => return Err(ApiError::invalid_input(errors)),
             None => {
@@ -107,85 +111,6 @@ where
     }
 }
 
-/// An image upload, checked at the door: an accepted `Content-Type` (else 415), a
-/// `Content-Length` within the upload limit (else 413 at once, before any byte is read), and
-/// first bytes that are the declared type (else 415 naming what they are). Nothing more is
-/// read here: `body` yields the image as it arrives, the first bytes included, and fails
-/// with 413 as soon as the total passes the limit, so a client cannot make the gateway
-/// buffer or read more than the limit.
-pub struct ImageUpload {
-    /// The media type, normalised, e.g. `image/png`.
-    pub content_type: &'static str,
-    /// The bytes; after an error it must not be polled again.
-    pub body: BoxStream<'static, Result<Bytes, ApiError>>,
-}
-
-impl FromRequest<AppState> for ImageUpload {
-    type Rejection = ApiError;
-
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.max_upload_bytes;
-        let declared = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        if !platform_mime::is_accepted(&declared) {
-            return Err(ApiError::unsupported_media_type(format!(
-                "send the image's bytes with Content-Type {}",
-                ACCEPTED_IMAGE_TYPES.join(", ")
-            )));
-        }
-        if content_length(request.headers()).is_some_and(|length| length > limit) {
-            return Err(too_large(limit));
-        }
-        let mut seen = 0_u64;
-        let mut body = request.into_body().into_data_stream().map(move |frame| {
-            let frame = frame.map_err(|_| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "the request body could not be read",
-                )
-            })?;
-            seen += frame.len() as u64;
-            if seen > limit {
-                return Err(too_large(limit));
-            }
-            Ok(frame)
-        });
-        let mut head = BytesMut::new();
-        while head.len() < SNIFF_LEN {
-            match body.next().await {
-                Some(frame) => head.extend_from_slice(&frame?),
-                None => break,
-            }
-        }
-        let content_type = platform_mime::check_declared(&declared, &head)
-            .map_err(ApiError::unsupported_media_type)?;
-        Ok(Self {
-            content_type,
-            body: stream::once(async move { Ok(head.freeze()) })
-                .chain(body)
-                .boxed(),
-        })
-    }
-}
-
-fn content_length(headers: &HeaderMap) -> Option<u64> {
-    headers
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
-}
-
-fn too_large(limit: u64) -> ApiError {
-    ApiError::payload_too_large(format!("an image may be at most {limit} bytes"))
-}
-
 /// The token of `Authorization: Bearer <token>`, if the request has one.
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -198,20 +123,22 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// The caller, from a valid `Authorization: Bearer <access token>`; otherwise 401.
 pub struct AuthUser(pub Principal);
 
-impl FromRequestParts<AppState> for AuthUser {
+impl<S> FromRequestParts<S> for AuthUser
+where
+    Arc<TokenVerifier>: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(principal) = rate_limit::verified(&parts.extensions) {
             return Ok(Self(principal));
         }
         let token = bearer_token(&parts.headers).ok_or_else(|| {
             ApiError::unauthorized("an Authorization: Bearer access token is required")
         })?;
-        Ok(Self(state.verifier.verify(token).await?))
+        let verifier = Arc::<TokenVerifier>::from_ref(state);
+        Ok(Self(verifier.verify(token).await?))
     }
 }
 

@@ -3,7 +3,9 @@
 //! upstream gRPC answers into HTTP (RFC 9457 problem+json for every error).
 //!
 //! Layers: [`routes`] → [`controller`] → [`service`] (token verification) → [`data`] (gRPC
-//! clients, the JWKS cache). Calls that are pure proxies go from controller to data.
+//! clients, the JWKS cache). Calls that are pure proxies go from controller to data. A part
+//! that can be removed whole (the media routes) is one module with its own layers, state and
+//! settings, merged into the route table.
 
 mod app;
 mod cli;
@@ -13,6 +15,7 @@ pub mod controller;
 pub mod data;
 mod error;
 pub mod extract;
+pub mod media;
 mod middleware;
 pub mod openapi;
 pub mod rate_limit;

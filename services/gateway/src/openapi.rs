@@ -33,7 +33,6 @@ use crate::{AppState, contract};
     tags(
         (name = "auth", description = "Accounts, sessions and token keys"),
         (name = "users", description = "Profiles"),
-        (name = "media", description = "Images: uploads, processing, and their bytes"),
     ),
 )]
 struct ApiDoc;
@@ -57,10 +56,11 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The public document: the routes' own description (from [`crate::routes`]), completed.
+/// The public document: the routes' own description (from [`crate::routes`] and the
+/// gateway's parts), completed.
 pub fn document(regions: &[String]) -> OpenApi {
-    let routes = crate::routes::api().merge(crate::routes::uploads());
-    complete(routes.into_openapi(), regions)
+    let paths = crate::routes::api().into_openapi();
+    complete(paths.merge_from(crate::media::paths()), regions)
 }
 
 /// `GET /openapi.json`: the document, serialised once.

@@ -16,17 +16,17 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::config::HttpSettings;
 use crate::config::Settings;
-use crate::controller::{auth, docs, media, not_found, users};
+use crate::controller::{auth, docs, not_found, users};
 use crate::{AppState, middleware, openapi, rate_limit};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The public API: every route with its handler and its OpenAPI description. Handlers of one
-/// path share a `routes!`.
+/// path share a `routes!`. The routes of the gateway's parts come with the parts.
 pub fn api() -> OpenApiRouter<AppState> {
-    // Everything but uploads: small JSON bodies, answered within the request timeout (the
-    // layers are added by `router`, per group).
+    // Small JSON bodies, answered within the request timeout (see `limited`).
     OpenApiRouter::new()
         .routes(routes!(auth::register))
         .routes(routes!(auth::login))
@@ -34,35 +34,38 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::jwks))
         .routes(routes!(users::me, users::update_me))
-        .routes(routes!(users::set_avatar))
         .routes(routes!(users::get))
-        .routes(routes!(media::get))
-        .routes(routes!(media::content))
 }
 
-/// Uploads stream large bodies: the `ImageUpload` extractor enforces their own limit as they
-/// arrive, and they get the upload deadline instead of the request timeout.
-pub fn uploads() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(media::upload))
-}
-
-/// The whole gateway: the API, its `document` at `/openapi.json`, the reference pages, and
-/// the middleware stack.
-pub fn router(state: AppState, settings: &Settings, document: &utoipa::openapi::OpenApi) -> Router {
-    let http = &settings.http;
-    let api = api().layer(
+/// `routes` held to the request timeout and the JSON body limit.
+pub fn limited<S>(routes: OpenApiRouter<S>, http: &HttpSettings) -> OpenApiRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    routes.layer(
         ServiceBuilder::new()
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::GATEWAY_TIMEOUT,
                 http.request_timeout,
             ))
             .layer(RequestBodyLimitLayer::new(http.max_body_bytes)),
-    );
-    let uploads = uploads().layer(TimeoutLayer::with_status_code(
-        StatusCode::GATEWAY_TIMEOUT,
-        settings.uploads.timeout,
-    ));
-    let (routes, _) = api.merge(uploads).split_for_parts();
+    )
+}
+
+/// The whole gateway: the API, the routes of its parts (each with its own state and limits,
+/// such as the media routes), its `document` at `/openapi.json`, the reference pages, and the
+/// middleware stack.
+pub fn router(
+    state: AppState,
+    settings: &Settings,
+    document: &utoipa::openapi::OpenApi,
+    parts: impl IntoIterator<Item = OpenApiRouter<AppState>>,
+) -> Router {
+    let http = &settings.http;
+    let api = parts
+        .into_iter()
+        .fold(limited(api(), http), OpenApiRouter::merge);
+    let (routes, _) = api.split_for_parts();
     routes
         .route("/openapi.json", openapi::serve(document))
         .merge(docs::reference())

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use platform_ratelimit::RateLimiter;
 use utoipa::openapi::OpenApi;
 
 use crate::contract::RequestSchemas;
-use crate::controller::media::MediaLinks;
-use crate::data::{AuthClient, JwksCache, MediaClient, UserClient};
+use crate::controller::images::MediaLinks;
+use crate::data::{AuthClient, JwksCache, UserClient};
 use crate::service::TokenVerifier;
 use crate::{Settings, rate_limit};
 
@@ -15,11 +16,8 @@ use crate::{Settings, rate_limit};
 pub struct AppState {
     pub auth: AuthClient,
     pub users: UserClient,
-    pub media: MediaClient,
     /// How image links in answers are built (`GATEWAY_PUBLIC_URL`).
     pub links: MediaLinks,
-    /// The largest image `POST /v1/media` accepts (`GATEWAY_MAX_UPLOAD_BYTES`).
-    pub max_upload_bytes: u64,
     pub jwks: Arc<JwksCache>,
     pub verifier: Arc<TokenVerifier>,
     /// The request bodies' schemas, from the OpenAPI document (see `contract`).
@@ -40,17 +38,25 @@ impl AppState {
             verifier: Arc::new(TokenVerifier::new(jwks.clone(), &settings.tokens)),
             auth,
             users: UserClient::new(platform_grpc::connect(&settings.users)?),
-            media: MediaClient::new(
-                platform_grpc::connect(&settings.media)?,
-                settings.media.request_timeout,
-                settings.uploads.timeout,
-            ),
             links: MediaLinks::new(&settings.public_url),
-            max_upload_bytes: settings.uploads.max_bytes,
             jwks,
             trusted_proxy_hops: settings.http.trusted_proxy_hops,
             limiter: rate_limit::limiter(settings)?,
             contract: Arc::new(RequestSchemas::compile(document)?),
         })
+    }
+}
+
+// What the shared extractors (`AuthUser`, `ValidJson`) take from a router's state; a
+// sub-router with a state of its own (the media routes) provides the same.
+impl FromRef<AppState> for Arc<TokenVerifier> {
+    fn from_ref(state: &AppState) -> Self {
+        state.verifier.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<RequestSchemas> {
+    fn from_ref(state: &AppState) -> Self {
+        state.contract.clone()
     }
 }

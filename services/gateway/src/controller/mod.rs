@@ -2,7 +2,7 @@
 
 pub mod auth;
 pub mod docs;
-pub mod media;
+pub mod images;
 pub mod users;
 
 use crate::ApiError;

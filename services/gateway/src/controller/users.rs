@@ -1,4 +1,5 @@
-//! `/v1/users/*`: the caller's own profile and avatar, and other users' public profiles.
+//! `/v1/users/*`: the caller's own profile, and other users' public profiles. Choosing an
+//! avatar is one of the media routes (`crate::media`).
 
 use axum::Json;
 use axum::extract::State;
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::controller::media::{ImageVariant, MediaLinks};
+use crate::controller::images::{ImageVariant, MediaLinks};
 use crate::error::Problem;
 use crate::extract::{AuthUser, ValidJson, ValidPath};
 use crate::{ApiError, AppState};
@@ -58,15 +59,6 @@ impl Avatar {
             variants,
         }
     }
-}
-
-/// The image to show as the caller's avatar.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct AvatarChoice {
-    /// A ready image of the caller's own, from `POST /v1/media`.
-    #[schema(min_length = 1, max_length = 64)]
-    pub media_id: String,
 }
 
 /// Fields to change; absent fields stay as they are.
@@ -165,28 +157,6 @@ pub async fn update_me(
         bio: patch.bio,
     };
     let profile = state.users.update(request).await?;
-    Ok(Json(Profile::new(profile, &state.links)))
-}
-
-/// Make one of the caller's ready images their avatar.
-#[utoipa::path(put, path = "/v1/users/me/avatar", tag = "users", operation_id = "set_avatar", security(("bearer" = [])), request_body = AvatarChoice,
-    responses(
-        (status = 200, body = Profile),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "no such media (`MEDIA_NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "the media is not ready (`MEDIA_NOT_READY`) or not the caller's (`MEDIA_NOT_YOURS`)", body = Problem, content_type = "application/problem+json"),
-    ))]
-#[tracing::instrument(skip_all)]
-pub async fn set_avatar(
-    State(state): State<AppState>,
-    AuthUser(caller): AuthUser,
-    ValidJson(choice): ValidJson<AvatarChoice>,
-) -> Result<Json<Profile>, ApiError> {
-    let request = pb::SetAvatarRequest {
-        user_id: caller.user_id.into(),
-        media_id: choice.media_id,
-    };
-    let profile = state.users.set_avatar(request).await?;
     Ok(Json(Profile::new(profile, &state.links)))
 }
 

@@ -31,8 +31,8 @@ fn png_like(len: usize) -> Vec<u8> {
 async fn spawn_with_stub(gateway_max_bytes: u64, media_max_bytes: u64) -> (TestApp, StubMedia) {
     let (addr, media) = spawn_stub_media(media_max_bytes).await;
     let app = spawn_app_with(Box::new(move |_, _, gateway| {
-        gateway.media = GrpcClientSettings::for_tests("media", addr);
-        gateway.uploads.max_bytes = gateway_max_bytes;
+        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
+        gateway.media.uploads.max_bytes = gateway_max_bytes;
     }))
     .await;
     (app, media)
@@ -193,7 +193,7 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
     let refusal = tonic::Status::from(media_service::MediaError::BacklogFull { limit: 2 });
     let (addr, media) = spawn_refusing_stub_media(refusal).await;
     let app = spawn_app_with(Box::new(move |_, _, gateway| {
-        gateway.media = GrpcClientSettings::for_tests("media", addr);
+        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
     }))
     .await;
     let token = app.token().await;
@@ -221,7 +221,7 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
 async fn an_upload_may_take_longer_than_the_request_timeout() {
     let (addr, _media) = spawn_stub_media(u64::MAX).await;
     let app = spawn_app_with(Box::new(move |_, _, gateway| {
-        gateway.media = GrpcClientSettings::for_tests("media", addr);
+        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
         gateway.http.request_timeout = Duration::from_millis(200);
     }))
     .await;
@@ -277,8 +277,8 @@ async fn the_image_bytes_route_is_public() {
 async fn a_silent_media_service_is_a_504_at_the_gateway() {
     let silent = platform_testkit::black_hole().await;
     let app = spawn_app_with(Box::new(move |_, _, gateway| {
-        gateway.media = GrpcClientSettings::for_tests("media", silent);
-        gateway.media.request_timeout = Duration::from_millis(300);
+        gateway.media.grpc = GrpcClientSettings::for_tests("media", silent);
+        gateway.media.grpc.request_timeout = Duration::from_millis(300);
     }))
     .await;
     let token = app.token().await;

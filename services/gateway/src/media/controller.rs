@@ -1,7 +1,6 @@
 //! `/v1/media/*`: uploading images, following their processing, and serving their bytes
-//! (publicly, so a CDN can cache them).
-
-use std::sync::Arc;
+//! (publicly, so a CDN can cache them); and `/v1/users/me/avatar`, which makes one of them the
+//! caller's avatar.
 
 use axum::Json;
 use axum::body::Body;
@@ -9,38 +8,19 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform_proto::media::v1 as pb;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::MediaState;
+use super::extract::ImageUpload;
+use crate::ApiError;
+use crate::controller::images::{ImageVariant, MediaLinks};
+use crate::controller::users::Profile;
 use crate::error::Problem;
-use crate::extract::{AuthUser, ImageUpload, ValidPath};
-use crate::{ApiError, AppState};
+use crate::extract::{AuthUser, ValidJson, ValidPath};
 
 /// A variant's bytes never change (a new image is a new media), so caches may keep them.
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
-
-/// Builds the links the API hands out to images: `{GATEWAY_PUBLIC_URL}/v1/media/…`.
-#[derive(Debug, Clone)]
-pub struct MediaLinks {
-    base: Arc<str>,
-}
-
-impl MediaLinks {
-    /// `public_url` is empty (relative links) or an origin without a trailing `/`.
-    pub fn new(public_url: &str) -> Self {
-        Self {
-            base: public_url.into(),
-        }
-    }
-
-    pub fn media(&self, media_id: &str) -> String {
-        format!("{}/v1/media/{media_id}", self.base)
-    }
-
-    pub fn variant(&self, media_id: &str, name: &str) -> String {
-        format!("{}/v1/media/{media_id}/{name}", self.base)
-    }
-}
 
 /// Where an image is in its processing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -63,28 +43,6 @@ impl From<pb::MediaStatus> for MediaStatus {
             pb::MediaStatus::Processing => Self::Processing,
             pb::MediaStatus::Ready => Self::Ready,
             pb::MediaStatus::Failed => Self::Failed,
-        }
-    }
-}
-
-/// One size an image is served in.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ImageVariant {
-    /// `original` (full size, metadata stripped) or a size such as `thumb`.
-    pub name: String,
-    pub width: u32,
-    pub height: u32,
-    /// Where its bytes are served, without authentication.
-    pub url: String,
-}
-
-impl ImageVariant {
-    pub fn new(media_id: &str, name: String, width: u32, height: u32, links: &MediaLinks) -> Self {
-        Self {
-            url: links.variant(media_id, &name),
-            name,
-            width,
-            height,
         }
     }
 }
@@ -127,6 +85,15 @@ impl Media {
     }
 }
 
+/// The image to show as the caller's avatar.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvatarChoice {
+    /// A ready image of the caller's own, from `POST /v1/media`.
+    #[schema(min_length = 1, max_length = 64)]
+    pub media_id: String,
+}
+
 /// The answer to an upload: the image is stored and waits to be processed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UploadAccepted {
@@ -152,12 +119,12 @@ pub struct UploadAccepted {
     ))]
 #[tracing::instrument(skip_all, fields(content_type = upload.content_type))]
 pub async fn upload(
-    State(state): State<AppState>,
+    State(state): State<MediaState>,
     AuthUser(caller): AuthUser,
     upload: ImageUpload,
 ) -> Result<impl IntoResponse, ApiError> {
     let media = state
-        .media
+        .client
         .upload(
             caller.user_id.into(),
             upload.content_type.to_owned(),
@@ -189,11 +156,11 @@ pub async fn upload(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn get(
-    State(state): State<AppState>,
+    State(state): State<MediaState>,
     AuthUser(_): AuthUser,
     ValidPath(id): ValidPath<String>,
 ) -> Result<Json<Media>, ApiError> {
-    Ok(Json(Media::new(state.media.get(&id).await?, &state.links)))
+    Ok(Json(Media::new(state.client.get(&id).await?, &state.links)))
 }
 
 /// One variant's bytes. Public, so a CDN can cache them; they never change.
@@ -212,12 +179,12 @@ pub async fn get(
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn content(
-    State(state): State<AppState>,
+    State(state): State<MediaState>,
     ValidPath((id, variant)): ValidPath<(String, String)>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     // Opening the content gives the ETag; a 304 drops the stream unread.
-    let content = state.media.content(&id, &variant).await?;
+    let content = state.client.content(&id, &variant).await?;
     let etag = HeaderValue::try_from(format!("\"{}\"", content.variant.etag))
         .map_err(|_| ApiError::internal("the media service sent an ETag unfit for a header"))?;
     let validators = [
@@ -240,6 +207,28 @@ pub async fn content(
         ),
     ];
     Ok((validators, headers, Body::from_stream(content.bytes)).into_response())
+}
+
+/// Make one of the caller's ready images their avatar.
+#[utoipa::path(put, path = "/v1/users/me/avatar", tag = "users", operation_id = "set_avatar", security(("bearer" = [])), request_body = AvatarChoice,
+    responses(
+        (status = 200, body = Profile),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "no such media (`MEDIA_NOT_FOUND`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "the media is not ready (`MEDIA_NOT_READY`) or not the caller's (`MEDIA_NOT_YOURS`)", body = Problem, content_type = "application/problem+json"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn set_avatar(
+    State(state): State<MediaState>,
+    AuthUser(caller): AuthUser,
+    ValidJson(choice): ValidJson<AvatarChoice>,
+) -> Result<Json<Profile>, ApiError> {
+    let request = platform_proto::user::v1::SetAvatarRequest {
+        user_id: caller.user_id.into(),
+        media_id: choice.media_id,
+    };
+    let profile = state.users.set_avatar(request).await?;
+    Ok(Json(Profile::new(profile, &state.links)))
 }
 
 /// `If-None-Match` (RFC 9110 §13.1.2): `*` or any listed tag equal to `etag` under weak
@@ -273,18 +262,6 @@ mod tests {
         assert!(none_match(&if_none_match("*"), &etag));
         assert!(!none_match(&if_none_match("\"abcd\""), &etag));
         assert!(!none_match(&HeaderMap::new(), &etag));
-    }
-
-    #[test]
-    fn links_are_relative_without_a_public_url() {
-        assert_eq!(
-            MediaLinks::new("").variant("m1", "thumb"),
-            "/v1/media/m1/thumb"
-        );
-        assert_eq!(
-            MediaLinks::new("https://api.example.com").media("m1"),
-            "https://api.example.com/v1/media/m1"
-        );
     }
 
     #[test]
