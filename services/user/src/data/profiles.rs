@@ -178,8 +178,5 @@ impl ProfileStore {
 }
 
 fn shard_error(region: &str, source: sqlx::Error) -> ShardError {
-    ShardError {
-        region: region.to_owned(),
-        source,
-    }
+    ShardError::new(region, source)
 }
