@@ -210,6 +210,28 @@ impl Env {
         Ok(self.optional(name)?.unwrap_or(default))
     }
 
+    /// A count that must be at least 1 (a limit, a pool or queue size), with a default: `0`
+    /// is refused by name, as a value that does not parse is.
+    ///
+    /// ```
+    /// use platform_config::Env;
+    ///
+    /// let env = Env::from_pairs([("WORKERS", "0")]);
+    /// assert!(env.count_or("WORKERS", 4u32).unwrap_err().to_string().contains("WORKERS"));
+    /// assert_eq!(env.count_or("QUEUE", 16u32).unwrap(), 16);
+    /// ```
+    pub fn count_or<T>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr + Default + PartialEq,
+        T::Err: Display,
+    {
+        let count = self.or(name, default)?;
+        if count == T::default() {
+            return Err(ConfigError::invalid(name, "must be at least 1"));
+        }
+        Ok(count)
+    }
+
     /// A duration such as `250ms`, `5s` or `15m`, with a default.
     pub fn duration_or(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
         match self.raw(name) {

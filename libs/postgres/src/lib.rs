@@ -42,8 +42,10 @@
 //! ```
 
 mod deadline;
+mod error;
 
 pub use deadline::{bounded, statement_deadline};
+pub use error::{DataError, Failure, classify};
 
 use std::str::FromStr as _;
 use std::time::Duration;
@@ -142,6 +144,28 @@ pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Connects to the database at `url` and applies `migrator`: what a service's `migrate`
+/// command does with its one database. `service` names it in the log line.
+///
+/// ```no_run
+/// # static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
+/// # async fn run(url: &platform_config::SecretString) -> anyhow::Result<()> {
+/// let settings = platform_postgres::PoolSettings::from_env(&platform_config::Env::from_process())?;
+/// platform_postgres::connect_and_migrate(url, &settings, &MIGRATOR, "billing").await?;
+/// # Ok(()) }
+/// ```
+pub async fn connect_and_migrate(
+    url: &SecretString,
+    settings: &PoolSettings,
+    migrator: &Migrator,
+    service: &str,
+) -> anyhow::Result<()> {
+    let pool = connect(url, settings)?;
+    migrate(&pool, migrator).await?;
+    tracing::info!("{service} migrations applied");
+    Ok(())
+}
+
 /// A readiness check of `pool` ([`check`]), for
 /// [`Readiness::add_check`](platform_runtime::Readiness::add_check) or, when the service can
 /// do part of its work without this database,
@@ -163,47 +187,6 @@ pub async fn check(pool: PgPool) -> Result<(), String> {
         .await
         .map(drop)
         .map_err(|e| e.to_string())
-}
-
-/// How a failed call should look to the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// No connection could be had in time, or it broke: retry later (503).
-    Unavailable,
-    /// A statement ran past `statement_timeout`, or got no answer within
-    /// [`statement_deadline`] (504).
-    Timeout,
-    /// Anything else: a bug or a constraint the caller did not map.
-    Other,
-}
-
-/// Classifies `error`, so each service's `From<sqlx::Error>` is one `match`.
-pub fn classify(error: &sqlx::Error) -> Failure {
-    match error {
-        // Before `Io`: the client-side deadline is an `Io` error of its own.
-        error if deadline::is_deadline(error) => Failure::Timeout,
-        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-            Failure::Unavailable
-        }
-        // 57014 query_canceled: our statement_timeout fired.
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => Failure::Timeout,
-        sqlx::Error::Database(db) if server_cannot_serve(db.code().as_deref(), db.message()) => {
-            Failure::Unavailable
-        }
-        _ => Failure::Other,
-    }
-}
-
-/// Whether the server refused for a reason that passes: a connection failure (class 08), too
-/// many connections or out of resources (53), shutting down or starting (57P01–57P03), or a
-/// database that does not allow connections now (55000, `ALTER DATABASE … ALLOW_CONNECTIONS
-/// false` during maintenance or an outage drill).
-fn server_cannot_serve(code: Option<&str>, message: &str) -> bool {
-    let Some(code) = code else { return false };
-    code.starts_with("08")
-        || code.starts_with("53")
-        || matches!(code, "57P01" | "57P02" | "57P03")
-        || (code == "55000" && message.contains("not currently accepting connections"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use platform_config::{ConfigError, Env};
 
-use crate::{Service, health_command, shutdown_signal};
+use crate::{Service, ServiceSettings, health_command, shutdown_signal};
 
 /// The subcommand that probes a running replica, for container healthchecks.
 pub const HEALTH_COMMAND: &str = "health";
@@ -43,14 +43,15 @@ pub async fn run<S: Service>() -> ExitCode {
     {
         return exit_code((own.run)(args.collect()).await);
     }
-    let settings = S::settings(&Env::from_process())
+    let settings = S::Settings::from_env(&Env::from_process())
         .unwrap_or_else(|e| exit_on_config_error(S::NAME, command.as_deref(), &e));
+    let (runtime, telemetry) = settings.shell();
     // `migrate` only builds its future: nothing runs until it is awaited.
     let has_migrate = S::migrate(&settings).is_some();
     let migrating = match command.as_deref() {
         None => false,
         Some(HEALTH_COMMAND) => {
-            return exit_code(health_command(S::NAME, &S::runtime(&settings).ops).await);
+            return exit_code(health_command(S::NAME, &runtime.ops).await);
         }
         Some(MIGRATE_COMMAND) if has_migrate => true,
         Some(other) => {
@@ -58,7 +59,7 @@ pub async fn run<S: Service>() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let telemetry = match platform_telemetry::init(S::telemetry(&settings)) {
+    let telemetry = match platform_telemetry::init(telemetry) {
         Ok(guard) => guard,
         Err(e) => return failure(&e),
     };
@@ -144,27 +145,29 @@ mod tests {
 
     struct Consumer;
 
+    struct Settings(RuntimeSettings, TelemetrySettings);
+
+    impl ServiceSettings for Settings {
+        fn from_env(env: &Env) -> Result<Self, ConfigError> {
+            Ok(Self(
+                RuntimeSettings::for_tests(),
+                TelemetrySettings::from_env(env, Consumer::NAME)?,
+            ))
+        }
+        fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+            (&self.0, &self.1)
+        }
+    }
+
     impl Service for Consumer {
         const NAME: &'static str = "user";
         const COMMANDS: &'static [Command] = &[Command {
             name: "dead-letters",
             run: |_args| Box::pin(async { 0 }),
         }];
-        type Settings = (RuntimeSettings, TelemetrySettings);
+        type Settings = Settings;
 
-        fn settings(env: &Env) -> Result<Self::Settings, ConfigError> {
-            Ok((
-                RuntimeSettings::for_tests(),
-                TelemetrySettings::from_env(env, Self::NAME)?,
-            ))
-        }
-        fn runtime(settings: &Self::Settings) -> &RuntimeSettings {
-            &settings.0
-        }
-        fn telemetry(settings: &Self::Settings) -> &TelemetrySettings {
-            &settings.1
-        }
-        async fn start(settings: Self::Settings) -> anyhow::Result<Running<Self>> {
+        async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
             let host = ServiceHost::start(&settings.0, Readiness::new()).await?;
             Ok(Running::new(host, Self))
         }

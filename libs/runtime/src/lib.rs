@@ -19,9 +19,10 @@
 //! ```
 //!
 //! Every binary is the same shell, [`run`], around what its service says of itself once
-//! ([`Service`]): no argument serves, `migrate` migrates (services with a database), `health`
-//! ([`health_command`]) is the container healthcheck of images that have no shell or curl,
-//! and a service may add commands ([`Command`]: `dead-letters`). Its `main.rs` is one call,
+//! ([`Service`], and [`ServiceSettings`] for its settings): no argument serves, `migrate`
+//! migrates (services with a database), `health` ([`health_command`]) is the container
+//! healthcheck of images that have no shell or curl, and a service may add commands
+//! ([`Command`]: `dead-letters`). Its `main.rs` is one call,
 //! `platform_runtime::run::<auth_service::App>().await`.
 
 mod cli;
@@ -42,6 +43,6 @@ pub use host::{ServiceHost, bind};
 pub use lifecycle::{Lifecycle, serve_http, shutdown_signal};
 pub use readiness::{CheckFuture, Readiness};
 pub use running::Running;
-pub use service::{Command, Service};
+pub use service::{Command, Service, ServiceSettings};
 pub use settings::{OpsSettings, RuntimeSettings};
 pub use tokio_util::sync::CancellationToken;

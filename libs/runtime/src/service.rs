@@ -9,12 +9,13 @@ use platform_telemetry::TelemetrySettings;
 
 use crate::{Running, RuntimeSettings};
 
-/// A service, as its binary sees it. `main` is then one line:
-/// `platform_runtime::run::<auth_service::App>().await`.
+/// A service's settings, as the shell reads and uses them: implemented once, next to the
+/// service's `Settings`; `from_env` is where the variables are read, and `shell` gives the
+/// two parts every service has.
 ///
-/// ```no_run
+/// ```
 /// use platform_config::{ConfigError, Env};
-/// use platform_runtime::{Readiness, Running, RuntimeSettings, Service, ServiceHost};
+/// use platform_runtime::{RuntimeSettings, ServiceSettings};
 /// use platform_telemetry::TelemetrySettings;
 ///
 /// pub struct Settings {
@@ -22,24 +23,58 @@ use crate::{Running, RuntimeSettings};
 ///     runtime: RuntimeSettings,
 /// }
 ///
+/// impl ServiceSettings for Settings {
+///     fn from_env(env: &Env) -> Result<Self, ConfigError> {
+///         Ok(Self {
+///             telemetry: TelemetrySettings::from_env(env, "billing")?,
+///             runtime: RuntimeSettings::from_env(env, 9106)?,
+///         })
+///     }
+///     fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+///         (&self.runtime, &self.telemetry)
+///     }
+/// }
+///
+/// let settings = Settings::from_env(&Env::from_pairs([("OPS_PORT", "9200")])).unwrap();
+/// assert_eq!(settings.shell().0.ops.addr.port(), 9200);
+/// ```
+pub trait ServiceSettings: Sized + Send {
+    /// Reads and validates everything the service reads from the environment; an error names
+    /// the variable.
+    fn from_env(env: &Env) -> Result<Self, ConfigError>;
+
+    /// The two parts the shell uses itself: the ops listener and shutdown settings (probed by
+    /// `health`), and how the process logs and traces (installed before serving or migrating).
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings);
+}
+
+/// A service, as its binary sees it: what differs from one service to the next. `main` is
+/// then one line: `platform_runtime::run::<auth_service::App>().await`.
+///
+/// ```no_run
+/// # use platform_config::{ConfigError, Env};
+/// # use platform_runtime::{RuntimeSettings, ServiceSettings};
+/// # use platform_telemetry::TelemetrySettings;
+/// # pub struct Settings { telemetry: TelemetrySettings, runtime: RuntimeSettings }
+/// # impl ServiceSettings for Settings {
+/// #     fn from_env(env: &Env) -> Result<Self, ConfigError> {
+/// #         Ok(Self {
+/// #             telemetry: TelemetrySettings::from_env(env, "billing")?,
+/// #             runtime: RuntimeSettings::from_env(env, 9106)?,
+/// #         })
+/// #     }
+/// #     fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+/// #         (&self.runtime, &self.telemetry)
+/// #     }
+/// # }
+/// use platform_runtime::{Readiness, Running, Service, ServiceHost};
+///
 /// pub struct App;
 ///
 /// impl Service for App {
 ///     const NAME: &'static str = "billing";
 ///     type Settings = Settings;
 ///
-///     fn settings(env: &Env) -> Result<Settings, ConfigError> {
-///         Ok(Settings {
-///             telemetry: TelemetrySettings::from_env(env, Self::NAME)?,
-///             runtime: RuntimeSettings::from_env(env, 9106)?,
-///         })
-///     }
-///     fn runtime(settings: &Settings) -> &RuntimeSettings {
-///         &settings.runtime
-///     }
-///     fn telemetry(settings: &Settings) -> &TelemetrySettings {
-///         &settings.telemetry
-///     }
 ///     async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
 ///         let host = ServiceHost::start(&settings.runtime, Readiness::new()).await?;
 ///         Ok(Running::new(host, App))
@@ -64,16 +99,7 @@ pub trait Service: Sized + Send + 'static {
     const COMMANDS: &'static [Command] = &[];
 
     /// Everything the service reads from the environment, validated.
-    type Settings: Send;
-
-    /// Reads the settings; an error names the variable.
-    fn settings(env: &Env) -> Result<Self::Settings, ConfigError>;
-
-    /// The ops listener and shutdown settings, for `health`.
-    fn runtime(settings: &Self::Settings) -> &RuntimeSettings;
-
-    /// How the process logs and traces, installed before serving or migrating.
-    fn telemetry(settings: &Self::Settings) -> &TelemetrySettings;
+    type Settings: ServiceSettings;
 
     /// Binds every listener and starts serving (the service's `App::build`).
     fn start(

@@ -1,9 +1,7 @@
-//! The auth service as its binary sees it (`platform_runtime::Service`): its settings, how it
-//! starts and how it migrates.
+//! The auth service as its binary sees it (`platform_runtime::Service`): how it starts and how
+//! it migrates. Its settings are `config.rs`'s (`platform_runtime::ServiceSettings`).
 
-use platform_config::{ConfigError, Env};
-use platform_runtime::{Running, RuntimeSettings, Service};
-use platform_telemetry::TelemetrySettings;
+use platform_runtime::{Running, Service};
 
 use crate::{App, Settings, data};
 
@@ -11,23 +9,11 @@ impl Service for App {
     const NAME: &'static str = "auth";
     type Settings = Settings;
 
-    fn settings(env: &Env) -> Result<Settings, ConfigError> {
-        Settings::from_env(env)
-    }
-
-    fn runtime(settings: &Settings) -> &RuntimeSettings {
-        &settings.runtime
-    }
-
-    fn telemetry(settings: &Settings) -> &TelemetrySettings {
-        &settings.telemetry
+    fn migrate(settings: &Settings) -> Option<impl Future<Output = anyhow::Result<()>> + Send> {
+        Some(data::migrate(&settings.database_url, &settings.database))
     }
 
     async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
         Self::build(settings).await
-    }
-
-    fn migrate(settings: &Settings) -> Option<impl Future<Output = anyhow::Result<()>> + Send> {
-        Some(data::migrate(&settings.database_url, &settings.database))
     }
 }

@@ -52,7 +52,7 @@ use platform_grpc::GrpcServerSettings;
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
 use platform_redis::RedisSettings;
-use platform_runtime::RuntimeSettings;
+use platform_runtime::{RuntimeSettings, ServiceSettings};
 use platform_telemetry::TelemetrySettings;
 
 /// Everything the auth service needs to start.
@@ -106,33 +106,15 @@ impl ThrottleSettings {
         }
         let settings = Self {
             max_failures_per_account_address: env
-                .or("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS", 5)?,
-            max_failures_per_address: env.or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 100)?,
+                .count_or("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS", 5)?,
+            max_failures_per_address: env.count_or("AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS", 100)?,
             window: env.duration_or("AUTH_LOGIN_THROTTLE_WINDOW", Duration::from_secs(15 * 60))?,
-            account_slowdown_burst: env.or("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", 10)?,
+            account_slowdown_burst: env.count_or("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", 10)?,
             account_slowdown_interval: env.duration_or(
                 "AUTH_LOGIN_ACCOUNT_SLOWDOWN_INTERVAL",
                 Duration::from_secs(5),
             )?,
         };
-        for (name, value) in [
-            (
-                "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
-                settings.max_failures_per_account_address,
-            ),
-            (
-                "AUTH_LOGIN_MAX_FAILURES_PER_ADDRESS",
-                settings.max_failures_per_address,
-            ),
-            (
-                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST",
-                settings.account_slowdown_burst,
-            ),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::invalid(name, "must be at least 1"));
-            }
-        }
         for (name, value) in [
             ("AUTH_LOGIN_THROTTLE_WINDOW", settings.window),
             (
@@ -148,17 +130,11 @@ impl ThrottleSettings {
     }
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+impl ServiceSettings for Settings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let regions = parse_regions(&env.list_or("AUTH_REGIONS", &["eu", "us"]))?;
         let default_concurrency = std::thread::available_parallelism().map_or(2, usize::from);
-        let hash_concurrency = env.or("AUTH_HASH_CONCURRENCY", default_concurrency)?;
-        if hash_concurrency == 0 {
-            return Err(ConfigError::invalid(
-                "AUTH_HASH_CONCURRENCY",
-                "must be at least 1",
-            ));
-        }
+        let hash_concurrency = env.count_or("AUTH_HASH_CONCURRENCY", default_concurrency)?;
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "auth")?,
             runtime: RuntimeSettings::from_env(env, 9101)?,
@@ -183,6 +159,12 @@ impl Settings {
         })
     }
 
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+        (&self.runtime, &self.telemetry)
+    }
+}
+
+impl Settings {
     /// Settings for tests: ports 0, the given database, Redis and Kafka, a fresh Redis namespace.
     pub fn for_tests(
         database_url: &str,

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use platform_grpc::{Answer, ServiceError};
+use platform_postgres::DataError;
 use tonic::{Code, Status};
 
 pub use platform_grpc::FieldViolation;
@@ -31,19 +32,13 @@ pub enum AuthError {
     Unexpected(#[from] anyhow::Error),
 }
 
+/// A database failure, as `platform_postgres::DataError` classifies (and logs) it.
 impl From<sqlx::Error> for AuthError {
     fn from(e: sqlx::Error) -> Self {
-        use platform_postgres::Failure;
-        match platform_postgres::classify(&e) {
-            Failure::Unavailable => {
-                tracing::warn!(error = %e, "database unavailable");
-                Self::DependencyUnavailable("database")
-            }
-            Failure::Timeout => {
-                tracing::warn!(error = %e, "database statement timed out");
-                Self::DependencyTimeout("database")
-            }
-            Failure::Other => Self::Unexpected(anyhow::Error::new(e).context("database error")),
+        match DataError::from(e) {
+            DataError::Unavailable(_) => Self::DependencyUnavailable("database"),
+            DataError::Timeout(_) => Self::DependencyTimeout("database"),
+            other => Self::Unexpected(other.into()),
         }
     }
 }

@@ -45,7 +45,7 @@ use platform_config::{ConfigError, Env};
 use platform_grpc::GrpcClientSettings;
 use platform_ratelimit::Quota;
 use platform_redis::RedisSettings;
-use platform_runtime::RuntimeSettings;
+use platform_runtime::{RuntimeSettings, ServiceSettings};
 use platform_telemetry::TelemetrySettings;
 
 #[derive(Debug, Clone)]
@@ -98,15 +98,9 @@ pub struct TokenSettings {
     pub jwks_min_refetch_interval: Duration,
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let max_concurrent_requests = env.or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024)?;
-        if max_concurrent_requests == 0 {
-            return Err(ConfigError::invalid(
-                "GATEWAY_MAX_CONCURRENT_REQUESTS",
-                "must be at least 1",
-            ));
-        }
+impl ServiceSettings for Settings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let max_concurrent_requests = env.count_or("GATEWAY_MAX_CONCURRENT_REQUESTS", 1024)?;
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "gateway")?,
             runtime: RuntimeSettings::from_env(env, 9100)?,
@@ -147,6 +141,12 @@ impl Settings {
         })
     }
 
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+        (&self.runtime, &self.telemetry)
+    }
+}
+
+impl Settings {
     /// Settings for tests: port 0, auth and user at the given addresses, short deadlines,
     /// and no media service (port 1, where nothing listens) until `Settings::with_media`.
     pub fn for_tests(auth_addr: SocketAddr, user_addr: SocketAddr) -> Self {

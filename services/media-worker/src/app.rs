@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use platform_cpu_pool::CpuPool;
+use platform_kafka::dead_letters::ConsumedTopics as _;
 use platform_kafka::{Event as _, EventConsumer, EventProducer};
 use platform_proto::events::v1::MediaUploaded;
 use platform_runtime::{Readiness, Running, ServiceHost};
@@ -45,10 +46,6 @@ pub struct App {
 }
 
 impl App {
-    /// The topics this service consumes: their dead letters are counted, and listed and
-    /// re-driven by `media-worker dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MediaUploaded::TOPIC];
-
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let storage = ObjectStorage::connect(&settings.storage)?;
@@ -82,10 +79,8 @@ impl App {
                     consumer.run(handler, stop)
                 });
         }
-        let dead_letters =
-            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
-        host.lifecycle()
-            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
+        platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS)
+            .spawn(host.lifecycle());
         tracing::info!(
             ops_addr = %host.ops_addr(),
             threads = pool.threads(),

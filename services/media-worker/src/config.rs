@@ -24,7 +24,7 @@ use std::path::Path;
 
 use platform_config::{ConfigError, Env};
 use platform_kafka::KafkaSettings;
-use platform_runtime::RuntimeSettings;
+use platform_runtime::{RuntimeSettings, ServiceSettings};
 use platform_storage::StorageSettings;
 use platform_telemetry::TelemetrySettings;
 
@@ -44,15 +44,9 @@ pub struct Settings {
     pub threads: usize,
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let threads = env.or("MEDIA_WORKER_THREADS", platform_cpu_pool::default_threads())?;
-        if threads == 0 {
-            return Err(ConfigError::invalid(
-                "MEDIA_WORKER_THREADS",
-                "must be at least 1",
-            ));
-        }
+impl ServiceSettings for Settings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let threads = env.count_or("MEDIA_WORKER_THREADS", platform_cpu_pool::default_threads())?;
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, SERVICE_NAME)?,
             runtime: RuntimeSettings::from_env(env, 9104)?,
@@ -63,6 +57,12 @@ impl Settings {
         })
     }
 
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+        (&self.runtime, &self.telemetry)
+    }
+}
+
+impl Settings {
     /// Settings for tests: the ops port 0, the given Kafka (group `media-worker`, quick
     /// retries), a local store in `storage_root`, the default limits and two pool threads.
     pub fn for_tests(kafka_brokers: &str, storage_root: &Path) -> Self {

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use platform_kafka::{Event as _, EventConsumer, EventProducer, OutboxRelay};
+use platform_kafka::dead_letters::ConsumedTopics as _;
+use platform_kafka::{EventConsumer, EventProducer, OutboxRelay};
 use platform_proto::events::v1::MediaProcessed;
 use platform_runtime::{Readiness, Running, ServiceHost};
 use platform_storage::ObjectStorage;
@@ -19,10 +20,6 @@ use crate::{Settings, routes};
 pub struct App;
 
 impl App {
-    /// The topics this service consumes: their dead letters are counted, and listed and
-    /// re-driven by `media dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[MediaProcessed::TOPIC];
-
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let db = platform_postgres::connect(&settings.database_url, &settings.database)?;
@@ -67,10 +64,8 @@ impl App {
             .spawn("media.processed consumer", move |stop| {
                 consumer.run(processed, stop)
             });
-        let dead_letters =
-            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
-        host.lifecycle()
-            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
+        platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS)
+            .spawn(host.lifecycle());
         tracing::info!(%grpc_addr, ops_addr = %host.ops_addr(), "media service listening");
         Ok(Running::new(host, Self).with_grpc_addr(grpc_addr))
     }

@@ -28,7 +28,7 @@ use platform_config::{ConfigError, Env, SecretString};
 use platform_grpc::GrpcServerSettings;
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
-use platform_runtime::RuntimeSettings;
+use platform_runtime::{RuntimeSettings, ServiceSettings};
 use platform_storage::StorageSettings;
 use platform_telemetry::TelemetrySettings;
 
@@ -61,8 +61,8 @@ pub struct Settings {
     pub max_pending_uploads: u32,
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+impl ServiceSettings for Settings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let max_upload_bytes = env.or("MEDIA_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?;
         // Sizes are stored as Postgres `bigint`.
         if max_upload_bytes == 0 || i64::try_from(max_upload_bytes).is_err() {
@@ -71,14 +71,9 @@ impl Settings {
                 "must be between 1 and 2^63 - 1",
             ));
         }
+        // 0 would refuse every upload.
         let max_pending_uploads =
-            env.or("MEDIA_MAX_PENDING_UPLOADS", DEFAULT_MAX_PENDING_UPLOADS)?;
-        if max_pending_uploads == 0 {
-            return Err(ConfigError::invalid(
-                "MEDIA_MAX_PENDING_UPLOADS",
-                "must be at least 1 (0 would refuse every upload)",
-            ));
-        }
+            env.count_or("MEDIA_MAX_PENDING_UPLOADS", DEFAULT_MAX_PENDING_UPLOADS)?;
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "media")?,
             runtime: RuntimeSettings::from_env(env, 9103)?,
@@ -92,6 +87,12 @@ impl Settings {
         })
     }
 
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+        (&self.runtime, &self.telemetry)
+    }
+}
+
+impl Settings {
     /// Settings for tests: ports 0, the given database and Kafka, objects in `storage_root`.
     pub fn for_tests(
         database_url: &str,

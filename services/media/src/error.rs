@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use platform_grpc::{Answer, ServiceError};
+use platform_postgres::DataError;
 use platform_storage::StorageError;
 use tonic::{Code, Status};
 
@@ -49,19 +50,13 @@ impl MediaError {
     }
 }
 
+/// A database failure, as `platform_postgres::DataError` classifies (and logs) it.
 impl From<sqlx::Error> for MediaError {
     fn from(e: sqlx::Error) -> Self {
-        use platform_postgres::Failure;
-        match platform_postgres::classify(&e) {
-            Failure::Unavailable => {
-                tracing::warn!(error = %e, "database unavailable");
-                Self::DependencyUnavailable("the database")
-            }
-            Failure::Timeout => {
-                tracing::warn!(error = %e, "database statement timed out");
-                Self::DependencyTimeout("the database")
-            }
-            Failure::Other => Self::Unexpected(anyhow::Error::new(e).context("database error")),
+        match DataError::from(e) {
+            DataError::Unavailable(_) => Self::DependencyUnavailable("the database"),
+            DataError::Timeout(_) => Self::DependencyTimeout("the database"),
+            other => Self::Unexpected(other.into()),
         }
     }
 }

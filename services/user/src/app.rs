@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use platform_kafka::{Event as _, EventConsumer};
+use platform_kafka::EventConsumer;
+use platform_kafka::dead_letters::ConsumedTopics as _;
 use platform_proto::events::v1::UserRegistered;
 use platform_runtime::{Readiness, Running, ServiceHost};
 
@@ -18,10 +19,6 @@ use crate::{Settings, routes};
 pub struct App;
 
 impl App {
-    /// The topics this service consumes: their dead letters are counted, and listed and
-    /// re-driven by `user dead-letters`.
-    pub const CONSUMED_TOPICS: &'static [&'static str] = &[UserRegistered::TOPIC];
-
     pub async fn build(settings: Settings) -> anyhow::Result<Running<Self>> {
         let readiness = Readiness::new();
         let shards = Shards::connect(&settings.shards, &settings.database)?;
@@ -61,10 +58,8 @@ impl App {
             .spawn("user.registered consumer", move |stop| {
                 consumer.run(registrations, stop)
             });
-        let dead_letters =
-            platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS);
-        host.lifecycle()
-            .spawn("dead-letter gauge", move |stop| dead_letters.run(stop));
+        platform_kafka::DeadLetterGauge::new(&settings.kafka, Self::CONSUMED_TOPICS)
+            .spawn(host.lifecycle());
         for (region, pool) in &pools_for_metrics {
             platform_postgres::spawn_pool_metrics(host.lifecycle(), pool, format!("user_{region}"));
         }

@@ -1,41 +1,18 @@
-//! The user service as its binary sees it (`platform_runtime::Service`): its settings, how it
-//! starts, how it migrates (every regional shard) and its `dead-letters` command.
+//! The user service as its binary sees it (`platform_runtime::Service`): how it migrates
+//! (every regional shard), how it starts, and its `dead-letters` command for the topics it
+//! consumes. Its settings are `config.rs`'s (`platform_runtime::ServiceSettings`).
 
-use platform_config::{ConfigError, Env};
-use platform_runtime::{Command, Running, RuntimeSettings, Service};
-use platform_telemetry::TelemetrySettings;
+use platform_kafka::Event as _;
+use platform_kafka::dead_letters::{ConsumedTopics, dead_letters_command};
+use platform_proto::events::v1::UserRegistered;
+use platform_runtime::{Command, Running, Service};
 
 use crate::{App, Settings, data};
 
 impl Service for App {
     const NAME: &'static str = "user";
-    const COMMANDS: &'static [Command] = &[Command {
-        name: platform_kafka::DEAD_LETTERS_COMMAND,
-        run: |args| {
-            Box::pin(platform_kafka::dead_letters::command(
-                "user",
-                App::CONSUMED_TOPICS,
-                args,
-            ))
-        },
-    }];
+    const COMMANDS: &'static [Command] = &[dead_letters_command::<Self>()];
     type Settings = Settings;
-
-    fn settings(env: &Env) -> Result<Settings, ConfigError> {
-        Settings::from_env(env)
-    }
-
-    fn runtime(settings: &Settings) -> &RuntimeSettings {
-        &settings.runtime
-    }
-
-    fn telemetry(settings: &Settings) -> &TelemetrySettings {
-        &settings.telemetry
-    }
-
-    async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
-        Self::build(settings).await
-    }
 
     fn migrate(settings: &Settings) -> Option<impl Future<Output = anyhow::Result<()>> + Send> {
         Some(async {
@@ -44,4 +21,13 @@ impl Service for App {
                 .await
         })
     }
+
+    async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
+        Self::build(settings).await
+    }
+}
+
+/// Their dead letters are counted, and listed and re-driven by `user dead-letters`.
+impl ConsumedTopics for App {
+    const CONSUMED_TOPICS: &'static [&'static str] = &[UserRegistered::TOPIC];
 }

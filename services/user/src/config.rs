@@ -27,7 +27,7 @@ use platform_grpc::{GrpcClientSettings, GrpcServerSettings};
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
 use platform_redis::RedisSettings;
-use platform_runtime::RuntimeSettings;
+use platform_runtime::{RuntimeSettings, ServiceSettings};
 use platform_telemetry::TelemetrySettings;
 
 #[derive(Debug, Clone)]
@@ -54,8 +54,8 @@ pub struct CacheSettings {
     pub timeout: Duration,
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+impl ServiceSettings for Settings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             telemetry: TelemetrySettings::from_env(env, "user")?,
             runtime: RuntimeSettings::from_env(env, 9102)?,
@@ -73,6 +73,12 @@ impl Settings {
         })
     }
 
+    fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+        (&self.runtime, &self.telemetry)
+    }
+}
+
+impl Settings {
     /// Settings for tests: ports 0, the given shards, Redis and Kafka, a fresh Redis namespace,
     /// and no media service (port 1, where nothing listens) until [`Settings::with_media`].
     pub fn for_tests(

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use platform_grpc::{Answer, ServiceError};
+use platform_postgres::DataError;
 use tonic::{Code, Status};
 
 use crate::data::{MediaError, ShardError};
@@ -41,21 +42,13 @@ impl From<anyhow::Error> for UserError {
     }
 }
 
+/// A shard's failure, as `platform_postgres::DataError` classified (and logged) it.
 impl From<ShardError> for UserError {
     fn from(e: ShardError) -> Self {
-        use platform_postgres::Failure;
-        match platform_postgres::classify(&e.source) {
-            Failure::Unavailable => {
-                tracing::warn!(region = %e.region, error = %e.source, "shard unavailable");
-                Self::ShardUnavailable(e.region)
-            }
-            Failure::Timeout => {
-                tracing::warn!(region = %e.region, error = %e.source, "shard statement timed out");
-                Self::ShardTimeout(e.region)
-            }
-            Failure::Other => {
-                Self::from(anyhow::Error::new(e.source).context(format!("shard {}", e.region)))
-            }
+        match e.source {
+            DataError::Unavailable(_) => Self::ShardUnavailable(e.region),
+            DataError::Timeout(_) => Self::ShardTimeout(e.region),
+            DataError::Other(_) => Self::from(anyhow::Error::new(e)),
         }
     }
 }

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use futures::future::BoxFuture;
 use platform_config::{ConfigError, Env};
-use platform_runtime::CancellationToken;
+use platform_runtime::{CancellationToken, ServiceSettings as _};
 
 /// A built service serving until its stop token is cancelled.
 pub type Running = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;

@@ -23,6 +23,63 @@ use crate::wire::dead_letter_topic;
 /// The subcommand's name: `user dead-letters list`.
 pub const DEAD_LETTERS_COMMAND: &str = "dead-letters";
 
+/// A service that consumes events: the topics whose dead letters its binary's
+/// `dead-letters` command lists and re-drives, and its [`DeadLetterGauge`](super::DeadLetterGauge)
+/// counts.
+///
+/// ```
+/// use platform_kafka::dead_letters::{ConsumedTopics, dead_letters_command};
+/// # use platform_config::{ConfigError, Env};
+/// # use platform_runtime::{Readiness, Running, RuntimeSettings, ServiceHost, ServiceSettings};
+/// # use platform_telemetry::TelemetrySettings;
+/// # pub struct Settings { telemetry: TelemetrySettings, runtime: RuntimeSettings }
+/// # impl ServiceSettings for Settings {
+/// #     fn from_env(env: &Env) -> Result<Self, ConfigError> {
+/// #         Ok(Self {
+/// #             telemetry: TelemetrySettings::from_env(env, "billing")?,
+/// #             runtime: RuntimeSettings::from_env(env, 9106)?,
+/// #         })
+/// #     }
+/// #     fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
+/// #         (&self.runtime, &self.telemetry)
+/// #     }
+/// # }
+///
+/// pub struct App;
+///
+/// impl ConsumedTopics for App {
+///     const CONSUMED_TOPICS: &'static [&'static str] = &["user.registered"];
+/// }
+///
+/// impl platform_runtime::Service for App {
+///     const NAME: &'static str = "billing";
+///     const COMMANDS: &'static [platform_runtime::Command] = &[dead_letters_command::<Self>()];
+///     type Settings = Settings;
+///
+///     async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {
+///         let host = ServiceHost::start(&settings.runtime, Readiness::new()).await?;
+///         Ok(Running::new(host, App))
+///     }
+/// }
+///
+/// assert_eq!(<App as platform_runtime::Service>::COMMANDS[0].name, "dead-letters");
+/// ```
+pub trait ConsumedTopics: platform_runtime::Service {
+    /// The topics the service consumes.
+    const CONSUMED_TOPICS: &'static [&'static str];
+}
+
+/// The `dead-letters` command of `S`'s binary (for [`Service::COMMANDS`]): [`command`] with
+/// `S`'s name and consumed topics.
+///
+/// [`Service::COMMANDS`]: platform_runtime::Service::COMMANDS
+pub const fn dead_letters_command<S: ConsumedTopics>() -> platform_runtime::Command {
+    platform_runtime::Command {
+        name: DEAD_LETTERS_COMMAND,
+        run: |args| Box::pin(command(S::NAME, S::CONSUMED_TOPICS, args)),
+    }
+}
+
 /// What a run printed and its exit status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Output {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use platform_runtime::Lifecycle;
 use tokio_util::sync::CancellationToken;
 
 use super::DeadLetters;
@@ -17,8 +18,7 @@ const REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// ```no_run
 /// use platform_kafka::DeadLetterGauge;
 /// # fn build(settings: &platform_kafka::KafkaSettings, lifecycle: &platform_runtime::Lifecycle) {
-/// let gauge = DeadLetterGauge::new(settings, &["user.registered"]);
-/// lifecycle.spawn("dead-letter gauge", move |stop| gauge.run(stop));
+/// DeadLetterGauge::new(settings, &["user.registered"]).spawn(lifecycle);
 /// # }
 /// ```
 #[derive(Debug, Clone)]
@@ -40,6 +40,11 @@ impl DeadLetterGauge {
     pub fn every(mut self, every: Duration) -> Self {
         self.every = every;
         self
+    }
+
+    /// Runs the gauge ([`run`](Self::run)) on the service's `lifecycle` until it stops.
+    pub fn spawn(self, lifecycle: &Lifecycle) {
+        lifecycle.spawn("dead-letter gauge", move |stop| self.run(stop));
     }
 
     /// Refreshes at once, then periodically, until `stop` is cancelled. A refresh that fails

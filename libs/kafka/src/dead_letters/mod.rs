@@ -46,7 +46,9 @@ mod redrive;
 mod select;
 mod table;
 
-pub use command::{DEAD_LETTERS_COMMAND, Output, command, execute};
+pub use command::{
+    ConsumedTopics, DEAD_LETTERS_COMMAND, Output, command, dead_letters_command, execute,
+};
 pub use gauge::DeadLetterGauge;
 pub use select::Selection;
 

@@ -9,8 +9,5 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/auth");
 
 /// Applies the migrations and returns; `auth migrate` runs this.
 pub async fn migrate(url: &SecretString, pool: &PoolSettings) -> anyhow::Result<()> {
-    let pool = platform_postgres::connect(url, pool)?;
-    platform_postgres::migrate(&pool, &MIGRATOR).await?;
-    tracing::info!("auth migrations applied");
-    Ok(())
+    platform_postgres::connect_and_migrate(url, pool, &MIGRATOR, "auth").await
 }

@@ -296,7 +296,8 @@ mod tests {
             ("DATABASE_URL", "postgres://x/y"),
             ("KAFKA_BROKERS", "kafka:9092"),
         ]);
-        let settings = crate::Settings::from_env(&env).unwrap();
+        let settings =
+            <crate::Settings as platform_runtime::ServiceSettings>::from_env(&env).unwrap();
         let pool = platform_redis::connect(&settings.redis).unwrap();
         let throttle = LoginThrottle::new(pool, "p:", settings.throttle, Duration::from_secs(1));
         for key in throttle.keys("ada@example.com", "192.0.2.7").0 {

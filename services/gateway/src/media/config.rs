@@ -35,13 +35,7 @@ pub struct UploadSettings {
 
 impl MediaSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let max_bytes = env.or("GATEWAY_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)?;
-        if max_bytes == 0 {
-            return Err(ConfigError::invalid(
-                "GATEWAY_MAX_UPLOAD_BYTES",
-                "must be at least 1",
-            ));
-        }
+        let max_bytes = env.count_or("GATEWAY_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)?;
         Ok(Self {
             grpc: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
             uploads: UploadSettings {

@@ -157,8 +157,5 @@ impl ProfileStore {
 }
 
 fn shard_error(region: &str, source: sqlx::Error) -> ShardError {
-    ShardError {
-        region: region.to_owned(),
-        source,
-    }
+    ShardError::new(region, source)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use platform_config::SecretString;
-use platform_postgres::PoolSettings;
+use platform_postgres::{DataError, PoolSettings};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 
@@ -18,7 +18,19 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations/user");
 pub struct ShardError {
     pub region: String,
     #[source]
-    pub source: sqlx::Error,
+    pub source: DataError,
+}
+
+impl ShardError {
+    /// Classifies (and logs, in a span naming the region) `source`, a failure of `region`'s
+    /// database.
+    pub fn new(region: &str, source: sqlx::Error) -> Self {
+        let source = tracing::warn_span!("shard", region).in_scope(|| DataError::from(source));
+        Self {
+            region: region.to_owned(),
+            source,
+        }
+    }
 }
 
 #[derive(Clone)]
