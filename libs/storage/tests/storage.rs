@@ -4,7 +4,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt as _;
-use platform_config::Env;
 use platform_storage::{ObjectStorage, StorageError, StorageSettings};
 
 fn local() -> (ObjectStorage, std::path::PathBuf) {
@@ -74,15 +73,7 @@ async fn put_replaces_list_sorts_and_delete_is_idempotent() {
 
 #[tokio::test]
 async fn an_s3_endpoint_that_never_answers_fails_within_the_deadline() {
-    let silent = platform_testkit::black_hole().await;
-    let endpoint = format!("http://{silent}");
-    let env = Env::from_pairs([
-        ("OBJECT_STORE_URL", "s3://media"),
-        ("OBJECT_STORE_S3_ENDPOINT", endpoint.as_str()),
-        ("OBJECT_STORE_S3_ACCESS_KEY_ID", "test"),
-        ("OBJECT_STORE_S3_SECRET_ACCESS_KEY", "test"),
-        ("OBJECT_STORE_TIMEOUT", "300ms"),
-    ]);
+    let env = platform_testkit::silent_s3().await;
     let storage = ObjectStorage::connect(&StorageSettings::from_env(&env).unwrap()).unwrap();
 
     let started = Instant::now();

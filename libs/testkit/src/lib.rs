@@ -1,6 +1,8 @@
-//! The test harness: a fresh Postgres database per test, Redis on loopback, and peers that
-//! accept connections and never answer, or stop answering mid-conversation ([`GoesSilent`]),
-//! to prove deadlines fire.
+//! The test kit every harness is built from: a fresh Postgres database per test, Redis on
+//! loopback, peers that accept connections and never answer, or stop answering
+//! mid-conversation ([`GoesSilent`]), to prove deadlines fire; gRPC stub servers
+//! ([`serve_stub`]), pollers ([`eventually`], [`until_some`], [`within`]) and Kafka record
+//! readers ([`header`], [`event_id`], [`decode`]).
 //!
 //! Postgres and Redis are the real servers on loopback (`TEST_POSTGRES_URL`, default
 //! `postgres://postgres@127.0.0.1:5432/postgres`; `TEST_REDIS_URL`, default
@@ -16,9 +18,15 @@
 //! # }
 //! ```
 
+mod grpc;
 pub mod native;
+mod poll;
+mod records;
 mod silent;
 
+pub use grpc::{error_reason, serve_stub, violated_fields, violations};
+pub use poll::{PATIENCE, eventually, until_some, within};
+pub use records::{decode, event_id, header, key};
 pub use silent::{GoesSilent, postgres_addr, postgres_admin_url_via};
 
 use std::net::SocketAddr;
@@ -115,12 +123,7 @@ pub fn database_url(admin: &str, database: &str) -> String {
 /// A TCP peer that accepts every connection and never sends a byte: the worst kind of
 /// upstream, which only a deadline gets out of. Lives as long as the test's runtime.
 pub async fn black_hole() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binding a loopback port");
-    let addr = listener
-        .local_addr()
-        .expect("a bound listener has an address");
+    let (listener, addr) = loopback_listener().await;
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Ok((socket, _)) = listener.accept().await {
@@ -140,12 +143,53 @@ pub async fn scrape_metrics(ops: SocketAddr) -> String {
     response.text().await.expect("a metrics body")
 }
 
+/// The object-store settings, as variables, of an S3 endpoint that accepts connections and
+/// never answers, with a 300 ms deadline: a store only the deadline gets out of.
+///
+/// ```no_run
+/// # async fn t() {
+/// let env = platform_testkit::silent_s3().await;
+/// // let storage = StorageSettings::from_env(&env)?;
+/// # let _ = env;
+/// # }
+/// ```
+pub async fn silent_s3() -> platform_config::Env {
+    let endpoint = format!("http://{}", black_hole().await);
+    platform_config::Env::from_pairs([
+        ("OBJECT_STORE_URL", "s3://media"),
+        ("OBJECT_STORE_S3_ENDPOINT", endpoint.as_str()),
+        ("OBJECT_STORE_S3_ACCESS_KEY_ID", "test"),
+        ("OBJECT_STORE_S3_SECRET_ACCESS_KEY", "test"),
+        ("OBJECT_STORE_TIMEOUT", "300ms"),
+    ])
+}
+
+/// Asserts that the service whose ops listener is `ops` has recorded `sample` (a metric's
+/// name, with its labels as the text shows them).
+///
+/// ```no_run
+/// # async fn t(ops: std::net::SocketAddr) {
+/// platform_testkit::assert_metric(ops, r#"profile_cache_lookups_total{result="bypass"}"#).await;
+/// # }
+/// ```
+pub async fn assert_metric(ops: SocketAddr, sample: &str) {
+    let metrics = scrape_metrics(ops).await;
+    assert!(metrics.contains(sample), "no {sample} in:\n{metrics}");
+}
+
 /// A loopback address where nothing listens: connections are refused at once.
 pub async fn refused_addr() -> SocketAddr {
+    // The listener is dropped on return: nothing listens there any more.
+    loopback_listener().await.1
+}
+
+/// A listener on a free loopback port, and its address.
+pub(crate) async fn loopback_listener() -> (TcpListener, SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binding a loopback port");
-    listener
+    let addr = listener
         .local_addr()
-        .expect("a bound listener has an address")
+        .expect("a bound listener has an address");
+    (listener, addr)
 }

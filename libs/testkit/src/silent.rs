@@ -4,8 +4,8 @@
 use std::net::{SocketAddr, ToSocketAddrs as _};
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// A TCP proxy to `upstream` that forwards both ways until [`silence`](Self::silence). From
@@ -32,12 +32,7 @@ pub struct GoesSilent {
 impl GoesSilent {
     /// Listens on a loopback port and forwards each connection to `upstream`.
     pub async fn start(upstream: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("binding a loopback port");
-        let addr = listener
-            .local_addr()
-            .expect("a bound listener has an address");
+        let (listener, addr) = crate::loopback_listener().await;
         let (silent, _) = watch::channel(false);
         let subscribe = silent.clone();
         tokio::spawn(async move {
@@ -136,6 +131,7 @@ fn authority(url: &str) -> (usize, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::net::TcpListener;
 
     #[test]
     fn the_url_keeps_everything_but_host_and_port() {

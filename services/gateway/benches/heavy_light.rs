@@ -20,21 +20,18 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load, login_flood, serve_gateway};
+use common::platform::{PlatformBuilder, TestPlatform};
+use common::{LIGHT_LOOPS, Phase, flooded_by_one_client, light_load, login_flood, runtimes};
 use futures::future::join_all;
 use image::codecs::jpeg::JpegEncoder;
 use image::{Rgb, RgbImage};
-use platform_kafka::EmbeddedKafka;
-use platform_testkit::{TestDatabase, redis_url, unique};
 use serde_json::{Value, json};
 
 const LOGIN_LOOPS: usize = 8;
 const UPLOADS_AT_ONCE: usize = 4;
-const PASSWORD: &str = "correct horse battery";
 
 fn main() {
     let light_requests = number_from_env("BENCH_LIGHT_REQUESTS", 20_000);
@@ -48,17 +45,14 @@ fn main() {
         started.elapsed()
     );
 
-    let servers = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the server runtime starts");
-    let stack = servers.block_on(Stack::start());
-    let client = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the client runtime starts");
-    let report = client.block_on(run(&stack.base, light_requests, corpus));
+    let (servers, client) = runtimes();
+    let platform = servers.block_on(start_servers());
+    let report = client.block_on(run(&platform, light_requests, corpus));
+    let worker_threads = platform
+        .media
+        .as_ref()
+        .expect("media and the worker run")
+        .worker_threads;
 
     println!(
         "| phase | light requests | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | light req/s | logins/s | images/s |"
@@ -77,13 +71,13 @@ fn main() {
     println!(
         "worker: {:.2} images/s on {} pool threads = {:.2} images/s per core, while sharing the cores",
         report.images_per_sec,
-        stack.worker_threads,
-        report.images_per_sec / stack.worker_threads as f64
+        worker_threads,
+        report.images_per_sec / worker_threads as f64
     );
 
     drop(client);
     servers.shutdown_timeout(Duration::from_secs(5));
-    drop(stack);
+    drop(platform);
 }
 
 fn number_from_env(name: &str, default: usize) -> usize {
@@ -96,80 +90,13 @@ fn number_from_env(name: &str, default: usize) -> usize {
 }
 
 /// Every service of the platform, started as the integration tests start them.
-struct Stack {
-    base: String,
-    worker_threads: usize,
-    storage: PathBuf,
-    _databases: Vec<TestDatabase>,
-    _kafka: EmbeddedKafka,
-}
-
-impl Stack {
-    async fn start() -> Self {
-        let auth_db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
-        let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
-        let media_db = TestDatabase::create(&media_service::data::MIGRATOR).await;
-        let kafka = EmbeddedKafka::start(platform_kafka::events::TOPICS)
-            .expect("the embedded broker starts");
-        let brokers = kafka.bootstrap_servers().to_owned();
-        let storage = std::env::temp_dir().join(unique("bench-objects-"));
-
-        let media = media_service::Settings::for_tests(media_db.url(), &brokers, &storage);
-        let media = media_service::App::build(media)
-            .await
-            .expect("media starts");
-        let media_addr = media.grpc_addr();
-        tokio::spawn(media.run_until(std::future::pending()));
-
-        let worker = media_worker::Settings::for_tests(&brokers, &storage);
-        let worker_threads = worker.threads;
-        let worker = media_worker::App::build(worker)
-            .await
-            .expect("the worker starts");
-        tokio::spawn(worker.run_until(std::future::pending()));
-
-        let user = user_service::Settings::for_tests(
-            &[("eu", users_eu.url())],
-            &redis_url(),
-            &unique("bench:"),
-            &brokers,
-        )
-        .with_media(media_addr);
-        let user = user_service::App::build(user).await.expect("user starts");
-        let user_addr = user.grpc_addr();
-        tokio::spawn(user.run_until(std::future::pending()));
-
-        let auth = auth_service::Settings::for_tests(
-            auth_db.url(),
-            &redis_url(),
-            &unique("bench:"),
-            &brokers,
-        );
-        let auth = auth_service::App::build(auth).await.expect("auth starts");
-        let mut gateway = gateway_service::Settings::for_tests(auth.grpc_addr(), user_addr)
-            .with_media(media_addr)
-            // One client floods: the limits must not be what is measured.
-            .with_rate_limits_raised();
-        tokio::spawn(auth.run_until(std::future::pending()));
-        // Queues are measured, not cut off.
-        gateway.auth.request_timeout = Duration::from_secs(120);
-        gateway.http.request_timeout = Duration::from_secs(120);
-        let base = serve_gateway(gateway).await;
-
-        Self {
-            base,
-            worker_threads,
-            storage,
-            _databases: vec![auth_db, users_eu, media_db],
-            _kafka: kafka,
-        }
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.storage);
-    }
+async fn start_servers() -> TestPlatform {
+    PlatformBuilder::new()
+        .tweak(Box::new(|_, _, gateway| {
+            flooded_by_one_client(gateway, true)
+        }))
+        .start()
+        .await
 }
 
 struct Report {
@@ -179,23 +106,10 @@ struct Report {
     images_per_sec: f64,
 }
 
-async fn run(base: &str, light_requests: usize, corpus: Vec<Vec<u8>>) -> Report {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(300))
-        .build()
-        .expect("a client");
-    let email = format!("{}@example.com", unique("bench"));
-    let register =
-        json!({"email": email, "password": PASSWORD, "display_name": "Bench", "region": "eu"});
-    let registered: Value = client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&register)
-        .send()
-        .await
-        .expect("the gateway answers")
-        .json()
-        .await
-        .expect("a token pair");
+async fn run(platform: &TestPlatform, light_requests: usize, corpus: Vec<Vec<u8>>) -> Report {
+    let client = common::client(Duration::from_secs(300));
+    let base = platform.base.as_str();
+    let (email, password, registered) = platform.register("eu").await;
     let token = registered["access_token"]
         .as_str()
         .expect("an access token")
@@ -208,7 +122,7 @@ async fn run(base: &str, light_requests: usize, corpus: Vec<Vec<u8>>) -> Report 
 
     let done = AtomicBool::new(false);
     let logins = AtomicU64::new(0);
-    let login = json!({"email": email, "password": PASSWORD});
+    let login = json!({"email": email, "password": password});
     let login_loops = login_flood(&client, base, &login, LOGIN_LOOPS, &done, &logins);
     let images = corpus.len();
     let processing = async {

@@ -16,13 +16,11 @@ mod common;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{LIGHT_LOOPS, Phase, light_load, login_flood, serve_gateway};
-use platform_kafka::EmbeddedKafka;
-use platform_testkit::{TestDatabase, redis_url, unique};
+use common::platform::{PlatformBuilder, TestPlatform};
+use common::{LIGHT_LOOPS, Phase, flooded_by_one_client, light_load, login_flood, runtimes};
 use serde_json::json;
 
 const LOGIN_LOOPS: usize = 32;
-const PASSWORD: &str = "correct horse battery";
 
 fn main() {
     let light_requests: usize = std::env::var("BENCH_LIGHT_REQUESTS").map_or(20_000, |v| {
@@ -33,19 +31,9 @@ fn main() {
         "BENCH_LIGHT_REQUESTS must be at least 1"
     );
 
-    // The servers get their own runtime with 2 workers; the load is driven from this
-    // thread's current-thread runtime, so the client never runs on the servers' workers.
-    let servers = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the server runtime starts");
-    let (db, kafka, base) = servers.block_on(start_servers());
-    let client = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the client runtime starts");
-    let (baseline, flood, logins_per_sec) = client.block_on(run(&base, light_requests));
+    let (servers, client) = runtimes();
+    let platform = servers.block_on(start_servers());
+    let (baseline, flood, logins_per_sec) = client.block_on(run(&platform, light_requests));
 
     println!(
         "| phase | light requests | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | light req/s | logins/s |"
@@ -58,55 +46,27 @@ fn main() {
     // Stop the servers before dropping their database.
     drop(client);
     servers.shutdown_timeout(Duration::from_secs(5));
-    drop(db);
-    drop(kafka);
+    drop(platform);
 }
 
-/// Auth and the gateway as the integration tests start them, with deadlines long enough
-/// that a queue of logins is measured rather than cut off.
-async fn start_servers() -> (TestDatabase, EmbeddedKafka, String) {
-    let db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
-    // Registration publishes an event; nothing consumes it here.
-    let kafka =
-        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
-    let auth = auth_service::Settings::for_tests(
-        db.url(),
-        &redis_url(),
-        &unique("bench:"),
-        kafka.bootstrap_servers(),
-    );
-    let auth = auth_service::App::build(auth).await.expect("auth starts");
-    // The flood touches only auth; no user service runs here.
-    let no_user_service = "127.0.0.1:1".parse().expect("a valid address");
-    let mut gateway = gateway_service::Settings::for_tests(auth.grpc_addr(), no_user_service)
-        // One client floods: the limits must not be what is measured.
-        .with_rate_limits_raised();
-    tokio::spawn(auth.run_until(std::future::pending()));
-    gateway.auth.request_timeout = Duration::from_secs(120);
-    gateway.http.request_timeout = Duration::from_secs(120);
-    let base = serve_gateway(gateway).await;
-    (db, kafka, base)
+/// Auth and the gateway as the integration tests start them (the flood touches only auth),
+/// with deadlines long enough that a queue of logins is measured rather than cut off.
+async fn start_servers() -> TestPlatform {
+    PlatformBuilder::new()
+        .without_user()
+        .without_media()
+        .tweak(Box::new(|_, _, gateway| {
+            flooded_by_one_client(gateway, true)
+        }))
+        .start()
+        .await
 }
 
 /// Registers a user, then runs both phases; returns them and the logins/s of the flood.
-async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(120))
-        .build()
-        .expect("a client");
-    let email = format!("{}@example.com", unique("bench"));
-    let register =
-        json!({"email": email, "password": PASSWORD, "display_name": "Bench", "region": "eu"});
-    let response = client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&register)
-        .send()
-        .await;
-    assert_eq!(
-        response.expect("the gateway answers").status(),
-        201,
-        "registration succeeds"
-    );
+async fn run(platform: &TestPlatform, light_requests: usize) -> (Phase, Phase, f64) {
+    let client = common::client(Duration::from_secs(120));
+    let base = platform.base.as_str();
+    let (email, password, _) = platform.register("eu").await;
 
     // Warm the JWKS cache and open the light loops' connections.
     let jwks = format!("{base}/.well-known/jwks.json");
@@ -116,7 +76,7 @@ async fn run(base: &str, light_requests: usize) -> (Phase, Phase, f64) {
 
     let stop = AtomicBool::new(false);
     let logins = AtomicU64::new(0);
-    let login = json!({"email": email, "password": PASSWORD});
+    let login = json!({"email": email, "password": password});
     let flood = login_flood(&client, base, &login, LOGIN_LOOPS, &stop, &logins);
     let measured = async {
         // Start measuring once logins complete, i.e. auth's hashing pool is busy.

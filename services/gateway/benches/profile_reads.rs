@@ -23,17 +23,21 @@
 //! loopback, as the tests do). `BENCH_READS` sets the measured reads per row (default 20000).
 #![allow(clippy::print_stdout)] // printing the table is this program's job
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+// Only the platform and its settings: the light loops are the other benches'.
+#[allow(dead_code)]
+mod common;
 
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use common::platform::{PlatformBuilder, TestPlatform};
+use common::{flooded_by_one_client, runtimes, timed_loops};
 use futures::future::join_all;
-use platform_kafka::EmbeddedKafka;
-use platform_testkit::{TestDatabase, redis_url, refused_addr, unique};
-use serde_json::{Value, json};
+use platform_testkit::refused_addr;
 use sqlx::Connection as _;
 
 const LOOPS: usize = 32;
-const PASSWORD: &str = "correct horse battery";
 
 #[derive(Clone, Copy)]
 enum Cache {
@@ -68,99 +72,48 @@ fn main() {
 /// One row: servers on their own 2-worker runtime, load from a current-thread runtime on
 /// this thread, so the client never runs on the servers' workers.
 fn measure(cache: Cache, profiles: usize, reads: usize) -> Phase {
-    let servers = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the server runtime starts");
-    let stack = servers.block_on(start_servers(cache));
-    let client = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("the client runtime starts");
-    let mut phase = client.block_on(run(&stack, profiles, reads));
+    let (servers, client) = runtimes();
+    let platform = servers.block_on(start_servers(cache));
+    let mut phase = client.block_on(run(&platform, profiles, reads));
 
     // Stop the servers so their Postgres sessions end and report their statistics, then
     // read the shard's count before its database is dropped.
     servers.shutdown_timeout(Duration::from_secs(5));
-    phase.shard_transactions = client.block_on(committed_transactions(stack.users_eu.url()));
+    phase.shard_transactions = client.block_on(committed_transactions(platform.users_eu.url()));
     drop(client);
-    drop(stack);
+    drop(platform);
     phase
 }
 
-/// What one row runs on; the databases and the broker live as long as this.
-struct Stack {
-    base: String,
-    user_ops: SocketAddr,
-    _auth_db: TestDatabase,
-    users_eu: TestDatabase,
-    _users_us: TestDatabase,
-    _kafka: EmbeddedKafka,
-}
-
-/// Auth, user and the gateway as the integration tests start them.
-async fn start_servers(cache: Cache) -> Stack {
-    let auth_db = TestDatabase::create(&auth_service::data::MIGRATOR).await;
-    let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let kafka =
-        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
-    let auth = auth_service::Settings::for_tests(
-        auth_db.url(),
-        &redis_url(),
-        &unique("bench:"),
-        kafka.bootstrap_servers(),
-    );
-    let mut user = user_service::Settings::for_tests(
-        &[("eu", users_eu.url()), ("us", users_us.url())],
-        &redis_url(),
-        &unique("bench:"),
-        kafka.bootstrap_servers(),
-    );
-    if let Cache::Down = cache {
-        user.redis.url = format!("redis://{}", refused_addr().await).into();
-    }
-
-    let user = user_service::App::build(user).await.expect("user starts");
-    let (user_addr, user_ops) = (user.grpc_addr(), user.ops_addr());
-    tokio::spawn(user.run_until(std::future::pending()));
-    let auth = auth_service::App::build(auth).await.expect("auth starts");
-    let gateway = gateway_service::Settings::for_tests(auth.grpc_addr(), user_addr)
-        // One client floods: the limits must not be what is measured.
-        .with_rate_limits_raised();
-    tokio::spawn(auth.run_until(std::future::pending()));
-    let gateway = gateway_service::App::build(gateway)
+/// Auth, user and the gateway as the integration tests start them; with [`Cache::Down`], the
+/// user service's Redis refuses connections.
+async fn start_servers(cache: Cache) -> TestPlatform {
+    let redis_down = format!("redis://{}", refused_addr().await);
+    PlatformBuilder::new()
+        .without_media()
+        .tweak(Box::new(move |_, user, gateway| {
+            if let Cache::Down = cache {
+                user.redis.url = redis_down.into();
+            }
+            flooded_by_one_client(gateway, false);
+        }))
+        .start()
         .await
-        .expect("gateway starts");
-    let base = format!("http://{}", gateway.http_addr());
-    tokio::spawn(gateway.run_until(std::future::pending()));
-    Stack {
-        base,
-        user_ops,
-        _auth_db: auth_db,
-        users_eu,
-        _users_us: users_us,
-        _kafka: kafka,
-    }
 }
 
 /// Registers a reader and `profiles` others, waits for their profiles, warms up, then
 /// measures; loop `i` reads profile `i % profiles`.
-async fn run(stack: &Stack, profiles: usize, reads: usize) -> Phase {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("a client");
-    let reader = register_with_profile(&client, &stack.base).await;
+async fn run(platform: &TestPlatform, profiles: usize, reads: usize) -> Phase {
+    let client = &platform.client;
+    let reader = platform.register_with_profile("eu").await;
     let token = reader["access_token"].as_str().expect("a token");
-    let targets = join_all((0..profiles).map(|_| register_with_profile(&client, &stack.base)));
+    let targets = join_all((0..profiles).map(|_| platform.register_with_profile("eu")));
     let urls: Vec<String> = targets
         .await
         .iter()
         .map(|target| {
             let id = target["user_id"].as_str().expect("a user id");
-            format!("{}/v1/users/{id}", stack.base)
+            format!("{}/v1/users/{id}", platform.base)
         })
         .collect();
 
@@ -168,42 +121,13 @@ async fn run(stack: &Stack, profiles: usize, reads: usize) -> Phase {
     // may have cached "absent"); let that pass so it does not land in the measured reads.
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Fill the cache (when there is one) and open the loops' connections.
-    read_load(&client, &urls, token, LOOPS * 10).await;
-    let before = cache_lookups(&client, stack.user_ops).await;
-    let mut phase = read_load(&client, &urls, token, reads).await;
-    let after = cache_lookups(&client, stack.user_ops).await;
+    let user_ops = platform.user_ops.expect("the user service runs");
+    read_load(client, &urls, token, LOOPS * 10).await;
+    let before = cache_lookups(client, user_ops).await;
+    let mut phase = read_load(client, &urls, token, reads).await;
+    let after = cache_lookups(client, user_ops).await;
     phase.lookups = [0, 1, 2].map(|i| after[i] - before[i]);
     phase
-}
-
-/// Registers a user in `eu` and waits (bounded) until their profile is readable; the event
-/// travels auth → outbox → Kafka → user.
-async fn register_with_profile(client: &reqwest::Client, base: &str) -> Value {
-    let email = format!("{}@example.com", unique("bench"));
-    let register =
-        json!({"email": email, "password": PASSWORD, "display_name": "Bench", "region": "eu"});
-    let response = client
-        .post(format!("{base}/v1/auth/register"))
-        .json(&register)
-        .send()
-        .await
-        .expect("the gateway answers");
-    assert_eq!(response.status(), 201, "registration succeeds");
-    let session: Value = response.json().await.expect("a session");
-    let token = session["access_token"].as_str().expect("a token");
-    for _ in 0..300 {
-        let me = client
-            .get(format!("{base}/v1/users/me"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("the gateway answers");
-        if me.status() == 200 {
-            return session;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the profile never appeared");
 }
 
 /// The measured reads of one row.
@@ -221,29 +145,18 @@ struct Phase {
 /// `total` authenticated GETs from `LOOPS` concurrent loops, loop `i` reading
 /// `urls[i % urls.len()]`, each timed on its own.
 async fn read_load(client: &reqwest::Client, urls: &[String], token: &str, total: usize) -> Phase {
-    let started = Instant::now();
-    let loops = (0..LOOPS).map(|i| async move {
-        let url = &urls[i % urls.len()];
-        // Spread the remainder so exactly `total` requests are made.
-        let count = total / LOOPS + usize::from(i < total % LOOPS);
-        let mut latencies = Vec::with_capacity(count);
-        for _ in 0..count {
-            let sent = Instant::now();
-            let response = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("the gateway answers");
-            assert_eq!(response.status(), 200, "the profile is served");
-            response.bytes().await.expect("a profile body");
-            latencies.push(sent.elapsed());
-        }
-        latencies
-    });
-    let mut latencies: Vec<Duration> = join_all(loops).await.into_iter().flatten().collect();
-    let elapsed = started.elapsed();
-    latencies.sort_unstable();
+    let never = AtomicBool::new(false);
+    let (latencies, elapsed) = timed_loops(LOOPS, total, &never, |i| async move {
+        let response = client
+            .get(&urls[i % urls.len()])
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(response.status(), 200, "the profile is served");
+        response.bytes().await.expect("a profile body");
+    })
+    .await;
     Phase {
         latencies,
         elapsed,

@@ -8,10 +8,8 @@ use std::time::Duration;
 use opentelemetry::trace::{TraceContextExt as _, TraceId};
 use platform_kafka::outbox::enqueue;
 use platform_kafka::wire::dead_letter_topic;
-use platform_kafka::{
-    Delivery, Event as _, EventConsumer, EventHandler, EventProducer, HandlerError, KafkaSettings,
-    Record,
-};
+use platform_kafka::{Delivery, Event as _, EventHandler, EventProducer, HandlerError, Record};
+use platform_testkit::{event_id, header, within};
 use rdkafka::Message as _;
 use rdkafka::message::OwnedHeaders;
 use tokio::sync::mpsc;
@@ -19,7 +17,7 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::helpers::{
-    Harness, Note, TOPIC, body, event, event_id, harness, header, spawn_until_stopped, within,
+    Note, TOPIC, TestKafka, body, consume_with, event, spawn_kafka, spawn_until_stopped,
 };
 
 /// Applies each event once (a row in `effects`), and reports every call it gets.
@@ -112,36 +110,24 @@ impl EventHandler for DownForOneKey {
     }
 }
 
-fn start_consumer<H: EventHandler<Event = Note>>(
-    h: &Harness,
-    handler: H,
-) -> crate::helpers::Running {
-    start_consumer_with(&h.settings, handler)
-}
-
-fn start_consumer_with<H: EventHandler<Event = Note>>(
-    settings: &KafkaSettings,
-    handler: H,
-) -> crate::helpers::Running {
-    let consumer = EventConsumer::new(settings).expect("the consumer is created");
-    let handler = Arc::new(handler);
-    spawn_until_stopped(move |stop| consumer.run(handler, stop))
+/// The first event a new [`FailPoison`] member of the group handles, and its trace.
+async fn first_handled(h: &TestKafka, what: &str) -> (Delivery<Note>, TraceId) {
+    let (tx, mut handled) = mpsc::unbounded_channel();
+    let consuming = h.consume(FailPoison { handled: tx });
+    let first = within(what, handled.recv()).await.unwrap();
+    consuming.stop().await;
+    first
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_delivered_twice_has_one_effect() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     sqlx::query("create table effects (event_id uuid not null)")
         .execute(&h.pool)
         .await
         .unwrap();
     let id = h.enqueue_committed("user-1", b"x").await;
-    let relay = h.relay();
-    let relaying = spawn_until_stopped({
-        let relay = relay.clone();
-        |stop| relay.run(stop)
-    });
-    h.all_sent().await;
+    let (relay, relaying) = h.relaying().await;
     // As if the relay had died after publishing and before marking the row sent.
     sqlx::query("update outbox set sent_at = null")
         .execute(&h.pool)
@@ -157,13 +143,10 @@ async fn an_event_delivered_twice_has_one_effect() {
     );
 
     let (calls, mut handled) = mpsc::unbounded_channel();
-    let consuming = start_consumer(
-        &h,
-        RecordEffect {
-            pool: h.pool.clone(),
-            calls,
-        },
-    );
+    let consuming = h.consume(RecordEffect {
+        pool: h.pool.clone(),
+        calls,
+    });
     let first = within("the first delivery", handled.recv()).await.unwrap();
     let second = within("the second delivery", handled.recv()).await.unwrap();
     consuming.stop().await;
@@ -178,25 +161,17 @@ async fn an_event_delivered_twice_has_one_effect() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_processed() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let poison = h.enqueue_committed("user-1", b"poison").await;
     let good = h.enqueue_committed("user-1", b"good").await;
-    let relay = h.relay();
-    let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    relaying.stop().await;
+    h.relay_all().await;
 
-    let (tx, mut handled) = mpsc::unbounded_channel();
-    let consuming = start_consumer(&h, FailPoison { handled: tx });
-    let (after, _) = within("the event after the poison", handled.recv())
-        .await
-        .unwrap();
-    consuming.stop().await;
+    let (after, _) = first_handled(&h, "the event after the poison").await;
 
     let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
     assert_eq!(dead.len(), 1);
     let dead = &dead[0];
-    assert_eq!(event_id(dead), poison);
+    assert_eq!(event_id(dead), Some(poison));
     assert_eq!(dead.key(), Some(&b"user-1"[..]));
     assert_eq!(body(dead), b"poison");
     let error = header(dead, "dlq-error").unwrap();
@@ -225,7 +200,7 @@ async fn a_poison_event_is_dead_lettered_and_later_events_on_its_partition_are_p
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_record_without_an_event_id_goes_to_the_dead_letter_topic_unhandled() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let producer = EventProducer::new(&h.settings).unwrap();
     producer
         .publish(Record {
@@ -237,15 +212,9 @@ async fn a_record_without_an_event_id_goes_to_the_dead_letter_topic_unhandled() 
         .await
         .unwrap();
     let good = h.enqueue_committed("user-1", b"good").await;
-    let relay = h.relay();
-    let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    relaying.stop().await;
+    h.relay_all().await;
 
-    let (tx, mut handled) = mpsc::unbounded_channel();
-    let consuming = start_consumer(&h, FailPoison { handled: tx });
-    let (after, _) = within("the event after it", handled.recv()).await.unwrap();
-    consuming.stop().await;
+    let (after, _) = first_handled(&h, "the event after it").await;
 
     assert_eq!(
         after.id, good,
@@ -261,7 +230,7 @@ async fn a_record_without_an_event_id_goes_to_the_dead_letter_topic_unhandled() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handler_runs_in_the_trace_that_enqueued_the_event() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let span = tracing::info_span!("register user");
     let trace_id = span.context().span().span_context().trace_id();
     async {
@@ -274,10 +243,7 @@ async fn the_handler_runs_in_the_trace_that_enqueued_the_event() {
     let relay = h.relay();
     let relaying = spawn_until_stopped(|stop| relay.run(stop));
 
-    let (tx, mut handled) = mpsc::unbounded_channel();
-    let consuming = start_consumer(&h, FailPoison { handled: tx });
-    let (_, handled_in) = within("the event", handled.recv()).await.unwrap();
-    consuming.stop().await;
+    let (_, handled_in) = first_handled(&h, "the event").await;
     relaying.stop().await;
 
     assert_ne!(trace_id, TraceId::INVALID);
@@ -286,29 +252,21 @@ async fn the_handler_runs_in_the_trace_that_enqueued_the_event() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_are_committed_only_after_the_handler_succeeded() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let first = h.enqueue_committed("user-1", b"first").await;
-    let relay = h.relay();
-    let relaying = spawn_until_stopped({
-        let relay = relay.clone();
-        |stop| relay.run(stop)
-    });
-    h.all_sent().await;
+    let (relay, relaying) = h.relaying().await;
 
     // A replica whose handler fails is stopped while it waits to retry: nothing is committed.
     let mut patient = h.settings.clone();
     patient.retry_backoff = std::time::Duration::from_secs(60);
     let (calls, mut failed) = mpsc::unbounded_channel();
-    let failing = start_consumer_with(&patient, AlwaysFail { calls });
+    let failing = consume_with(&patient, AlwaysFail { calls });
     let seen = within("the failing attempt", failed.recv()).await.unwrap();
     failing.stop().await;
     assert_eq!(seen.id, first);
 
     // The next member of the group gets the event again, handles it, and commits.
-    let (tx, mut handled) = mpsc::unbounded_channel();
-    let succeeding = start_consumer(&h, FailPoison { handled: tx });
-    let (redelivered, _) = within("the redelivery", handled.recv()).await.unwrap();
-    succeeding.stop().await;
+    let (redelivered, _) = first_handled(&h, "the redelivery").await;
     assert_eq!(redelivered.id, first);
 
     // The one after that starts past it.
@@ -316,10 +274,7 @@ async fn offsets_are_committed_only_after_the_handler_succeeded() {
     relay.wake();
     h.all_sent().await;
     relaying.stop().await;
-    let (tx, mut handled) = mpsc::unbounded_channel();
-    let next = start_consumer(&h, FailPoison { handled: tx });
-    let (after_restart, _) = within("the next event", handled.recv()).await.unwrap();
-    next.stop().await;
+    let (after_restart, _) = first_handled(&h, "the next event").await;
     assert_eq!(
         after_restart.id, second,
         "the committed event is not delivered again"
@@ -328,7 +283,7 @@ async fn offsets_are_committed_only_after_the_handler_succeeded() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     // Keys over every partition; the first is the one whose dependency is down.
     let keys: Vec<String> = (0..12).map(|i| format!("user-{i}")).collect();
     let mut ids = HashMap::new();
@@ -340,10 +295,7 @@ async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
             ids.insert(id, key.clone());
         }
     }
-    let relay = h.relay();
-    let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    relaying.stop().await;
+    h.relay_all().await;
     let records = h.read_topic(TOPIC).await;
     let partition_of = |key: &str| {
         records
@@ -362,14 +314,11 @@ async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
 
     let down = Arc::new(AtomicBool::new(true));
     let (calls, mut seen) = mpsc::unbounded_channel();
-    let consuming = start_consumer(
-        &h,
-        DownForOneKey {
-            key: stuck.clone(),
-            down: down.clone(),
-            calls,
-        },
-    );
+    let consuming = h.consume(DownForOneKey {
+        key: stuck.clone(),
+        down: down.clone(),
+        calls,
+    });
     // While it is down: every event of the other partitions is handled, the stuck one is
     // tried again and again, and nothing after it on its partition is handled.
     let mut handled = Vec::new();
@@ -423,18 +372,15 @@ async fn a_transient_failure_holds_only_its_partition_until_it_passes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_failing_past_the_retry_budget_is_dead_lettered_with_the_reason() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let id = h.enqueue_committed("user-1", b"x").await;
-    let relay = h.relay();
-    let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    relaying.stop().await;
+    h.relay_all().await;
 
     let mut short = h.settings.clone();
     short.retry_budget = Duration::from_secs(1);
     let (calls, mut failed) = mpsc::unbounded_channel();
-    let consuming = start_consumer_with(&short, AlwaysFail { calls });
-    crate::helpers::eventually("the event to be dead-lettered", || async {
+    let consuming = consume_with(&short, AlwaysFail { calls });
+    platform_testkit::eventually("the event to be dead-lettered", || async {
         !h.read_topic(&dead_letter_topic(TOPIC)).await.is_empty()
     })
     .await;
@@ -449,7 +395,7 @@ async fn an_event_failing_past_the_retry_budget_is_dead_lettered_with_the_reason
     );
     let dead = h.read_topic(&dead_letter_topic(TOPIC)).await;
     assert_eq!(dead.len(), 1);
-    assert_eq!(event_id(&dead[0]), id);
+    assert_eq!(event_id(&dead[0]), Some(id));
     let error = header(&dead[0], "dlq-error").unwrap();
     assert!(
         error.contains("KAFKA_RETRY_BUDGET") && error.contains("the database is down"),

@@ -2,22 +2,19 @@
 //! discarded, and counted by the gauge.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::time::Duration;
 
-use platform_kafka::dead_letters::{self, DeadLetterGauge, DeadLetters, Selection};
+use platform_kafka::dead_letters::{self, DeadLetterGauge, Selection};
 use platform_kafka::wire::dead_letter_topic;
-use platform_kafka::{
-    Delivery, Event as _, EventConsumer, EventHandler, EventProducer, HandlerError,
-};
+use platform_kafka::{Delivery, Event as _, EventHandler, EventProducer, HandlerError};
+use platform_testkit::{event_id, eventually, header, within};
 use rdkafka::Message as _;
 use rdkafka::message::{Headers as _, OwnedMessage};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Harness, Note, TOPIC, body, event, event_id, eventually, harness, header, spawn_until_stopped,
-    within,
+    Note, TOPIC, TestKafka, body, event, ids_of, spawn_kafka, spawn_until_stopped,
 };
 
 /// Keys that spread the dead letters over partitions.
@@ -45,17 +42,10 @@ impl EventHandler for RefusePoison {
     }
 }
 
-/// Runs a consumer with `handler` in the harness's group until `stop` is awaited.
-fn consume<H: EventHandler<Event = Note>>(h: &Harness, handler: H) -> crate::helpers::Running {
-    let consumer = EventConsumer::new(&h.settings).expect("the consumer is created");
-    let handler = Arc::new(handler);
-    spawn_until_stopped(move |stop| consumer.run(handler, stop))
-}
-
 /// Publishes `poison-1..3` with `keys` and a good event, and consumes until the three poisons
 /// are dead-lettered. Returns their event ids, in that order. One key for all puts them in one
 /// partition, in that order, so picking the second is picking out of order.
-async fn three_dead_letters(h: &Harness, keys: [&str; 3]) -> Vec<Uuid> {
+async fn three_dead_letters(h: &TestKafka, keys: [&str; 3]) -> Vec<Uuid> {
     let producer = EventProducer::new(&h.settings).unwrap();
     let mut ids = Vec::new();
     for (n, key) in (1..=3).zip(keys) {
@@ -69,7 +59,7 @@ async fn three_dead_letters(h: &Harness, keys: [&str; 3]) -> Vec<Uuid> {
         .await
         .unwrap();
     let (applied, _applied) = mpsc::unbounded_channel();
-    let consuming = consume(h, RefusePoison { applied });
+    let consuming = h.consume(RefusePoison { applied });
     let dlq = dead_letter_topic(TOPIC);
     eventually("three dead letters", || async {
         h.read_topic(&dlq).await.len() == 3
@@ -97,9 +87,9 @@ fn waiting_ids(letters: &[platform_kafka::DeadLetter]) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_listed_with_where_they_failed_and_why() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let ids = three_dead_letters(&h, DISTINCT_KEYS).await;
-    let dead_letters = DeadLetters::new(&h.settings, &[TOPIC]);
+    let dead_letters = h.dead_letters();
 
     let letters = dead_letters.list(None).await.unwrap();
     assert_eq!(letters.len(), 3, "{letters:#?}");
@@ -110,7 +100,7 @@ async fn dead_letters_are_listed_with_where_they_failed_and_why() {
             .iter()
             .find(|l| l.event_id == Some(id.to_string()))
             .unwrap_or_else(|| panic!("poison-{n} is listed: {letters:#?}"));
-        let original = originals.iter().find(|m| event_id(m) == *id).unwrap();
+        let original = originals.iter().find(|m| event_id(m) == Some(*id)).unwrap();
         assert_eq!(letter.topic, dead_letter_topic(TOPIC));
         assert_eq!(letter.original_topic, TOPIC);
         assert_eq!(letter.original_partition, Some(original.partition()));
@@ -151,10 +141,10 @@ async fn dead_letters_are_listed_with_where_they_failed_and_why() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let ids = three_dead_letters(&h, ONE_KEY).await;
     let before = h.read_topic(TOPIC).await.len();
-    let dead_letters = DeadLetters::new(&h.settings, &[TOPIC]);
+    let dead_letters = h.dead_letters();
 
     let redriven = dead_letters
         .redrive(Some(TOPIC), &Selection::Ids(vec![ids[1]]))
@@ -168,7 +158,7 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
     let sent = redriven_records(&topic);
     assert_eq!(sent.len(), 1);
     let sent = sent[0];
-    assert_eq!(event_id(sent), ids[1]);
+    assert_eq!(event_id(sent), Some(ids[1]));
     assert_eq!(sent.key(), Some(&b"user-1"[..]));
     assert_eq!(body(sent), b"poison-2");
     assert_eq!(header(sent, "event-type").as_deref(), Some(Note::TYPE));
@@ -192,7 +182,7 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
 
     // The group is past everything else, so the re-driven event is all a consumer gets.
     let (applied, mut received) = mpsc::unbounded_channel();
-    let consuming = consume(&h, AcceptAll { applied });
+    let consuming = h.consume(AcceptAll { applied });
     let got = within("the re-driven event", received.recv())
         .await
         .unwrap();
@@ -219,9 +209,9 @@ impl EventHandler for AcceptAll {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redriving_all_sends_the_rest_and_a_second_redrive_sends_nothing() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let ids = three_dead_letters(&h, ONE_KEY).await;
-    let dead_letters = DeadLetters::new(&h.settings, &[TOPIC]);
+    let dead_letters = h.dead_letters();
     let letters = dead_letters.list(None).await.unwrap();
     let second = letters
         .iter()
@@ -245,7 +235,7 @@ async fn redriving_all_sends_the_rest_and_a_second_redrive_sends_nothing() {
     assert_eq!(sent, expected, "the two still waiting, and only them");
     let topic = h.read_topic(TOPIC).await;
     assert_eq!(topic.len(), before + 3);
-    let redriven: Vec<Uuid> = redriven_records(&topic).into_iter().map(event_id).collect();
+    let redriven = ids_of(redriven_records(&topic));
     assert_eq!(redriven.len(), 3);
     assert_eq!(
         redriven.into_iter().collect::<HashSet<_>>(),
@@ -278,7 +268,7 @@ async fn redriving_all_sends_the_rest_and_a_second_redrive_sends_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gauge_counts_waiting_dead_letters_until_they_are_handled() {
     let recorder = platform_runtime::metrics::handle();
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let ids = three_dead_letters(&h, DISTINCT_KEYS).await;
     let gauge = DeadLetterGauge::new(&h.settings, &[TOPIC]).every(Duration::from_millis(100));
     let gauging = spawn_until_stopped(move |stop| gauge.run(stop));
@@ -294,7 +284,7 @@ async fn the_gauge_counts_waiting_dead_letters_until_they_are_handled() {
     })
     .await;
 
-    let dead_letters = DeadLetters::new(&h.settings, &[TOPIC]);
+    let dead_letters = h.dead_letters();
     let before = h.read_topic(TOPIC).await.len();
     let discarded = dead_letters
         .discard(None, &Selection::Ids(vec![ids[2]]))

@@ -1,16 +1,18 @@
-//! The harness: an embedded broker, a fresh database with the outbox tables, tracing with
-//! OpenTelemetry (so trace context is real), and helpers to read a topic and wait.
+//! `spawn_kafka()`: an embedded broker, a fresh database with the outbox tables, tracing with
+//! OpenTelemetry (so trace context is real), and helpers to read a topic.
 
 use std::future::Future;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use platform_kafka::dead_letters::DeadLetters;
 use platform_kafka::outbox::enqueue;
-use platform_kafka::{EmbeddedKafka, Event, EventProducer, KafkaSettings, OutboxRelay};
+use platform_kafka::{
+    EmbeddedKafka, Event, EventConsumer, EventHandler, EventProducer, KafkaSettings, OutboxRelay,
+};
 use platform_telemetry::{LogFormat, SdkTracerProvider, TelemetryGuard, TelemetrySettings};
-use platform_testkit::{TestDatabase, unique};
-use rdkafka::Message as _;
-use rdkafka::message::{Headers as _, OwnedMessage};
+use platform_testkit::{TestDatabase, eventually, unique};
+use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -37,17 +39,14 @@ impl Event for Note {
     }
 }
 
-/// How long any awaited condition may take before the test fails.
-pub const PATIENCE: Duration = Duration::from_secs(20);
-
-pub struct Harness {
+pub struct TestKafka {
     pub settings: KafkaSettings,
     pub pool: PgPool,
     pub _db: TestDatabase,
     pub kafka: EmbeddedKafka,
 }
 
-pub async fn harness() -> Harness {
+pub async fn spawn_kafka() -> TestKafka {
     init_telemetry();
     let kafka = EmbeddedKafka::start(&[TOPIC]).expect("the embedded broker starts");
     let db = TestDatabase::create(&MIGRATOR).await;
@@ -55,7 +54,7 @@ pub async fn harness() -> Harness {
         .await
         .expect("the test database accepts connections");
     let settings = KafkaSettings::for_tests(kafka.bootstrap_servers(), &unique("test-"));
-    Harness {
+    TestKafka {
         settings,
         pool,
         _db: db,
@@ -79,7 +78,7 @@ fn init_telemetry() {
     });
 }
 
-impl Harness {
+impl TestKafka {
     pub fn relay(&self) -> OutboxRelay {
         let producer = EventProducer::new(&self.settings).expect("the producer is created");
         OutboxRelay::new(self.pool.clone(), producer, &self.settings)
@@ -108,6 +107,34 @@ impl Harness {
         .await;
     }
 
+    /// Starts a relay and waits until it has sent every committed outbox row; returns it (to
+    /// wake) and what stops it.
+    pub async fn relaying(&self) -> (OutboxRelay, Running) {
+        let relay = self.relay();
+        let relaying = spawn_until_stopped({
+            let relay = relay.clone();
+            |stop| relay.run(stop)
+        });
+        self.all_sent().await;
+        (relay, relaying)
+    }
+
+    /// Relays every committed outbox row to the broker, then stops the relay.
+    pub async fn relay_all(&self) {
+        let (_, relaying) = self.relaying().await;
+        relaying.stop().await;
+    }
+
+    /// The dead letters of [`TOPIC`], as the operator command reads them.
+    pub fn dead_letters(&self) -> DeadLetters {
+        DeadLetters::new(&self.settings, &[TOPIC])
+    }
+
+    /// Runs a consumer with `handler` in this harness's group until stopped.
+    pub fn consume<H: EventHandler<Event = Note>>(&self, handler: H) -> Running {
+        consume_with(&self.settings, handler)
+    }
+
     /// Every record on `topic`, read from the beginning up to the current end.
     pub async fn read_topic(&self, topic: &str) -> Vec<OwnedMessage> {
         self.kafka
@@ -126,9 +153,17 @@ pub fn event(key: &str, body: &[u8]) -> Note {
 
 /// The body of the [`Note`] in `message`.
 pub fn body(message: &OwnedMessage) -> Vec<u8> {
-    <Note as prost::Message>::decode(message.payload().unwrap_or_default())
-        .expect("the record is a Note")
-        .body
+    platform_testkit::decode::<Note>(message).body
+}
+
+/// Runs a consumer with `settings` and `handler` until stopped.
+pub fn consume_with<H: EventHandler<Event = Note>>(
+    settings: &KafkaSettings,
+    handler: H,
+) -> Running {
+    let consumer = EventConsumer::new(settings).expect("the consumer is created");
+    let handler = Arc::new(handler);
+    spawn_until_stopped(move |stop| consumer.run(handler, stop))
 }
 
 /// Starts `run` as a task and returns what stops it: cancel, then await (bounded).
@@ -159,40 +194,17 @@ impl Running {
     }
 }
 
-/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
-pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+/// The event ids of `records`, in order; every published record has one.
+pub fn ids_of<I>(records: I) -> Vec<Uuid>
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
+    I: IntoIterator,
+    I::Item: std::borrow::Borrow<OwnedMessage>,
 {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !condition().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Awaits `future`, failing the test after [`PATIENCE`].
-pub async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    tokio::time::timeout(PATIENCE, future)
-        .await
-        .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
-}
-
-/// The value of header `name`, as text.
-pub fn header(message: &OwnedMessage, name: &str) -> Option<String> {
-    message
-        .headers()?
-        .iter()
-        .find(|h| h.key == name)
-        .and_then(|h| Some(String::from_utf8_lossy(h.value?).into_owned()))
-}
-
-pub fn event_id(message: &OwnedMessage) -> Uuid {
-    header(message, "event-id")
-        .and_then(|id| id.parse().ok())
-        .expect("every published record has an event-id")
+    records
+        .into_iter()
+        .map(|record| {
+            platform_testkit::event_id(std::borrow::Borrow::borrow(&record))
+                .expect("every published record has an id")
+        })
+        .collect()
 }

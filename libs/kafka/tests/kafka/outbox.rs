@@ -7,16 +7,17 @@ use opentelemetry::trace::TraceContextExt as _;
 use platform_kafka::Event as _;
 use platform_kafka::OutboxRelay;
 use platform_kafka::outbox::{PRUNE_LOCK_KEY, enqueue};
+use platform_testkit::{event_id, header};
 use rdkafka::Message as _;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
-use crate::helpers::{Note, TOPIC, body, event, event_id, harness, header, spawn_until_stopped};
+use crate::helpers::{Note, TOPIC, body, event, ids_of, spawn_kafka, spawn_until_stopped};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_committed_event_is_published_once_with_its_key_id_type_and_trace_context() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let span = tracing::info_span!("register user");
     let trace_id = span.context().span().span_context().trace_id();
     let id = async {
@@ -30,17 +31,14 @@ async fn a_committed_event_is_published_once_with_its_key_id_type_and_trace_cont
     .instrument(span)
     .await;
 
-    let relay = h.relay();
-    let running = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    running.stop().await;
+    h.relay_all().await;
 
     let messages = h.read_topic(TOPIC).await;
     assert_eq!(messages.len(), 1, "published exactly once");
     let message = &messages[0];
     assert_eq!(message.key(), Some(&b"user-1"[..]));
     assert_eq!(body(message), b"payload");
-    assert_eq!(event_id(message), id);
+    assert_eq!(event_id(message), Some(id));
     assert_eq!(header(message, "event-type").as_deref(), Some(Note::TYPE));
     let traceparent = header(message, "traceparent").expect("a traceparent header");
     assert!(
@@ -51,7 +49,7 @@ async fn a_committed_event_is_published_once_with_its_key_id_type_and_trace_cont
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_whose_transaction_rolled_back_is_never_published() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let mut tx = h.pool.begin().await.unwrap();
     enqueue(&mut tx, &event("user-1", b"rolled back"))
         .await
@@ -60,18 +58,15 @@ async fn an_event_whose_transaction_rolled_back_is_never_published() {
     // A committed event after it: once that one is out, the relay has seen everything.
     let committed = h.enqueue_committed("user-1", b"committed").await;
 
-    let relay = h.relay();
-    let running = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    running.stop().await;
+    h.relay_all().await;
 
-    let ids: Vec<Uuid> = h.read_topic(TOPIC).await.iter().map(event_id).collect();
+    let ids: Vec<Uuid> = ids_of(h.read_topic(TOPIC).await);
     assert_eq!(ids, [committed]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_committed_while_no_relay_ran_are_published_once_a_relay_starts() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     // The service committed and died before any relay published: the rows just wait.
     let mut enqueued = HashSet::new();
     for i in 0..10 {
@@ -79,19 +74,16 @@ async fn events_committed_while_no_relay_ran_are_published_once_a_relay_starts()
     }
     assert_eq!(h.pending().await, 10);
 
-    let relay = h.relay();
-    let running = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    running.stop().await;
+    h.relay_all().await;
 
-    let ids: Vec<Uuid> = h.read_topic(TOPIC).await.iter().map(event_id).collect();
+    let ids: Vec<Uuid> = ids_of(h.read_topic(TOPIC).await);
     assert_eq!(ids.len(), 10, "each event once: {ids:?}");
     assert_eq!(ids.into_iter().collect::<HashSet<_>>(), enqueued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_relays_at_once_publish_each_of_200_events_exactly_once() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let key = |i: usize| format!("user-{i}");
     // A backlog both relays find when they start, then more while both poll, in transactions
     // of ten as a busy service would write them, with both relays woken after every commit.
@@ -119,14 +111,14 @@ async fn two_relays_at_once_publish_each_of_200_events_exactly_once() {
         relay.stop().await;
     }
 
-    let ids: Vec<Uuid> = h.read_topic(TOPIC).await.iter().map(event_id).collect();
+    let ids: Vec<Uuid> = ids_of(h.read_topic(TOPIC).await);
     assert_eq!(ids.len(), 200, "no event published twice");
     assert_eq!(ids.into_iter().collect::<HashSet<_>>(), enqueued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pruning_deletes_only_old_sent_rows_and_skips_while_another_replica_holds_the_lease() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let old = h.enqueue_committed("user-1", b"old").await;
     let recent = h.enqueue_committed("user-1", b"recent").await;
     let pending = h.enqueue_committed("user-1", b"pending").await;
@@ -176,15 +168,12 @@ async fn remaining(pool: &sqlx::PgPool) -> HashSet<Uuid> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_that_lost_its_log_gets_every_kept_event_again_and_the_same_broker_none() {
-    let h = harness().await;
+    let h = spawn_kafka().await;
     let mut ids = Vec::new();
     for key in ["user-1", "user-2", "user-1"] {
         ids.push(h.enqueue_committed(key, b"x").await);
     }
-    let relay = h.relay();
-    let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    h.all_sent().await;
-    relaying.stop().await;
+    h.relay_all().await;
 
     // The native run restarted: a new embedded broker (empty, another cluster id), a new relay
     // over the same database.
@@ -193,19 +182,13 @@ async fn a_broker_that_lost_its_log_gets_every_kept_event_again_and_the_same_bro
     let producer = platform_kafka::EventProducer::new(&settings).unwrap();
     let relay = OutboxRelay::new(h.pool.clone(), producer, &settings);
     let relaying = spawn_until_stopped(|stop| relay.run(stop));
-    crate::helpers::eventually("the new broker to get every kept event", || async {
+    platform_testkit::eventually("the new broker to get every kept event", || async {
         fresh.records(TOPIC).await.unwrap().len() >= ids.len()
     })
     .await;
     h.all_sent().await;
     relaying.stop().await;
-    let replayed: Vec<Uuid> = fresh
-        .records(TOPIC)
-        .await
-        .unwrap()
-        .iter()
-        .map(event_id)
-        .collect();
+    let replayed = ids_of(fresh.records(TOPIC).await.unwrap());
     assert_eq!(replayed.len(), ids.len(), "each once");
     assert_eq!(
         replayed.iter().collect::<HashSet<_>>(),

@@ -1,8 +1,8 @@
 //! The gRPC contract: statuses with machine-readable details, and refresh under races.
 
 use platform_proto::auth::v1::{RefreshRequest, RegisterRequest};
+use platform_testkit::{error_reason, violated_fields};
 use tonic::Code;
-use tonic_types::StatusExt as _;
 
 use crate::helpers::spawn_auth;
 
@@ -27,16 +27,8 @@ async fn invalid_input_carries_a_field_violation_per_bad_field() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let details = status.get_error_details();
-    assert_eq!(details.error_info().unwrap().reason, "INVALID_INPUT");
-    let fields: Vec<_> = details
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.as_str())
-        .collect();
-    assert_eq!(fields, ["email", "region"]);
+    assert_eq!(error_reason(&status), "INVALID_INPUT");
+    assert_eq!(violated_fields(&status), ["email", "region"]);
 }
 
 #[tokio::test]

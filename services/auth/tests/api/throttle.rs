@@ -35,6 +35,14 @@ async fn login(auth: &TestAuth, email: &str, password: &str, from: &str) -> Resu
     auth.client().login(request).await.map(drop)
 }
 
+/// `n` logins as `email` with a wrong password from `from`, each refused as unauthenticated.
+async fn refused_logins(auth: &TestAuth, email: &str, from: &str, n: usize) {
+    for _ in 0..n {
+        let refused = login(auth, email, WRONG, from).await;
+        assert_eq!(refused.unwrap_err().code(), Code::Unauthenticated);
+    }
+}
+
 fn retry_after(status: &Status) -> Duration {
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     status
@@ -205,10 +213,7 @@ async fn one_address_spraying_many_accounts_is_capped_even_in_parallel() {
 async fn the_owners_success_does_not_give_a_stranger_fresh_guesses() {
     let auth = spawn_auth().await;
     let email = register(&auth).await;
-    for _ in 0..4 {
-        let guess = login(&auth, &email, WRONG, "203.0.113.9").await;
-        assert_eq!(guess.unwrap_err().code(), Code::Unauthenticated);
-    }
+    refused_logins(&auth, &email, "203.0.113.9", 4).await;
     login(&auth, &email, PASSWORD, "192.0.2.20").await.unwrap();
     let fifth = login(&auth, &email, WRONG, "203.0.113.9").await;
     assert_eq!(fifth.unwrap_err().code(), Code::Unauthenticated);
@@ -243,17 +248,11 @@ async fn a_success_gives_back_its_own_attempts_but_not_a_sprays_failures() {
             .unwrap();
     }
     // Her own typos from an address are forgiven by her success there ...
-    for _ in 0..4 {
-        let typo = login(&auth, &email, WRONG, "198.51.100.30").await;
-        assert_eq!(typo.unwrap_err().code(), Code::Unauthenticated);
-    }
+    refused_logins(&auth, &email, "198.51.100.30", 4).await;
     login(&auth, &email, PASSWORD, "198.51.100.30")
         .await
         .unwrap();
-    for _ in 0..4 {
-        let typo = login(&auth, &email, WRONG, "198.51.100.30").await;
-        assert_eq!(typo.unwrap_err().code(), Code::Unauthenticated);
-    }
+    refused_logins(&auth, &email, "198.51.100.30", 4).await;
     // ... but the address's 8 failures stay counted: a success does not reset a spray.
     let spray = login(&auth, "another@example.com", WRONG, "198.51.100.30").await;
     assert!(retry_after(&spray.unwrap_err()) > Duration::from_secs(60));

@@ -1,19 +1,50 @@
-//! What the gateway's latency benchmarks share: starting the gateway, the light-request loops
-//! and their statistics.
+//! What the gateway's latency benchmarks share: starting the platform as the tests do, the
+//! light-request loops and their statistics.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 
-/// Starts the gateway with `settings` on its own task; returns its base URL.
-pub async fn serve_gateway(settings: gateway_service::Settings) -> String {
-    let gateway = gateway_service::App::build(settings)
-        .await
-        .expect("gateway starts");
-    let base = format!("http://{}", gateway.http_addr());
-    tokio::spawn(gateway.run_until(std::future::pending()));
-    base
+// Each bench uses a part of what the tests' platform offers.
+#[allow(dead_code)]
+#[path = "../../tests/api/platform.rs"]
+pub mod platform;
+
+/// The servers' runtime, with 2 workers like production on a 2-core machine, and the load's,
+/// a current-thread runtime for this thread, so the client never runs on the servers' workers.
+pub fn runtimes() -> (tokio::runtime::Runtime, tokio::runtime::Runtime) {
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the server runtime starts");
+    let client = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the client runtime starts");
+    (servers, client)
+}
+
+/// The load's HTTP client: requests wait up to `timeout`, so queues are measured rather than
+/// cut off.
+pub fn client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .expect("a client")
+}
+
+/// A gateway for one client that floods: quotas raised out of reach, so the limits are not
+/// what is measured, and (`patient`) deadlines long enough that queues are measured rather
+/// than cut off.
+pub fn flooded_by_one_client(gateway: &mut gateway_service::Settings, patient: bool) {
+    *gateway = gateway.clone().with_rate_limits_raised();
+    if patient {
+        gateway.auth.request_timeout = Duration::from_secs(120);
+        gateway.http.request_timeout = Duration::from_secs(120);
+    }
 }
 
 /// Concurrent loops sending light requests.
@@ -52,20 +83,42 @@ pub async fn light_load(
     total: usize,
     stop: &AtomicBool,
 ) -> Phase {
+    let (latencies, elapsed) = timed_loops(LIGHT_LOOPS, total, stop, |_| async {
+        let response = client.get(url).send().await.expect("the gateway answers");
+        assert!(
+            response.status().is_success(),
+            "light request: {}",
+            response.status()
+        );
+        response.bytes().await.expect("a body");
+    })
+    .await;
+    assert!(!latencies.is_empty(), "the phase made light requests");
+    Phase { latencies, elapsed }
+}
+
+/// `total` requests from `loops` concurrent loops, or as many as are made before `stop` is
+/// set; loop `i` makes `request(i)`. Returns each request's latency, sorted, and the time
+/// they all took.
+pub async fn timed_loops<F, Fut>(
+    loops: usize,
+    total: usize,
+    stop: &AtomicBool,
+    request: F,
+) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let started = Instant::now();
-    let loops = (0..LIGHT_LOOPS).map(|i| async move {
+    let request = &request;
+    let loops = (0..loops).map(|i| async move {
         // Spread the remainder so exactly `total` requests are made.
-        let count = total / LIGHT_LOOPS + usize::from(i < total % LIGHT_LOOPS);
+        let count = total / loops + usize::from(i < total % loops);
         let mut latencies = Vec::new();
         while latencies.len() < count && !stop.load(Ordering::Relaxed) {
             let sent = Instant::now();
-            let response = client.get(url).send().await.expect("the gateway answers");
-            assert!(
-                response.status().is_success(),
-                "light request: {}",
-                response.status()
-            );
-            response.bytes().await.expect("a body");
+            request(i).await;
             latencies.push(sent.elapsed());
         }
         latencies
@@ -73,8 +126,7 @@ pub async fn light_load(
     let mut latencies: Vec<Duration> = join_all(loops).await.into_iter().flatten().collect();
     let elapsed = started.elapsed();
     latencies.sort_unstable();
-    assert!(!latencies.is_empty(), "the phase made light requests");
-    Phase { latencies, elapsed }
+    (latencies, elapsed)
 }
 
 /// `loops` loops that log in with `login` (a correct email and password, so the throttle

@@ -2,9 +2,11 @@
 //! what the gateway refuses, the document refuses too, and says so; nothing a client sends
 //! reaches a database as a control character.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, problem_fields, spawn_platform};
+use crate::platform::send;
 
 /// The schema of a JSON request body of `method path` in the served document, with the
 /// document's components so its references resolve.
@@ -20,7 +22,7 @@ fn body_schema(doc: &Value, method: &str, path: &str) -> jsonschema::Validator {
 
 #[tokio::test]
 async fn control_characters_in_a_field_or_a_path_segment_are_a_400_naming_it() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     // Each of these reached Postgres, which refused the NUL, and the client got a 500.
     let login = app
         .post(
@@ -38,22 +40,14 @@ async fn control_characters_in_a_field_or_a_path_segment_are_a_400_naming_it() {
     let tokens = app.register_with_profile("eu").await;
     let token = tokens["access_token"].as_str().unwrap();
     let patch = app
-        .patch_as(
-            token,
-            "/v1/users/me",
-            json!({"bio": "line one\nline two\u{0}"}),
-        )
+        .patch_me(token, json!({"bio": "line one\nline two\u{0}"}))
         .await;
     let body = assert_problem(patch, 400, "INVALID_INPUT").await;
     assert_eq!(body["errors"][0]["field"], "bio", "{body}");
 
     // A bio may span lines: line breaks and tabs are not refused there.
     let patch = app
-        .patch_as(
-            token,
-            "/v1/users/me",
-            json!({"bio": "line one\n\tline two"}),
-        )
+        .patch_me(token, json!({"bio": "line one\n\tline two"}))
         .await;
     assert_eq!(patch.status(), 200);
 
@@ -67,7 +61,7 @@ async fn control_characters_in_a_field_or_a_path_segment_are_a_400_naming_it() {
 
 #[tokio::test]
 async fn every_status_a_json_route_gives_for_a_bad_body_is_in_the_document() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     for path in [
         "/v1/auth/register",
@@ -76,23 +70,13 @@ async fn every_status_a_json_route_gives_for_a_bad_body_is_in_the_document() {
         "/v1/auth/logout",
     ] {
         // No content type: 415, as the document says.
-        let response = app
-            .client
-            .post(format!("{}{path}", app.base))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+        let response = send(app.request(Method::POST, path).body("{}")).await;
         assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
         // A body of the wrong shape: 400, as the document says.
         let response = app.post(path, json!({"unexpected": 1})).await;
         let body = assert_problem(response, 400, "INVALID_INPUT").await;
         assert!(
-            body["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|e| e["field"] == "unexpected"),
+            problem_fields(&body).contains(&"unexpected".to_owned()),
             "{path}: an unknown field is named: {body}"
         );
         let responses = &doc["paths"][path]["post"]["responses"];
@@ -104,19 +88,16 @@ async fn every_status_a_json_route_gives_for_a_bad_body_is_in_the_document() {
 
 #[tokio::test]
 async fn what_the_server_refuses_the_document_refuses_too() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
 
     let register = body_schema(&doc, "post", "/v1/auth/register");
     let refused = app.post("/v1/auth/register", json!({})).await;
     let body = assert_problem(refused, 400, "INVALID_INPUT").await;
-    let named: Vec<&str> = body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
-    assert_eq!(named, ["email", "password", "display_name", "region"]);
+    assert_eq!(
+        problem_fields(&body),
+        ["email", "password", "display_name", "region"]
+    );
     assert!(!register.is_valid(&json!({})), "the document requires them");
 
     // The regions are the configured ones.
@@ -130,14 +111,12 @@ async fn what_the_server_refuses_the_document_refuses_too() {
     let avatar = body_schema(&doc, "put", "/v1/users/me/avatar");
     assert!(!avatar.is_valid(&json!({"media_id": ""})));
     let (_, _, tokens) = app.register("eu").await;
-    let refused = app
-        .client
-        .put(format!("{}/v1/users/me/avatar", app.base))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .json(&json!({"media_id": ""}))
-        .send()
-        .await
-        .unwrap();
+    let refused = send(
+        app.request(Method::PUT, "/v1/users/me/avatar")
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .json(&json!({"media_id": ""})),
+    )
+    .await;
     assert_problem(refused, 400, "INVALID_INPUT").await;
 
     // And what it allows, it accepts.
@@ -148,26 +127,16 @@ async fn what_the_server_refuses_the_document_refuses_too() {
 
 #[tokio::test]
 async fn token_answers_are_never_cached() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let email = format!("{}@example.com", platform_testkit::unique("nostore"));
-    let password = "correct horse battery";
-    let registered = app
-        .post(
-            "/v1/auth/register",
-            json!({"email": email, "password": password, "display_name": "N", "region": "eu"}),
-        )
-        .await;
+    let password = crate::platform::PASSWORD;
+    let registered = app.post_registration(&email, "eu").await;
     assert_eq!(registered.status(), 201);
     assert_eq!(registered.headers()["cache-control"], "no-store");
     let login = app.login(&email, password).await;
     assert_eq!(login.headers()["cache-control"], "no-store");
     let tokens: Value = login.json().await.unwrap();
-    let refreshed = app
-        .post(
-            "/v1/auth/refresh",
-            json!({"refresh_token": tokens["refresh_token"]}),
-        )
-        .await;
+    let refreshed = app.refresh(&tokens["refresh_token"]).await;
     assert_eq!(refreshed.status(), 200);
     assert_eq!(refreshed.headers()["cache-control"], "no-store");
 }

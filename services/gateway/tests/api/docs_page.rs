@@ -32,7 +32,7 @@ const METHODS: [&str; 8] = [
 
 #[tokio::test]
 async fn the_docs_page_lists_every_operation_and_loads_nothing_from_elsewhere() {
-    let base = spawn_gateway().await;
+    let base = spawn_platform().await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(20))
@@ -164,7 +164,7 @@ async fn the_docs_page_lists_every_operation_and_loads_nothing_from_elsewhere() 
 
 /// The gateway alone, on a port of 127.0.0.1: the page needs only `/docs` and
 /// `/openapi.json`, neither of which calls an upstream (they point at a closed port).
-async fn spawn_gateway() -> String {
+async fn spawn_platform() -> String {
     let unset: SocketAddr = "127.0.0.1:1".parse().unwrap();
     let settings = gateway_service::Settings::for_tests(unset, unset);
     assert_eq!(settings.http_addr.ip(), Ipv4Addr::LOCALHOST);

@@ -1,50 +1,14 @@
-//! `spawn_app()`: the whole platform started for one test: auth, user, media and the media
-//! worker behind the gateway, each with its own databases, one embedded Kafka, and one
-//! object-storage directory shared by media and the worker.
+//! What the gateway's tests share besides the platform they start (`platform.rs`): a key pair,
+//! problem+json checks, and stub peers that misbehave on cue.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::time::Duration;
 
-use auth_service::data::MIGRATOR;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _};
-use platform_kafka::EmbeddedKafka;
-use platform_testkit::{TestDatabase, redis_url, unique};
-use serde_json::{Value, json};
+use platform_testkit::serve_stub;
+use serde_json::Value;
 
-pub struct TestApp {
-    pub base: String,
-    pub client: reqwest::Client,
-    pub auth_addr: SocketAddr,
-    pub gateway_ops: SocketAddr,
-    /// The auth database; kept so it lives as long as the test.
-    pub db: TestDatabase,
-    /// The user service's regional shards.
-    pub users_eu: TestDatabase,
-    pub users_us: TestDatabase,
-    /// The media service's database.
-    pub _media_db: TestDatabase,
-    /// The object store media writes and the worker reads.
-    pub _storage: TempDir,
-    /// The broker every service publishes to and consumes from.
-    pub _kafka: EmbeddedKafka,
-}
-
-/// A directory under the system's temporary directory, removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(prefix: &str) -> Self {
-        Self(std::env::temp_dir().join(unique(prefix)))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+pub use crate::platform::{TestPlatform, spawn_platform, spawn_platform_with};
 
 /// An Ed25519 key pair as the PEMs auth reads.
 pub struct TestKey {
@@ -64,149 +28,6 @@ impl TestKey {
                 .to_public_key_pem(LineEnding::LF)
                 .unwrap(),
         }
-    }
-}
-
-/// Options for the apps a test starts: auth, user and gateway settings.
-pub type Tweak = Box<
-    dyn FnOnce(
-        &mut auth_service::Settings,
-        &mut user_service::Settings,
-        &mut gateway_service::Settings,
-    ),
->;
-
-pub async fn spawn_app() -> TestApp {
-    spawn_app_with(Box::new(|_, _, _| {})).await
-}
-
-pub async fn spawn_app_with(tweak: Tweak) -> TestApp {
-    let db = TestDatabase::create(&MIGRATOR).await;
-    let users_eu = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let users_us = TestDatabase::create(&user_service::data::MIGRATOR).await;
-    let media_db = TestDatabase::create(&media_service::data::MIGRATOR).await;
-    let kafka =
-        EmbeddedKafka::start(platform_kafka::events::TOPICS).expect("the embedded broker starts");
-    let storage = TempDir::new("gateway-test-objects-");
-
-    // Media and the worker first: user and gateway are pointed at media before the tweak, so a
-    // test may aim them elsewhere.
-    let media =
-        media_service::Settings::for_tests(media_db.url(), kafka.bootstrap_servers(), &storage.0);
-    let media_app = media_service::App::build(media)
-        .await
-        .expect("media starts");
-    let media_addr = media_app.grpc_addr();
-    tokio::spawn(media_app.run_until(std::future::pending()));
-    let worker = media_worker::Settings::for_tests(kafka.bootstrap_servers(), &storage.0);
-    let worker_app = media_worker::App::build(worker)
-        .await
-        .expect("the media worker starts");
-    tokio::spawn(worker_app.run_until(std::future::pending()));
-    let mut auth = auth_service::Settings::for_tests(
-        db.url(),
-        &redis_url(),
-        &unique("test:"),
-        kafka.bootstrap_servers(),
-    );
-    let mut user = user_service::Settings::for_tests(
-        &[("eu", users_eu.url()), ("us", users_us.url())],
-        &redis_url(),
-        &unique("test:"),
-        kafka.bootstrap_servers(),
-    )
-    .with_media(media_addr);
-    let unset: SocketAddr = "127.0.0.1:1".parse().unwrap();
-    let mut gateway = gateway_service::Settings::for_tests(unset, unset).with_media(media_addr);
-    let (default_auth_url, default_user_url) =
-        (gateway.auth.url.clone(), gateway.users.url.clone());
-    tweak(&mut auth, &mut user, &mut gateway);
-
-    let user_app = user_service::App::build(user).await.expect("user starts");
-    let user_addr = user_app.grpc_addr();
-    tokio::spawn(user_app.run_until(std::future::pending()));
-    // Only the address: a deadline the test set stays.
-    if gateway.users.url == default_user_url {
-        gateway.users.url = platform_grpc::GrpcClientSettings::for_tests("user", user_addr).url;
-    }
-
-    let auth_app = auth_service::App::build(auth).await.expect("auth starts");
-    let auth_addr = auth_app.grpc_addr();
-    tokio::spawn(auth_app.run_until(std::future::pending()));
-    // Point the gateway at this auth unless the test aimed it elsewhere.
-    if gateway.auth.url == default_auth_url {
-        gateway.auth.url = platform_grpc::GrpcClientSettings::for_tests("auth", auth_addr).url;
-    }
-    let gateway_app = gateway_service::App::build(gateway)
-        .await
-        .expect("gateway starts");
-    let base = format!("http://{}", gateway_app.http_addr());
-    let gateway_ops = gateway_app.ops_addr();
-    tokio::spawn(gateway_app.run_until(std::future::pending()));
-
-    TestApp {
-        base,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap(),
-        auth_addr,
-        gateway_ops,
-        db,
-        users_eu,
-        users_us,
-        _media_db: media_db,
-        _storage: storage,
-        _kafka: kafka,
-    }
-}
-
-impl TestApp {
-    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .post(format!("{}{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("the gateway answers")
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("the gateway answers")
-    }
-
-    /// Registers a fresh user; returns (email, password, token response).
-    pub async fn register(&self, region: &str) -> (String, String, Value) {
-        let email = format!("{}@example.com", unique("user"));
-        let password = "correct horse battery".to_owned();
-        let response = self
-            .post(
-                "/v1/auth/register",
-                json!({"email": email, "password": password, "display_name": "Ada", "region": region}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "registration succeeds");
-        (email, password, response.json().await.unwrap())
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post(
-            "/v1/auth/login",
-            json!({"email": email, "password": password}),
-        )
-        .await
-    }
-
-    pub async fn jwks(&self) -> Value {
-        self.get("/.well-known/jwks.json")
-            .await
-            .json()
-            .await
-            .unwrap()
     }
 }
 
@@ -232,6 +53,16 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     );
     assert!(body["title"].is_string() && body["detail"].is_string() && body["type"].is_string());
     body
+}
+
+/// The fields a problem's `errors` name, in order.
+pub fn problem_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// An auth service stand-in: its `Login` waits until the test releases it (a slow upstream
@@ -340,17 +171,11 @@ pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
         seen: handle.seen.clone(),
         jwks_calls: handle.jwks_calls.clone(),
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let server = platform_grpc::GrpcServer::new().add_service(AuthServiceServer::new(stub));
-    tokio::spawn(server.serve(
-        listener,
-        platform_grpc::GrpcServerSettings::for_tests(),
-        platform_runtime::Readiness::new(),
-        platform_runtime::CancellationToken::new(),
-    ));
-    (addr, handle)
+    (serve_stub(server).await, handle)
 }
+
+// ---- Media: the stub the upload tests use; the part to remove with media. ----
 
 /// A media service stand-in: `Upload` drains the stream, recording what it saw, and answers
 /// a pending media, or RESOURCE_EXHAUSTED past `max_bytes` as the real one does, or
@@ -474,15 +299,9 @@ pub async fn spawn_refusing_stub_media(refusal: tonic::Status) -> (SocketAddr, S
 
 async fn serve_stub_media(stub: StubMedia) -> (SocketAddr, StubMedia) {
     use platform_proto::media::v1::media_service_server::MediaServiceServer;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let server =
         platform_grpc::GrpcServer::new().add_service(MediaServiceServer::new(stub.clone()));
-    tokio::spawn(server.serve(
-        listener,
-        platform_grpc::GrpcServerSettings::for_tests(),
-        platform_runtime::Readiness::new(),
-        platform_runtime::CancellationToken::new(),
-    ));
-    (addr, stub)
+    (serve_stub(server).await, stub)
 }
+
+// ---- End of the media part. ----

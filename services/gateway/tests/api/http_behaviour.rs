@@ -5,20 +5,22 @@ use std::time::Duration;
 
 use platform_grpc::GrpcClientSettings;
 use platform_testkit::refused_addr;
+use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with, spawn_held_auth};
+use crate::helpers::{
+    TestPlatform, assert_problem, spawn_held_auth, spawn_platform, spawn_platform_with,
+};
+use crate::platform::send;
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem_that_echoes_the_request_id() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .get(format!("{}/v1/nothing-here", app.base))
-        .header("x-request-id", "req-from-client-1")
-        .send()
-        .await
-        .unwrap();
+    let app = spawn_platform().await;
+    let response = send(
+        app.request(Method::GET, "/v1/nothing-here")
+            .header("x-request-id", "req-from-client-1"),
+    )
+    .await;
     assert_eq!(response.headers()["x-request-id"], "req-from-client-1");
     let body = assert_problem(response, 404, "NOT_FOUND").await;
     assert_eq!(body["request_id"], "req-from-client-1");
@@ -26,7 +28,7 @@ async fn an_unknown_route_is_a_404_problem_that_echoes_the_request_id() {
 
 #[tokio::test]
 async fn a_request_without_an_id_gets_one() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let response = app.get("/.well-known/jwks.json").await;
     let id = response.headers()["x-request-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "a UUID: {id}");
@@ -34,7 +36,7 @@ async fn a_request_without_an_id_gets_one() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_413_problem() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let big = "x".repeat(70 * 1024);
     let response = app
         .post("/v1/auth/login", json!({"email": big, "password": "p"}))
@@ -43,29 +45,27 @@ async fn a_body_over_the_limit_is_a_413_problem() {
 }
 
 #[tokio::test]
-async fn a_body_that_is_not_json_is_a_415_problem() {
-    let app = spawn_app().await;
-    let response = app
-        .client
-        .post(format!("{}/v1/auth/login", app.base))
-        .header("content-type", "text/plain")
-        .body("email=a")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+async fn a_body_that_is_not_json_is_a_415_problem_and_malformed_json_a_400() {
+    let app = spawn_platform().await;
+    for (content_type, body, status, code) in [
+        ("text/plain", "email=a", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("application/json", "{\"email\": ", 400, "MALFORMED_JSON"),
+    ] {
+        let response = app.post_raw("/v1/auth/login", content_type, body).await;
+        assert_problem(response, status, code).await;
+    }
 }
 
 #[tokio::test]
 async fn the_wrong_method_is_a_405_problem() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let response = app.get("/v1/auth/login").await;
     assert_problem(response, 405, "METHOD_NOT_ALLOWED").await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_is_3_1_and_describes_every_route() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let doc: Value = app.get("/openapi.json").await.json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     for path in [
@@ -90,7 +90,7 @@ async fn the_openapi_document_is_3_1_and_describes_every_route() {
 
 #[tokio::test]
 async fn metrics_count_requests_per_route() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     app.get("/.well-known/jwks.json").await;
     let metrics = platform_testkit::scrape_metrics(app.gateway_ops).await;
     assert!(
@@ -105,7 +105,7 @@ async fn metrics_count_requests_per_route() {
 
 #[tokio::test]
 async fn readiness_reports_every_upstream() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let (status, report) = readyz(&app).await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["degraded"], false, "{report}");
@@ -118,7 +118,7 @@ async fn readiness_reports_every_upstream() {
 async fn upstreams_down_degrade_the_gateway_but_keep_it_ready() {
     // Each would be enough to take it out of the ingress if it were a required check.
     let nobody = refused_addr().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", nobody);
         gateway.users = GrpcClientSettings::for_tests("user", nobody);
     }))
@@ -131,7 +131,7 @@ async fn upstreams_down_degrade_the_gateway_but_keep_it_ready() {
     assert_eq!(report["checks"]["media"], "ok", "{report}");
 }
 
-async fn readyz(app: &TestApp) -> (u16, Value) {
+async fn readyz(app: &TestPlatform) -> (u16, Value) {
     let response = app
         .client
         .get(format!("http://{}/readyz", app.gateway_ops))
@@ -144,7 +144,7 @@ async fn readyz(app: &TestApp) -> (u16, Value) {
 #[tokio::test]
 async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after() {
     let (held, arrived, release) = spawn_held_auth().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", held);
         gateway.http.max_concurrent_requests = 1;
     }))
@@ -172,7 +172,7 @@ async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after
 #[tokio::test]
 async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
     let (held, _, _) = spawn_held_auth().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", held);
         gateway.http.request_timeout = Duration::from_millis(300);
     }))
@@ -183,16 +183,13 @@ async fn a_request_past_the_gateway_timeout_is_a_504_problem() {
 
 #[tokio::test]
 async fn cors_allows_only_the_configured_origins() {
-    let app = spawn_app_with(Box::new(|_, _, gateway| {
+    let app = spawn_platform_with(Box::new(|_, _, gateway| {
         gateway.http.cors_allowed_origins = vec!["https://app.example".into()];
     }))
     .await;
     let preflight = |origin: &'static str| {
         app.client
-            .request(
-                reqwest::Method::OPTIONS,
-                format!("{}/v1/auth/login", app.base),
-            )
+            .request(Method::OPTIONS, format!("{}/v1/auth/login", app.base))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
             .send()

@@ -11,6 +11,9 @@ mod docs_page;
 mod helpers;
 mod http_behaviour;
 mod media;
+// Shared with the benches (`benches/common/mod.rs`): each uses a part of it.
+#[allow(dead_code)]
+mod platform;
 mod propagation;
 mod rate_limits;
 mod tokens;

@@ -8,7 +8,7 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{GenericImageView as _, ImageReader, Rgb, RgbImage};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestPlatform, assert_problem, spawn_platform};
 
 /// Processing waits for the worker's consumer group to form on the embedded broker (a few
 /// seconds) and then decodes and resizes unoptimised.
@@ -30,15 +30,15 @@ fn jpeg(width: u32, height: u32) -> Vec<u8> {
     bytes
 }
 
-impl TestApp {
-    pub async fn put_as(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .put(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("the gateway answers")
+impl TestPlatform {
+    /// `PUT /v1/users/me/avatar`: `media_id` becomes the signed-in user's avatar.
+    pub async fn set_avatar(&self, token: &str, media_id: &str) -> reqwest::Response {
+        crate::platform::send(
+            self.request(reqwest::Method::PUT, "/v1/users/me/avatar")
+                .bearer_auth(token)
+                .json(&json!({"media_id": media_id})),
+        )
+        .await
     }
 
     /// Uploads `bytes` and returns the new media's id, checking the 202 on the way.
@@ -75,7 +75,7 @@ impl TestApp {
 
 #[tokio::test]
 async fn an_uploaded_image_is_processed_served_and_becomes_an_avatar() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let (ada, grace) = (
         app.register_with_profile("eu").await,
         app.register_with_profile("eu").await,
@@ -98,9 +98,7 @@ async fn an_uploaded_image_is_processed_served_and_becomes_an_avatar() {
         assert_served_as_advertised(&app, variant).await;
     }
 
-    let chosen = app
-        .put_as(token(&ada), "/v1/users/me/avatar", json!({"media_id": id}))
-        .await;
+    let chosen = app.set_avatar(token(&ada), &id).await;
     assert_eq!(chosen.status(), 200);
     let me: Value = app
         .get_as(token(&ada), "/v1/users/me")
@@ -118,19 +116,13 @@ async fn an_uploaded_image_is_processed_served_and_becomes_an_avatar() {
     let media_urls: Vec<&Value> = variants.iter().map(|v| &v["url"]).collect();
     assert_eq!(avatar_urls, media_urls);
 
-    let not_hers = app
-        .put_as(
-            token(&grace),
-            "/v1/users/me/avatar",
-            json!({"media_id": id}),
-        )
-        .await;
+    let not_hers = app.set_avatar(token(&grace), &id).await;
     assert_problem(not_hers, 409, "MEDIA_NOT_YOURS").await;
 }
 
 /// The variant's bytes decode to its advertised size, keep the original's 3:2 shape, and
 /// come with validators a cache can use.
-async fn assert_served_as_advertised(app: &TestApp, variant: &Value) {
+async fn assert_served_as_advertised(app: &TestPlatform, variant: &Value) {
     let url = format!("{}{}", app.base, variant["url"].as_str().unwrap());
     let response = app.client.get(&url).send().await.unwrap(); // no token: public
     assert_eq!(response.status(), 200, "{variant}");
@@ -185,7 +177,7 @@ async fn assert_served_as_advertised(app: &TestApp, variant: &Value) {
 
 #[tokio::test]
 async fn a_broken_image_fails_processing_and_cannot_become_an_avatar() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let ada = app.register_with_profile("eu").await;
     // A JPEG's first bytes and nothing of an image after them.
     let mut broken = jpeg(64, 64);
@@ -199,24 +191,16 @@ async fn a_broken_image_fails_processing_and_cannot_become_an_avatar() {
         "{media}"
     );
     assert_eq!(media["variants"], json!([]));
-    let refused = app
-        .put_as(token(&ada), "/v1/users/me/avatar", json!({"media_id": id}))
-        .await;
+    let refused = app.set_avatar(token(&ada), &id).await;
     assert_problem(refused, 409, "MEDIA_NOT_READY").await;
 }
 
 #[tokio::test]
 async fn unknown_media_are_404() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let ada = app.register_with_profile("eu").await;
     let unknown = uuid::Uuid::now_v7().to_string();
-    let avatar = app
-        .put_as(
-            token(&ada),
-            "/v1/users/me/avatar",
-            json!({"media_id": unknown}),
-        )
-        .await;
+    let avatar = app.set_avatar(token(&ada), &unknown).await;
     assert_problem(avatar, 404, "MEDIA_NOT_FOUND").await;
     let media = app
         .get_as(token(&ada), &format!("/v1/media/{unknown}"))

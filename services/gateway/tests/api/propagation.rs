@@ -4,8 +4,10 @@
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use platform_grpc::GrpcClientSettings;
 use platform_telemetry::{LogFormat, TelemetrySettings};
+use reqwest::Method;
 
-use crate::helpers::{spawn_app, spawn_app_with, spawn_stub_auth};
+use crate::helpers::{spawn_platform, spawn_platform_with, spawn_stub_auth};
+use crate::platform::send;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
@@ -47,18 +49,16 @@ async fn request_id_trace_context_and_deadline_reach_the_callee() {
     let (exporter, provider, _telemetry) = record_spans();
 
     let (stub_addr, stub) = spawn_stub_auth().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.auth = GrpcClientSettings::for_tests("auth", stub_addr);
     }))
     .await;
-    let response = app
-        .client
-        .get(format!("{}/.well-known/jwks.json", app.base))
-        .header("x-request-id", "req-propagation-1")
-        .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
-        .send()
-        .await
-        .unwrap();
+    let response = send(
+        app.request(Method::GET, "/.well-known/jwks.json")
+            .header("x-request-id", "req-propagation-1")
+            .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01")),
+    )
+    .await;
     assert_eq!(response.status(), 200);
 
     let seen = stub
@@ -100,7 +100,7 @@ async fn request_id_trace_context_and_deadline_reach_the_callee() {
 async fn one_registration_is_one_trace_from_the_gateway_through_auth_and_kafka_to_the_user_service()
 {
     let (exporter, provider, _telemetry) = record_spans();
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let response = app
         .client
         .post(format!("{}/v1/auth/register", app.base))

@@ -5,9 +5,10 @@
 use gateway_service::{App, Settings};
 use platform_ratelimit::Quota;
 use platform_testkit::refused_addr;
-use serde_json::json;
+use reqwest::Method;
 
-use crate::helpers::{assert_problem, spawn_app_with};
+use crate::helpers::{assert_problem, spawn_platform_with};
+use crate::platform::send;
 
 /// A gateway whose upstreams are nowhere (the routes used here need none), trusting one
 /// proxy hop so a test can speak for many clients, then as `configure` says.
@@ -102,7 +103,7 @@ async fn with_redis_down_each_replica_still_limits_and_serves_others() {
 
 #[tokio::test]
 async fn a_signed_in_user_is_one_client_whatever_the_address() {
-    let app = spawn_app_with(Box::new(|_, _, gateway| {
+    let app = spawn_platform_with(Box::new(|_, _, gateway| {
         gateway.http.trusted_proxy_hops = 1;
         gateway.rate_limits.reads = Quota::per_minute(4);
     }))
@@ -111,41 +112,32 @@ async fn a_signed_in_user_is_one_client_whatever_the_address() {
     let token = tokens["access_token"].as_str().unwrap();
     let mut statuses = Vec::new();
     for i in 0..6 {
-        let response = app
-            .client
-            .get(format!("{}/.well-known/jwks.json", app.base))
-            .bearer_auth(token)
-            .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .send()
-            .await
-            .unwrap();
+        let response = send(
+            app.request(Method::GET, "/.well-known/jwks.json")
+                .bearer_auth(token)
+                .header("x-forwarded-for", format!("203.0.113.{i}")),
+        )
+        .await;
         statuses.push(response.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
     // Anyone else is still served.
-    let other = app
-        .client
-        .get(format!("{}/.well-known/jwks.json", app.base))
-        .header("x-forwarded-for", "203.0.113.200")
-        .send()
-        .await
-        .unwrap();
+    let other = send(
+        app.request(Method::GET, "/.well-known/jwks.json")
+            .header("x-forwarded-for", "203.0.113.200"),
+    )
+    .await;
     assert_eq!(other.status(), 200);
 }
 
 #[tokio::test]
 async fn registrations_from_one_address_are_limited_as_auth() {
-    let app = spawn_app_with(Box::new(|_, _, gateway| {
+    let app = spawn_platform_with(Box::new(|_, _, gateway| {
         gateway.rate_limits.auth = Quota::per_minute(2);
     }))
     .await;
     app.register("eu").await;
     app.register("us").await;
-    let third = app
-        .post(
-            "/v1/auth/register",
-            json!({"email": "third@example.com", "password": "long enough", "display_name": "T", "region": "eu"}),
-        )
-        .await;
+    let third = app.post_registration("third@example.com", "eu").await;
     assert_problem(third, 429, "RATE_LIMITED").await;
 }

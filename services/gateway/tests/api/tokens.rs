@@ -3,46 +3,21 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use gateway_service::AppState;
-use gateway_service::extract::AuthUser;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use jwt_compact::jwk::JsonWebKey;
 use jwt_compact::{Algorithm as _, AlgorithmExt as _, TimeOptions, UntrustedToken};
+use platform_grpc::GrpcClientSettings;
+use reqwest::StatusCode;
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
-use crate::helpers::{TestApp, TestKey, spawn_app, spawn_app_with, spawn_stub_auth};
+use crate::helpers::{TestKey, TestPlatform, spawn_platform, spawn_platform_with, spawn_stub_auth};
 
-/// The gateway's real extractor behind a route, as every protected route uses it.
-async fn protected_status(app: &TestApp, token: &str) -> StatusCode {
-    call_protected(protected_router(app.auth_addr), token).await
-}
-
-/// A router with one protected route, verifying against the auth service at `auth_addr`.
-fn protected_router(auth_addr: std::net::SocketAddr) -> Router {
-    let settings = gateway_service::Settings::for_tests(auth_addr, auth_addr);
-    let document = gateway_service::openapi::document(&settings.regions);
-    let state = AppState::new(&settings, &document).unwrap();
-    Router::new()
-        .route(
-            "/whoami",
-            get(|AuthUser(who): AuthUser| async move { who.user_id.to_string() }),
-        )
-        .with_state(state)
-}
-
-async fn call_protected(router: Router, token: &str) -> StatusCode {
-    let request = Request::get("/whoami")
-        .header("authorization", format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap();
-    router.oneshot(request).await.unwrap().status()
+/// The status of a protected route, `GET /v1/users/me`, called with `token`: the gateway's
+/// extractor decides, as on every protected route.
+async fn protected_status(app: &TestPlatform, token: &str) -> StatusCode {
+    app.get_as(token, "/v1/users/me").await.status()
 }
 
 fn now() -> u64 {
@@ -73,19 +48,21 @@ fn kid_of(jwks: &Value, index: usize) -> String {
     jwks["keys"][index]["kid"].as_str().unwrap().to_owned()
 }
 
-async fn app_with_keys(current: &TestKey, previous: Option<&TestKey>) -> TestApp {
+async fn app_with_keys(current: &TestKey, previous: Option<&TestKey>) -> TestPlatform {
     let current = current.private_pem.clone();
     let previous = previous.map(|k| k.public_pem.clone());
-    spawn_app_with(Box::new(move |auth, _, _| {
+    spawn_platform_with(Box::new(move |auth, _, gateway| {
         auth.tokens.signing_key_pem = Some(current.into());
         auth.tokens.previous_public_key_pem = previous;
+        // The tests call the protected route more often than a client may.
+        *gateway = gateway.clone().with_rate_limits_raised();
     }))
     .await
 }
 
 #[tokio::test]
 async fn the_access_token_verifies_with_another_jwt_library_using_only_the_jwks() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let (_, _, session) = app.register("eu").await;
     let jwks = app.jwks().await;
     let token = UntrustedToken::new(session["access_token"].as_str().unwrap()).unwrap();
@@ -124,8 +101,8 @@ async fn the_access_token_verifies_with_another_jwt_library_using_only_the_jwks(
 
 #[tokio::test]
 async fn a_genuine_token_is_accepted_by_the_gateway() {
-    let app = spawn_app().await;
-    let (_, _, session) = app.register("eu").await;
+    let app = spawn_platform().await;
+    let session = app.register_with_profile("eu").await;
     let status = protected_status(&app, session["access_token"].as_str().unwrap()).await;
     assert_eq!(status, StatusCode::OK);
 }
@@ -134,7 +111,7 @@ async fn a_genuine_token_is_accepted_by_the_gateway() {
 async fn forged_expired_and_misdirected_tokens_are_401_at_the_gateway() {
     let key = TestKey::generate();
     let app = app_with_keys(&key, None).await;
-    let (_, _, session) = app.register("eu").await;
+    let session = app.register_with_profile("eu").await;
     let user_id = session["user_id"].as_str().unwrap();
     let kid = kid_of(&app.jwks().await, 0);
     // Sanity: our own signing with the configured key is accepted.
@@ -224,7 +201,7 @@ async fn after_rotation_the_previous_key_still_verifies_and_a_retired_one_does_n
     );
     assert_eq!(kid_of(&jwks, 1), previous_kid);
 
-    let (_, _, session) = app.register("eu").await;
+    let session = app.register_with_profile("eu").await;
     let user_id = session["user_id"].as_str().unwrap();
     let status = |token: String| {
         let app = &app;
@@ -247,12 +224,16 @@ async fn after_rotation_the_previous_key_still_verifies_and_a_retired_one_does_n
 #[tokio::test]
 async fn tokens_with_made_up_kids_cannot_make_the_gateway_hammer_auth_for_keys() {
     let (stub_addr, stub) = spawn_stub_auth().await;
-    let router = protected_router(stub_addr);
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
+        gateway.auth.url = GrpcClientSettings::for_tests("auth", stub_addr).url;
+        *gateway = gateway.clone().with_rate_limits_raised();
+    }))
+    .await;
     let forger = TestKey::generate();
     for i in 0..20 {
         let token = sign(&forger, &format!("made-up-{i}"), &claims("eu_x"));
         assert_eq!(
-            call_protected(router.clone(), &token).await,
+            protected_status(&app, &token).await,
             StatusCode::UNAUTHORIZED
         );
     }

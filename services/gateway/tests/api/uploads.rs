@@ -9,12 +9,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use platform_grpc::GrpcClientSettings;
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 use crate::helpers::{
-    StubMedia, TestApp, assert_problem, spawn_app_with, spawn_refusing_stub_media, spawn_stub_media,
+    StubMedia, TestPlatform, assert_problem, spawn_platform_with, spawn_refusing_stub_media,
+    spawn_stub_media,
 };
+use crate::platform::send;
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 const MIB: u64 = 1024 * 1024;
@@ -28,9 +31,12 @@ fn png_like(len: usize) -> Vec<u8> {
 
 /// The gateway with a stub media service that refuses uploads over `media_max_bytes`, and
 /// a gateway upload limit of `gateway_max_bytes`.
-async fn spawn_with_stub(gateway_max_bytes: u64, media_max_bytes: u64) -> (TestApp, StubMedia) {
+async fn spawn_with_stub(
+    gateway_max_bytes: u64,
+    media_max_bytes: u64,
+) -> (TestPlatform, StubMedia) {
     let (addr, media) = spawn_stub_media(media_max_bytes).await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
         gateway.media.uploads.max_bytes = gateway_max_bytes;
     }))
@@ -38,7 +44,7 @@ async fn spawn_with_stub(gateway_max_bytes: u64, media_max_bytes: u64) -> (TestA
     (app, media)
 }
 
-impl TestApp {
+impl TestPlatform {
     /// A fresh user's access token; no profile is needed to upload.
     pub async fn token(&self) -> String {
         let (_, _, session) = self.register("eu").await;
@@ -51,15 +57,32 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> reqwest::Response {
-        self.client
-            .post(format!("{}/v1/media", self.base))
-            .bearer_auth(token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("the gateway answers")
+        send(
+            self.request(Method::POST, "/v1/media")
+                .bearer_auth(token)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
     }
+}
+
+/// Uploads `body` as `content_type` and checks that the gateway refused it as unsupported,
+/// without sending anything on to media; returns the problem.
+async fn assert_unsupported(
+    app: &TestPlatform,
+    media: &StubMedia,
+    content_type: &str,
+    body: impl Into<reqwest::Body>,
+) -> Value {
+    let token = app.token().await;
+    let response = app.upload(&token, content_type, body).await;
+    let problem = assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    assert!(
+        media.uploads.lock().unwrap().is_empty(),
+        "nothing was sent on"
+    );
+    problem
 }
 
 #[tokio::test]
@@ -89,32 +112,20 @@ async fn an_image_is_streamed_to_the_media_service_and_accepted_as_pending() {
 #[tokio::test]
 async fn a_type_that_is_not_an_accepted_image_is_415() {
     let (app, media) = spawn_with_stub(MIB, u64::MAX).await;
-    let token = app.token().await;
-    let response = app.upload(&token, "text/plain", "hello").await;
-    let body = assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    let body = assert_unsupported(&app, &media, "text/plain", "hello").await;
     assert!(
         body["detail"].as_str().unwrap().contains("image/webp"),
         "{body}"
-    );
-    assert!(
-        media.uploads.lock().unwrap().is_empty(),
-        "nothing was sent on"
     );
 }
 
 #[tokio::test]
 async fn a_png_declared_as_jpeg_is_415_naming_the_mismatch() {
     let (app, media) = spawn_with_stub(MIB, u64::MAX).await;
-    let token = app.token().await;
-    let response = app.upload(&token, "image/jpeg", png_like(1024)).await;
-    let body = assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    let body = assert_unsupported(&app, &media, "image/jpeg", png_like(1024)).await;
     assert_eq!(
         body["detail"],
         "the content is image/png, not the declared image/jpeg"
-    );
-    assert!(
-        media.uploads.lock().unwrap().is_empty(),
-        "nothing was sent on"
     );
 }
 
@@ -192,7 +203,7 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
     // The media service's own refusal, as it sends it.
     let refusal = tonic::Status::from(media_service::MediaError::BacklogFull { limit: 2 });
     let (addr, media) = spawn_refusing_stub_media(refusal).await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
     }))
     .await;
@@ -220,7 +231,7 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
 #[tokio::test]
 async fn an_upload_may_take_longer_than_the_request_timeout() {
     let (addr, _media) = spawn_stub_media(u64::MAX).await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
         gateway.http.request_timeout = Duration::from_millis(200);
     }))
@@ -245,22 +256,18 @@ async fn an_upload_may_take_longer_than_the_request_timeout() {
 #[tokio::test]
 async fn uploads_and_avatar_changes_need_a_token() {
     let (app, _media) = spawn_with_stub(MIB, u64::MAX).await;
-    let upload = app
-        .client
-        .post(format!("{}/v1/media", app.base))
-        .header("content-type", "image/png")
-        .body(png_like(1024))
-        .send()
-        .await
-        .unwrap();
+    let upload = send(
+        app.request(Method::POST, "/v1/media")
+            .header("content-type", "image/png")
+            .body(png_like(1024)),
+    )
+    .await;
     assert_problem(upload, 401, "UNAUTHORIZED").await;
-    let avatar = app
-        .client
-        .put(format!("{}/v1/users/me/avatar", app.base))
-        .json(&json!({"media_id": "m1"}))
-        .send()
-        .await
-        .unwrap();
+    let avatar = send(
+        app.request(Method::PUT, "/v1/users/me/avatar")
+            .json(&json!({"media_id": "m1"})),
+    )
+    .await;
     assert_problem(avatar, 401, "UNAUTHORIZED").await;
     assert_problem(app.get("/v1/media/m1").await, 401, "UNAUTHORIZED").await;
 }
@@ -276,19 +283,13 @@ async fn the_image_bytes_route_is_public() {
 #[tokio::test]
 async fn a_silent_media_service_is_a_504_at_the_gateway() {
     let silent = platform_testkit::black_hole().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.media.grpc = GrpcClientSettings::for_tests("media", silent);
         gateway.media.grpc.request_timeout = Duration::from_millis(300);
     }))
     .await;
     let token = app.token().await;
-    let response = app
-        .client
-        .get(format!("{}/v1/media/m1", app.base))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = send(app.request(Method::GET, "/v1/media/m1").bearer_auth(&token)).await;
     assert_problem(response, 504, "UPSTREAM_TIMEOUT").await;
     assert_problem(app.get("/v1/media/m1/thumb").await, 504, "UPSTREAM_TIMEOUT").await;
 }

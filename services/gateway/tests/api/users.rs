@@ -7,42 +7,7 @@ use platform_grpc::GrpcClientSettings;
 use platform_testkit::{black_hole, refused_addr};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
-
-impl TestApp {
-    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("the gateway answers")
-    }
-
-    pub async fn patch_as(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
-        self.client
-            .patch(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .expect("the gateway answers")
-    }
-
-    /// Registers a user and waits (bounded) until their profile is readable; returns the
-    /// session. The event travels auth → outbox → Kafka → user.
-    pub async fn register_with_profile(&self, region: &str) -> Value {
-        let (_, _, session) = self.register(region).await;
-        let token = session["access_token"].as_str().unwrap().to_owned();
-        for _ in 0..300 {
-            if self.get_as(&token, "/v1/users/me").await.status() == 200 {
-                return session;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the profile never appeared");
-    }
-}
+use crate::helpers::{assert_problem, spawn_platform, spawn_platform_with};
 
 fn token(session: &Value) -> &str {
     session["access_token"].as_str().unwrap()
@@ -50,7 +15,7 @@ fn token(session: &Value) -> &str {
 
 #[tokio::test]
 async fn after_registering_the_profile_is_readable() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let session = app.register_with_profile("eu").await;
     let me: Value = app
         .get_as(token(&session), "/v1/users/me")
@@ -72,7 +37,7 @@ async fn after_registering_the_profile_is_readable() {
 
 #[tokio::test]
 async fn a_user_registered_in_us_lands_in_the_us_database_and_nowhere_else() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let session = app.register_with_profile("us").await;
     let id = session["user_id"].as_str().unwrap();
     let count = |url: String| async move {
@@ -89,7 +54,7 @@ async fn a_user_registered_in_us_lands_in_the_us_database_and_nowhere_else() {
 
 #[tokio::test]
 async fn a_patch_shows_at_once_in_another_users_read() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let (ada, grace) = (
         app.register_with_profile("eu").await,
         app.register_with_profile("us").await,
@@ -99,9 +64,8 @@ async fn a_patch_shows_at_once_in_another_users_read() {
     assert_eq!(before["display_name"], "Ada"); // now in the cache
 
     let patched = app
-        .patch_as(
+        .patch_me(
             token(&ada),
-            "/v1/users/me",
             json!({"display_name": "Ada Lovelace", "bio": "Analyst"}),
         )
         .await;
@@ -113,7 +77,7 @@ async fn a_patch_shows_at_once_in_another_users_read() {
 
 #[tokio::test]
 async fn the_public_view_has_no_email() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let (ada, grace) = (
         app.register_with_profile("eu").await,
         app.register_with_profile("eu").await,
@@ -126,7 +90,7 @@ async fn the_public_view_has_no_email() {
 
 #[tokio::test]
 async fn unknown_users_are_404_and_anonymous_callers_401() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let session = app.register_with_profile("eu").await;
     let unknown = app
         .get_as(
@@ -140,23 +104,15 @@ async fn unknown_users_are_404_and_anonymous_callers_401() {
 
 #[tokio::test]
 async fn profile_field_limits_are_problems_naming_the_field() {
-    let app = spawn_app().await;
+    let app = spawn_platform().await;
     let session = app.register_with_profile("eu").await;
     let too_long = app
-        .patch_as(
-            token(&session),
-            "/v1/users/me",
-            json!({"bio": "x".repeat(501)}),
-        )
+        .patch_me(token(&session), json!({"bio": "x".repeat(501)}))
         .await;
     let body = assert_problem(too_long, 400, "INVALID_INPUT").await;
     assert_eq!(body["errors"][0]["field"], "bio");
     let unknown_field = app
-        .patch_as(
-            token(&session),
-            "/v1/users/me",
-            json!({"email": "new@example.com"}),
-        )
+        .patch_me(token(&session), json!({"email": "new@example.com"}))
         .await;
     let body = assert_problem(unknown_field, 400, "INVALID_INPUT").await;
     assert!(body["detail"].as_str().unwrap().contains("email"), "{body}");
@@ -165,7 +121,7 @@ async fn profile_field_limits_are_problems_naming_the_field() {
 #[tokio::test]
 async fn one_region_down_is_503_for_that_region_only_within_its_deadline() {
     let silent = black_hole().await;
-    let app = spawn_app_with(Box::new(move |_, user, _| {
+    let app = spawn_platform_with(Box::new(move |_, user, _| {
         user.shards[1].1 = format!("postgres://postgres@{silent}/users_us").into();
         user.database.acquire_timeout = Duration::from_millis(300);
     }))
@@ -182,7 +138,7 @@ async fn one_region_down_is_503_for_that_region_only_within_its_deadline() {
 #[tokio::test]
 async fn with_redis_down_profiles_are_still_served() {
     let nobody = refused_addr().await;
-    let app = spawn_app_with(Box::new(move |_, user, _| {
+    let app = spawn_platform_with(Box::new(move |_, user, _| {
         user.redis.url = format!("redis://{nobody}").into();
     }))
     .await;
@@ -196,7 +152,7 @@ async fn with_redis_down_profiles_are_still_served() {
 #[tokio::test]
 async fn a_silent_user_service_is_a_504_at_the_gateway() {
     let silent = black_hole().await;
-    let app = spawn_app_with(Box::new(move |_, _, gateway| {
+    let app = spawn_platform_with(Box::new(move |_, _, gateway| {
         gateway.users = GrpcClientSettings::for_tests("user", silent);
         gateway.users.request_timeout = Duration::from_millis(300);
     }))

@@ -4,14 +4,15 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use media_worker::{App, Settings};
-use platform_config::Env;
 use platform_cpu_pool::CpuPool;
 use platform_proto::events::v1::media_processed::Outcome;
 use platform_storage::StorageSettings;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use crate::helpers::{Harness, PATIENCE, eventually, header, spawn_worker_with, until_some};
+use platform_testkit::{PATIENCE, eventually, header, until_some};
+
+use crate::helpers::{spawn_upstream, spawn_worker_with};
 use crate::images;
 
 /// A worker on a runtime of its own, in a thread of its own, so the test can kill it the
@@ -59,9 +60,9 @@ impl KillableWorker {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_killed_mid_job_leaves_the_job_to_the_next_one_which_completes_it_once() {
-    let harness = Harness::start();
-    let worker_a = KillableWorker::start(harness.settings()).await;
-    let upload = harness
+    let upstream = spawn_upstream();
+    let worker_a = KillableWorker::start(upstream.settings()).await;
+    let upload = upstream
         .upload(&images::jpeg(&images::photo(2400, 1600)), "image/jpeg")
         .await;
     eventually("worker A to be processing the image", || {
@@ -72,26 +73,26 @@ async fn a_worker_killed_mid_job_leaves_the_job_to_the_next_one_which_completes_
 
     worker_a.kill().await;
     assert!(
-        harness.published(&upload.media_id).await.is_empty(),
+        upstream.published(&upload.media_id).await.is_empty(),
         "worker A died before publishing"
     );
     // Worker B joins the same group; the upload's offset was never committed, so once the
     // group rebalances (after A's session ends at the latest) B is handed the upload again.
-    harness.spawn_worker().await;
-    let outcome = harness.outcome_of(&upload.media_id).await;
+    upstream.spawn_worker().await;
+    let outcome = upstream.outcome_of(&upload.media_id).await;
 
     assert!(
         matches!(outcome.outcome(), Outcome::Ready(_)),
         "{outcome:?}"
     );
-    let published = harness.published(&upload.media_id).await;
+    let published = upstream.published(&upload.media_id).await;
     let ids: BTreeSet<Uuid> = published.iter().map(|p| p.event_id).collect();
     assert_eq!(
         ids,
         BTreeSet::from([Uuid::new_v5(&upload.event_id, b"media.processed")])
     );
     assert_eq!(published.len(), 1, "one event, published once");
-    let stored = harness
+    let stored = upstream
         .storage
         .list(&format!("variants/{}", upload.media_id))
         .await
@@ -105,26 +106,17 @@ async fn a_worker_killed_mid_job_leaves_the_job_to_the_next_one_which_completes_
 
 #[tokio::test]
 async fn storage_that_never_answers_fails_each_attempt_at_its_deadline_until_the_retry_budget() {
-    let harness = Harness::start();
-    let silent = platform_testkit::black_hole().await;
-    let endpoint = format!("http://{silent}");
-    let mut settings = harness.settings();
-    settings.storage = StorageSettings::from_env(&Env::from_pairs([
-        ("OBJECT_STORE_URL", "s3://media"),
-        ("OBJECT_STORE_S3_ENDPOINT", endpoint.as_str()),
-        ("OBJECT_STORE_S3_ACCESS_KEY_ID", "test"),
-        ("OBJECT_STORE_S3_SECRET_ACCESS_KEY", "test"),
-        ("OBJECT_STORE_TIMEOUT", "300ms"),
-    ]))
-    .unwrap();
+    let upstream = spawn_upstream();
+    let mut settings = upstream.settings();
+    settings.storage = StorageSettings::from_env(&platform_testkit::silent_s3().await).unwrap();
     // A storage outage is transient: the job is retried (its partition waits) and only a
     // budget, hours in production, ends it.
     settings.kafka.retry_budget = std::time::Duration::from_secs(2);
     let worker = spawn_worker_with(settings).await;
 
-    let upload = harness.announce("image/jpeg").await;
+    let upload = upstream.announce("image/jpeg").await;
     let dead = until_some("the upload to be dead-lettered", || async {
-        harness
+        upstream
             .dead_letters(upload.event_id)
             .await
             .into_iter()
@@ -145,7 +137,7 @@ async fn storage_that_never_answers_fails_each_attempt_at_its_deadline_until_the
         "retried before the budget ran out ({attempts})"
     );
     assert!(
-        harness.published(&upload.media_id).await.is_empty(),
+        upstream.published(&upload.media_id).await.is_empty(),
         "no outcome is published for a job that could not run"
     );
     let readiness = reqwest::get(format!("http://{}/readyz", worker.ops))

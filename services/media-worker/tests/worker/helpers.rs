@@ -1,34 +1,26 @@
-//! The harness: an embedded broker, a store in a fresh directory, the worker on port 0, and
+//! The upstream: an embedded broker, a store in a fresh directory, the worker on port 0, and
 //! helpers to upload an original and read what the worker published.
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use media_worker::{App, Settings};
 use platform_kafka::{EmbeddedKafka, Event as _, EventProducer, KafkaSettings, wire};
 use platform_proto::events::v1::{MediaProcessed, MediaUploaded, media_processed};
 use platform_storage::{ObjectStorage, StorageSettings};
-use platform_testkit::unique;
-use prost::Message as _;
-use rdkafka::Message as _;
-use rdkafka::message::{Headers as _, OwnedMessage};
+use platform_testkit::{decode, event_id, header, key, unique, until_some};
+use rdkafka::message::OwnedMessage;
 use uuid::Uuid;
-
-/// How long any awaited condition may take before the test fails: a consumer group's first
-/// assignment, a session timeout after a kill, and images processed by an unoptimised build.
-pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// What the worker runs against: a broker with both topics and a store in a temporary
 /// directory, removed on drop.
-pub struct Harness {
+pub struct TestUpstream {
     pub kafka: EmbeddedKafka,
     pub storage: ObjectStorage,
     producer: EventProducer,
     root: PathBuf,
 }
 
-/// A worker started by [`Harness::spawn_worker`].
+/// A worker started by [`TestUpstream::spawn_worker`].
 pub struct TestWorker {
     pub ops: std::net::SocketAddr,
 }
@@ -55,8 +47,13 @@ impl Published {
     }
 }
 
-impl Harness {
-    pub fn start() -> Self {
+/// Starts the broker and the store, without a worker.
+pub fn spawn_upstream() -> TestUpstream {
+    TestUpstream::start()
+}
+
+impl TestUpstream {
+    fn start() -> Self {
         let kafka = EmbeddedKafka::start(platform_kafka::events::TOPICS)
             .expect("the embedded broker starts");
         let root = std::env::temp_dir().join(unique("media-worker-test-"));
@@ -148,12 +145,12 @@ impl Harness {
             .await
             .expect("the topic is readable")
             .into_iter()
-            .filter(|message| header(message, wire::EVENT_ID) == Some(event_id.to_string()))
+            .filter(|message| platform_testkit::event_id(message) == Some(event_id))
             .collect()
     }
 }
 
-impl Drop for Harness {
+impl Drop for TestUpstream {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.root);
     }
@@ -169,60 +166,16 @@ pub async fn spawn_worker_with(settings: Settings) -> TestWorker {
     worker
 }
 
-/// Where [`Harness::upload`] stores an original, as the media service names it.
+/// Where [`TestUpstream::upload`] stores an original, as the media service names it.
 pub fn original_key(media_id: &str) -> String {
     format!("originals/{media_id}")
 }
 
-/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
-pub async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    until_some(what, || {
-        let holds = condition();
-        async move { holds.await.then_some(()) }
-    })
-    .await;
-}
-
-/// Polls `probe` until it finds something; fails the test after [`PATIENCE`].
-pub async fn until_some<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    loop {
-        if let Some(found) = probe().await {
-            return found;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The value of header `name`, as text.
-pub fn header(message: &OwnedMessage, name: &str) -> Option<String> {
-    message
-        .headers()?
-        .iter()
-        .find(|h| h.key == name)
-        .and_then(|h| Some(String::from_utf8_lossy(h.value?).into_owned()))
-}
-
 fn decode_published(message: &OwnedMessage) -> Published {
     Published {
-        event_id: header(message, wire::EVENT_ID)
-            .and_then(|id| id.parse().ok())
-            .expect("every event has an event-id"),
+        event_id: event_id(message).expect("every event has an event-id"),
         event_type: header(message, wire::EVENT_TYPE).expect("every event has an event-type"),
-        key: String::from_utf8_lossy(message.key().expect("events are keyed")).into_owned(),
-        event: MediaProcessed::decode(message.payload().unwrap_or_default())
-            .expect("the payload is a MediaProcessed"),
+        key: key(message),
+        event: decode(message),
     }
 }

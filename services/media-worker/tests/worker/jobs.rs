@@ -10,7 +10,7 @@ use platform_proto::events::v1::{MediaFailed, MediaReady};
 use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
-use crate::helpers::{Harness, Published, Upload};
+use crate::helpers::{Published, TestUpstream, Upload, spawn_upstream};
 use crate::images;
 
 fn ready(published: &Published) -> &MediaReady {
@@ -28,17 +28,17 @@ fn failed(published: &Published) -> &MediaFailed {
 }
 
 /// Uploads `bytes` to a fresh worker and waits for its outcome.
-async fn outcome_of(bytes: &[u8], content_type: &str) -> (Harness, Upload, Published) {
-    let harness = Harness::start();
-    harness.spawn_worker().await;
-    let upload = harness.upload(bytes, content_type).await;
-    let published = harness.outcome_of(&upload.media_id).await;
-    (harness, upload, published)
+async fn outcome_of(bytes: &[u8], content_type: &str) -> (TestUpstream, Upload, Published) {
+    let upstream = spawn_upstream();
+    upstream.spawn_worker().await;
+    let upload = upstream.upload(bytes, content_type).await;
+    let published = upstream.outcome_of(&upload.media_id).await;
+    (upstream, upload, published)
 }
 
 #[tokio::test]
 async fn a_2400_by_1600_jpeg_becomes_ready_with_every_variant_stored_at_its_advertised_size() {
-    let (harness, upload, published) =
+    let (upstream, upload, published) =
         outcome_of(&images::jpeg(&images::photo(2400, 1600)), "image/jpeg").await;
 
     assert_eq!(published.event_type, "media.processed.v1");
@@ -69,7 +69,7 @@ async fn a_2400_by_1600_jpeg_becomes_ready_with_every_variant_stored_at_its_adve
         let key = format!("variants/{}/{}.jpg", upload.media_id, variant.name);
         assert_eq!(variant.object_key, key);
         assert_eq!(variant.content_type, "image/jpeg");
-        let stored = harness.storage.get(&key).await.unwrap();
+        let stored = upstream.storage.get(&key).await.unwrap();
         assert_eq!(variant.size_bytes, stored.len() as u64, "{key}");
         assert_eq!(
             variant.etag,
@@ -92,7 +92,7 @@ async fn the_public_original_is_upright_and_carries_no_exif() {
     // 600×400 as stored, with Orientation 6: displayed as 400×600.
     let input = images::with_exif_orientation(&images::jpeg(&images::photo(600, 400)), 6);
 
-    let (harness, _upload, published) = outcome_of(&input, "image/jpeg").await;
+    let (upstream, _upload, published) = outcome_of(&input, "image/jpeg").await;
 
     let ready = ready(&published);
     assert_eq!((ready.width, ready.height), (400, 600));
@@ -102,7 +102,7 @@ async fn the_public_original_is_upright_and_carries_no_exif() {
         .find(|v| v.name == "original")
         .unwrap();
     assert_eq!((original.width, original.height), (400, 600));
-    let stored = harness.storage.get(&original.object_key).await.unwrap();
+    let stored = upstream.storage.get(&original.object_key).await.unwrap();
     assert_ne!(
         stored.as_ref(),
         input.as_slice(),
@@ -119,7 +119,7 @@ async fn the_public_original_is_upright_and_carries_no_exif() {
 
 #[tokio::test]
 async fn a_png_declaring_30000_by_30000_pixels_ends_failed_as_too_large() {
-    let (harness, upload, published) =
+    let (upstream, upload, published) =
         outcome_of(&images::png_claiming(30_000, 30_000), "image/png").await;
 
     let failed = failed(&published);
@@ -129,7 +129,7 @@ async fn a_png_declaring_30000_by_30000_pixels_ends_failed_as_too_large() {
         "a readable message: {}",
         failed.message
     );
-    let variants = harness
+    let variants = upstream
         .storage
         .list(&format!("variants/{}", upload.media_id))
         .await
@@ -141,7 +141,7 @@ async fn a_png_declaring_30000_by_30000_pixels_ends_failed_as_too_large() {
 async fn truncated_jpeg_bytes_end_failed_as_corrupt_with_a_reason() {
     let input = images::jpeg(&images::photo(640, 480));
 
-    let (_harness, _upload, published) = outcome_of(&input[..input.len() / 2], "image/jpeg").await;
+    let (_upstream, _upload, published) = outcome_of(&input[..input.len() / 2], "image/jpeg").await;
 
     let failed = failed(&published);
     assert_eq!(failed.reason, "IMAGE_CORRUPT");
@@ -150,12 +150,12 @@ async fn truncated_jpeg_bytes_end_failed_as_corrupt_with_a_reason() {
 
 #[tokio::test]
 async fn an_upload_whose_original_is_missing_ends_failed_as_original_missing() {
-    let harness = Harness::start();
-    harness.spawn_worker().await;
+    let upstream = spawn_upstream();
+    upstream.spawn_worker().await;
 
-    let upload = harness.announce("image/jpeg").await;
+    let upload = upstream.announce("image/jpeg").await;
 
-    let failed = failed(&harness.outcome_of(&upload.media_id).await).clone();
+    let failed = failed(&upstream.outcome_of(&upload.media_id).await).clone();
     assert_eq!(failed.reason, "ORIGINAL_MISSING");
     assert!(
         failed.message.contains(&upload.media_id),
@@ -166,16 +166,16 @@ async fn an_upload_whose_original_is_missing_ends_failed_as_original_missing() {
 
 #[tokio::test]
 async fn an_original_over_the_byte_limit_ends_failed_without_being_read() {
-    let harness = Harness::start();
-    let mut settings = harness.settings();
+    let upstream = spawn_upstream();
+    let mut settings = upstream.settings();
     settings.limits.max_input_bytes = 1024;
     crate::helpers::spawn_worker_with(settings).await;
 
-    let upload = harness
+    let upload = upstream
         .upload(&images::jpeg(&images::photo(128, 128)), "image/jpeg")
         .await;
 
-    let failed = failed(&harness.outcome_of(&upload.media_id).await).clone();
+    let failed = failed(&upstream.outcome_of(&upload.media_id).await).clone();
     assert_eq!(failed.reason, "INPUT_TOO_LARGE");
     assert!(
         failed.message.contains("limit of 1024 bytes"),
@@ -189,17 +189,21 @@ async fn an_original_over_the_byte_limit_ends_failed_without_being_read() {
 /// provably, since its original is gone by then.
 #[tokio::test]
 async fn an_upload_delivered_again_gets_its_kept_outcome_without_being_processed_again() {
-    let (harness, upload, first) =
+    let (upstream, upload, first) =
         outcome_of(&images::jpeg(&images::photo(640, 480)), "image/jpeg").await;
-    harness
+    upstream
         .storage
         .delete(&crate::helpers::original_key(&upload.media_id))
         .await
         .unwrap();
 
-    harness.publish_uploaded(&upload, "image/jpeg").await;
-    let again = crate::helpers::until_some("the outcome published again", || async {
-        harness.published(&upload.media_id).await.into_iter().nth(1)
+    upstream.publish_uploaded(&upload, "image/jpeg").await;
+    let again = platform_testkit::until_some("the outcome published again", || async {
+        upstream
+            .published(&upload.media_id)
+            .await
+            .into_iter()
+            .nth(1)
     })
     .await;
     assert_eq!(

@@ -1,16 +1,16 @@
 //! The ops port: readiness checks the store; metrics count jobs and show the pool.
 
-use crate::helpers::Harness;
+use crate::helpers::spawn_upstream;
 use crate::images;
 
 #[tokio::test]
 async fn the_ops_port_reports_the_store_ready_and_counts_jobs_by_outcome() {
-    let harness = Harness::start();
-    let worker = harness.spawn_worker().await;
-    let upload = harness
+    let upstream = spawn_upstream();
+    let worker = upstream.spawn_worker().await;
+    let upload = upstream
         .upload(&images::jpeg(&images::photo(64, 48)), "image/jpeg")
         .await;
-    harness.outcome_of(&upload.media_id).await;
+    upstream.outcome_of(&upload.media_id).await;
 
     let readiness = reqwest::get(format!("http://{}/readyz", worker.ops))
         .await

@@ -12,9 +12,8 @@ use tonic::Code;
 use tonic_types::StatusExt as _;
 use uuid::Uuid;
 
-use crate::helpers::{
-    PNG_HEAD, TestMedia, chunk, eventually, metadata, png, spawn_media_with, upload_of,
-};
+use crate::helpers::{PNG_HEAD, TestMedia, chunk, metadata, png, spawn_media_with, upload_of};
+use platform_testkit::eventually;
 
 async fn spawn_with_backlog_of(max_pending: u32) -> TestMedia {
     spawn_media_with(|settings| settings.max_pending_uploads = max_pending).await

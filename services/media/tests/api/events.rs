@@ -9,7 +9,9 @@ use platform_proto::media::v1::{Media, MediaStatus, Variant};
 use tonic::Code;
 use uuid::Uuid;
 
-use crate::helpers::{TestMedia, eventually, spawn_media};
+use platform_testkit::eventually;
+
+use crate::helpers::{TestMedia, spawn_media};
 
 /// What the worker makes of an upload: (name, width, height, length of the bytes).
 const RENDITIONS: [(&str, u32, u32, usize); 3] = [
@@ -75,16 +77,22 @@ async fn settled(media: &TestMedia, id: &str) -> Media {
     media.get_media(id).await.unwrap()
 }
 
-#[tokio::test]
-async fn a_ready_event_makes_the_media_ready_and_its_variants_stream_back_identical() {
-    let media = spawn_media().await;
-    let uploaded = media.upload_png("eu_owner", 5_000).await;
-    let variants = store_renditions(&media, &uploaded.id).await;
+/// Uploads a PNG of `len` bytes, stores its renditions as the worker would and publishes it
+/// ready; returns the upload and the media once settled.
+async fn made_ready(media: &TestMedia, len: usize) -> (Media, Media) {
+    let uploaded = media.upload_png("eu_owner", len).await;
+    let variants = store_renditions(media, &uploaded.id).await;
     media
         .publish_processed(Uuid::now_v7(), &ready(&uploaded, variants))
         .await;
+    let read = settled(media, &uploaded.id).await;
+    (uploaded, read)
+}
 
-    let read = settled(&media, &uploaded.id).await;
+#[tokio::test]
+async fn a_ready_event_makes_the_media_ready_and_its_variants_stream_back_identical() {
+    let media = spawn_media().await;
+    let (uploaded, read) = made_ready(&media, 5_000).await;
     assert_eq!(read.status(), MediaStatus::Ready);
     assert_eq!((read.width, read.height), (1600, 1200));
     assert_eq!(read.error, "");
@@ -133,11 +141,11 @@ async fn the_same_processed_event_twice_is_applied_once() {
             .await
             .unwrap();
     assert_eq!(recorded, 1);
-    let metrics = platform_testkit::scrape_metrics(media.ops).await;
-    assert!(
-        metrics.contains(r#"media_processed_events_total{result="duplicate"}"#),
-        "{metrics}"
-    );
+    platform_testkit::assert_metric(
+        media.ops,
+        r#"media_processed_events_total{result="duplicate"}"#,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -169,12 +177,7 @@ async fn a_failed_event_marks_the_media_failed_with_its_reason() {
 #[tokio::test]
 async fn a_processed_event_for_a_ready_media_changes_nothing() {
     let media = spawn_media().await;
-    let uploaded = media.upload_png("eu_owner", 1_000).await;
-    let variants = store_renditions(&media, &uploaded.id).await;
-    media
-        .publish_processed(Uuid::now_v7(), &ready(&uploaded, variants))
-        .await;
-    let before = settled(&media, &uploaded.id).await;
+    let (uploaded, before) = made_ready(&media, 1_000).await;
 
     let late = Uuid::now_v7();
     media
@@ -201,7 +204,7 @@ async fn an_event_for_an_unknown_media_is_dead_lettered() {
             .read_topic("media.processed.dlq")
             .await
             .iter()
-            .any(|record| crate::helpers::event_id(record) == Some(event_id))
+            .any(|record| platform_testkit::event_id(record) == Some(event_id))
     })
     .await;
     assert!(!media.processed(event_id).await, "nothing was recorded");

@@ -3,25 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use platform_config::Env;
 use platform_storage::StorageSettings;
-use platform_testkit::black_hole;
 use tonic::Code;
 
 use crate::helpers::{TestMedia, png, spawn_media_with, upload_of};
 
 /// The media service over an S3 endpoint that never answers, with a 300 ms deadline.
 async fn spawn_with_silent_storage() -> TestMedia {
-    let silent = black_hole().await;
-    let endpoint = format!("http://{silent}");
-    let env = Env::from_pairs([
-        ("OBJECT_STORE_URL", "s3://media"),
-        ("OBJECT_STORE_S3_ENDPOINT", endpoint.as_str()),
-        ("OBJECT_STORE_S3_ACCESS_KEY_ID", "test"),
-        ("OBJECT_STORE_S3_SECRET_ACCESS_KEY", "test"),
-        ("OBJECT_STORE_TIMEOUT", "300ms"),
-    ]);
-    let storage = StorageSettings::from_env(&env).unwrap();
+    let storage = StorageSettings::from_env(&platform_testkit::silent_s3().await).unwrap();
     spawn_media_with(move |settings| settings.storage = storage).await
 }
 

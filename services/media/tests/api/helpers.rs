@@ -1,7 +1,6 @@
 //! `spawn_media()`: the media service over its own database, broker and object store, and
-//! what tests need around it: an upload call, a fake worker, a topic reader, polling.
+//! what tests need around it: an upload call, a fake worker, a topic reader, polling (`platform_testkit`).
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,14 +16,9 @@ use platform_proto::media::v1::{
 };
 use platform_storage::{ObjectStorage, StorageSettings};
 use platform_testkit::{TestDatabase, unique};
-use rdkafka::Message as _;
 use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// How long any awaited condition may take before the test fails. A consumer group's first
-/// assignment on the embedded broker alone takes about 3 s.
-pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The first bytes of a PNG; the service checks magic numbers, not whole images.
 pub const PNG_HEAD: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -234,30 +228,4 @@ impl TestMedia {
             .await
             .expect("the topic is readable")
     }
-}
-
-/// Polls `condition` until it holds; fails the test after [`PATIENCE`].
-pub async fn eventually<F, Fut>(what: &str, mut condition: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    while !condition().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// The `event-id` header of a record.
-pub fn event_id(record: &OwnedMessage) -> Option<Uuid> {
-    use rdkafka::message::Headers as _;
-    record
-        .headers()?
-        .iter()
-        .find(|header| header.key == platform_kafka::wire::EVENT_ID)
-        .and_then(|header| std::str::from_utf8(header.value?).ok()?.parse().ok())
 }

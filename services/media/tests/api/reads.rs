@@ -1,8 +1,8 @@
 //! Reading media: unknown and malformed ids look alike, and a pending media has no content.
 
 use platform_proto::media::v1::MediaStatus;
+use platform_testkit::error_reason;
 use tonic::Code;
-use tonic_types::StatusExt as _;
 
 use crate::helpers::spawn_media;
 
@@ -20,10 +20,7 @@ async fn unknown_and_malformed_media_ids_are_not_found() {
     ] {
         let status = media.get_media(&probe).await.unwrap_err();
         assert_eq!(status.code(), Code::NotFound, "{probe}");
-        assert_eq!(
-            status.get_error_details().error_info().unwrap().reason,
-            "MEDIA_NOT_FOUND"
-        );
+        assert_eq!(error_reason(&status), "MEDIA_NOT_FOUND");
     }
 }
 
@@ -38,10 +35,7 @@ async fn a_pending_media_has_no_content_yet() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
-    assert_eq!(
-        status.get_error_details().error_info().unwrap().reason,
-        "VARIANT_NOT_FOUND"
-    );
+    assert_eq!(error_reason(&status), "VARIANT_NOT_FOUND");
 }
 
 #[tokio::test]
@@ -53,9 +47,6 @@ async fn content_of_an_unknown_media_is_not_found() {
     ] {
         let status = media.get_content(&probe, "original").await.unwrap_err();
         assert_eq!(status.code(), Code::NotFound, "{probe}");
-        assert_eq!(
-            status.get_error_details().error_info().unwrap().reason,
-            "MEDIA_NOT_FOUND"
-        );
+        assert_eq!(error_reason(&status), "MEDIA_NOT_FOUND");
     }
 }

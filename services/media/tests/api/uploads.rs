@@ -3,28 +3,14 @@
 
 use platform_proto::events::v1::MediaUploaded;
 use platform_proto::media::v1::MediaStatus;
+use platform_testkit::{error_reason, eventually, violations};
 use prost::Message as _;
 use rdkafka::Message as _;
 use tonic::Code;
-use tonic_types::StatusExt as _;
 
 use crate::helpers::{
-    PNG_HEAD, chunk, complete, eventually, metadata, png, spawn_media, spawn_media_with, upload_of,
+    PNG_HEAD, chunk, complete, metadata, png, spawn_media, spawn_media_with, upload_of,
 };
-
-/// The field violations of a refusal, as (field, description).
-fn violations(status: &tonic::Status) -> Vec<(String, String)> {
-    status
-        .get_error_details()
-        .bad_request()
-        .map(|bad| {
-            bad.field_violations
-                .iter()
-                .map(|v| (v.field.clone(), v.description.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 fn assert_invalid(status: &tonic::Status, field: &str, says: &str) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -104,8 +90,7 @@ async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
         .unwrap_err();
 
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
-    let details = status.get_error_details();
-    assert_eq!(details.error_info().unwrap().reason, "UPLOAD_TOO_LARGE");
+    assert_eq!(error_reason(&status), "UPLOAD_TOO_LARGE");
     assert_eq!(media.media_rows().await, 0);
     assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
 }

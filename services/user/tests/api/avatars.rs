@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 
 use platform_grpc::GrpcClientSettings;
 use platform_proto::media::v1::MediaStatus;
-use platform_proto::user::v1::{GetUserRequest, SetAvatarRequest};
-use platform_testkit::black_hole;
+use platform_proto::user::v1::{Profile, SetAvatarRequest};
+use platform_testkit::{black_hole, error_reason, violated_fields};
 use tonic::Code;
-use tonic_types::StatusExt as _;
 
-use crate::helpers::{StubMedia, TestUser, new_id, spawn_user_with};
+use crate::helpers::{StubMedia, TestUser, get, new_id, spawn_user_with};
 
 async fn spawn_with_media() -> (TestUser, StubMedia) {
     let (addr, media) = StubMedia::spawn().await;
@@ -28,15 +27,20 @@ fn set(user_id: &str, media_id: &str) -> SetAvatarRequest {
     }
 }
 
+impl TestUser {
+    /// `SetAvatar`: `media_id` becomes `user_id`'s avatar.
+    async fn set_avatar(&self, user_id: &str, media_id: &str) -> Result<Profile, tonic::Status> {
+        self.client()
+            .set_avatar(set(user_id, media_id))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+}
+
 /// Asserts a failed call with `code` and the machine `reason`.
 fn assert_status(status: &tonic::Status, code: Code, reason: &str) {
     assert_eq!(status.code(), code, "{status:?}");
-    let info = status.get_error_details().error_info().cloned();
-    assert_eq!(
-        info.map(|i| i.reason).as_deref(),
-        Some(reason),
-        "{status:?}"
-    );
+    assert_eq!(error_reason(status), reason, "{status:?}");
 }
 
 #[tokio::test]
@@ -46,12 +50,7 @@ async fn a_ready_media_of_ones_own_becomes_the_avatar() {
     user.seed(&id, "Ada").await;
     let media_id = media.add(&id, MediaStatus::Ready);
 
-    let profile = user
-        .client()
-        .set_avatar(set(&id, &media_id))
-        .await
-        .unwrap()
-        .into_inner();
+    let profile = user.set_avatar(&id, &media_id).await.unwrap();
 
     let avatar = profile.avatar.expect("the profile carries the avatar");
     assert_eq!(avatar.media_id, media_id);
@@ -69,16 +68,13 @@ async fn the_cached_profile_shows_the_new_avatar_at_once() {
     let id = new_id("us");
     user.seed(&id, "Grace").await;
     let mut client = user.client();
-    let get = GetUserRequest {
-        user_id: id.clone(),
-    };
-    let before = client.get_user(get.clone()).await.unwrap().into_inner();
+    let before = client.get_user(get(&id)).await.unwrap().into_inner();
     assert!(before.avatar.is_none()); // and now cached without one
 
     let media_id = media.add(&id, MediaStatus::Ready);
     client.set_avatar(set(&id, &media_id)).await.unwrap();
 
-    let after = client.get_user(get).await.unwrap().into_inner();
+    let after = client.get_user(get(&id)).await.unwrap().into_inner();
     assert_eq!(after.avatar.map(|a| a.media_id), Some(media_id));
 }
 
@@ -88,11 +84,7 @@ async fn someone_elses_media_is_refused_as_not_yours() {
     let (ada, grace) = (new_id("eu"), new_id("eu"));
     user.seed(&ada, "Ada").await;
     let graces = media.add(&grace, MediaStatus::Ready);
-    let status = user
-        .client()
-        .set_avatar(set(&ada, &graces))
-        .await
-        .unwrap_err();
+    let status = user.set_avatar(&ada, &graces).await.unwrap_err();
     assert_status(&status, Code::FailedPrecondition, "MEDIA_NOT_YOURS");
 }
 
@@ -107,11 +99,7 @@ async fn a_media_that_is_not_ready_is_refused() {
         MediaStatus::Failed,
     ] {
         let media_id = media.add(&id, status);
-        let refused = user
-            .client()
-            .set_avatar(set(&id, &media_id))
-            .await
-            .unwrap_err();
+        let refused = user.set_avatar(&id, &media_id).await.unwrap_err();
         assert_status(&refused, Code::FailedPrecondition, "MEDIA_NOT_READY");
     }
 }
@@ -122,11 +110,7 @@ async fn an_unknown_media_is_not_found() {
     let id = new_id("eu");
     user.seed(&id, "Ada").await;
     let unknown = uuid::Uuid::now_v7().to_string();
-    let status = user
-        .client()
-        .set_avatar(set(&id, &unknown))
-        .await
-        .unwrap_err();
+    let status = user.set_avatar(&id, &unknown).await.unwrap_err();
     assert_status(&status, Code::NotFound, "MEDIA_NOT_FOUND");
 }
 
@@ -135,11 +119,7 @@ async fn an_unknown_user_is_not_found() {
     let (user, media) = spawn_with_media().await;
     let nobody = new_id("eu");
     let media_id = media.add(&nobody, MediaStatus::Ready);
-    let status = user
-        .client()
-        .set_avatar(set(&nobody, &media_id))
-        .await
-        .unwrap_err();
+    let status = user.set_avatar(&nobody, &media_id).await.unwrap_err();
     assert_status(&status, Code::NotFound, "USER_NOT_FOUND");
 }
 
@@ -148,10 +128,9 @@ async fn a_missing_media_id_is_invalid_input_naming_the_field() {
     let (user, _media) = spawn_with_media().await;
     let id = new_id("eu");
     user.seed(&id, "Ada").await;
-    let status = user.client().set_avatar(set(&id, "")).await.unwrap_err();
+    let status = user.set_avatar(&id, "").await.unwrap_err();
     assert_status(&status, Code::InvalidArgument, "INVALID_INPUT");
-    let bad = status.get_error_details().bad_request().cloned().unwrap();
-    assert_eq!(bad.field_violations[0].field, "media_id");
+    assert_eq!(violated_fields(&status)[0], "media_id");
 }
 
 #[tokio::test]
@@ -168,11 +147,7 @@ async fn a_silent_media_service_is_a_deadline_exceeded_within_its_deadline() {
 
     let started = Instant::now();
     let media_id = uuid::Uuid::now_v7().to_string();
-    let status = user
-        .client()
-        .set_avatar(set(&id, &media_id))
-        .await
-        .unwrap_err();
+    let status = user.set_avatar(&id, &media_id).await.unwrap_err();
     assert_status(&status, Code::DeadlineExceeded, "MEDIA_TIMEOUT");
     assert!(
         started.elapsed() < deadline + Duration::from_secs(1),

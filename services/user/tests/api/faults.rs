@@ -2,37 +2,32 @@
 
 use std::time::Duration;
 
-use platform_proto::user::v1::GetUserRequest;
 use platform_testkit::{black_hole, refused_addr};
 use serde_json::Value;
 use tonic::Code;
 
-use crate::helpers::{new_id, spawn_user, spawn_user_with};
+use crate::helpers::{TestUser, get, new_id, spawn_user, spawn_user_with};
 
-fn get(id: &str) -> GetUserRequest {
-    GetUserRequest {
-        user_id: id.to_owned(),
-    }
-}
-
-#[tokio::test]
-async fn with_redis_down_profiles_are_still_served_from_postgres() {
+/// The user service with Redis refusing connections, and a profile `eu` seeded as Ada.
+async fn seeded_with_redis_refusing() -> (TestUser, String) {
     let nobody = refused_addr().await;
     let user =
         spawn_user_with(|settings| settings.redis.url = format!("redis://{nobody}").into()).await;
     let id = new_id("eu");
     user.seed(&id, "Ada").await;
+    (user, id)
+}
+
+#[tokio::test]
+async fn with_redis_down_profiles_are_still_served_from_postgres() {
+    let (user, id) = seeded_with_redis_refusing().await;
     let read = user.client().get_user(get(&id)).await.unwrap().into_inner();
     assert_eq!(read.display_name, "Ada");
 }
 
 #[tokio::test]
 async fn with_redis_down_writes_still_succeed_and_the_failed_invalidation_is_counted() {
-    let nobody = refused_addr().await;
-    let user =
-        spawn_user_with(|settings| settings.redis.url = format!("redis://{nobody}").into()).await;
-    let id = new_id("eu");
-    user.seed(&id, "Ada").await;
+    let (user, id) = seeded_with_redis_refusing().await;
     let updated = user
         .client()
         .update_profile(platform_proto::user::v1::UpdateProfileRequest {
@@ -44,11 +39,7 @@ async fn with_redis_down_writes_still_succeed_and_the_failed_invalidation_is_cou
         .unwrap()
         .into_inner();
     assert_eq!(updated.bio, "written without a cache");
-    let metrics = platform_testkit::scrape_metrics(user.ops).await;
-    assert!(
-        metrics.contains("profile_cache_invalidation_failures_total"),
-        "{metrics}"
-    );
+    platform_testkit::assert_metric(user.ops, "profile_cache_invalidation_failures_total").await;
 }
 
 #[tokio::test]
@@ -64,11 +55,8 @@ async fn with_redis_silent_profiles_are_still_served_within_the_command_deadline
     user.seed(&id, "Grace").await;
     let read = user.client().get_user(get(&id)).await.unwrap().into_inner();
     assert_eq!(read.display_name, "Grace");
-    let metrics = platform_testkit::scrape_metrics(user.ops).await;
-    assert!(
-        metrics.contains(r#"profile_cache_lookups_total{result="bypass"}"#),
-        "{metrics}"
-    );
+    platform_testkit::assert_metric(user.ops, r#"profile_cache_lookups_total{result="bypass"}"#)
+        .await;
 }
 
 /// The cache's own deadline, not the pool's: with the pool's deadlines far longer than the

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use platform_grpc::{GrpcChannel, GrpcClientSettings};
 use platform_kafka::EmbeddedKafka;
 use platform_proto::media::v1 as media_pb;
+use platform_proto::user::v1::GetUserRequest;
 use platform_proto::user::v1::user_service_client::UserServiceClient;
 use platform_testkit::{TestDatabase, redis_url, unique};
 use sqlx::PgPool;
@@ -51,6 +52,13 @@ pub async fn spawn_user_with(tweak: impl FnOnce(&mut user_service::Settings)) ->
 
 pub async fn spawn_user() -> TestUser {
     spawn_user_with(|_| {}).await
+}
+
+/// The request that reads the profile `id`.
+pub fn get(id: &str) -> GetUserRequest {
+    GetUserRequest {
+        user_id: id.to_owned(),
+    }
 }
 
 /// A new, well-formed user id in `region`.
@@ -101,17 +109,9 @@ impl StubMedia {
     pub async fn spawn() -> (SocketAddr, Self) {
         use media_pb::media_service_server::MediaServiceServer;
         let stub = Self::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let server =
             platform_grpc::GrpcServer::new().add_service(MediaServiceServer::new(stub.clone()));
-        tokio::spawn(server.serve(
-            listener,
-            platform_grpc::GrpcServerSettings::for_tests(),
-            platform_runtime::Readiness::new(),
-            platform_runtime::CancellationToken::new(),
-        ));
-        (addr, stub)
+        (platform_testkit::serve_stub(server).await, stub)
     }
 
     /// Adds a media owned by `owner_id` in `status`; a ready one has two variants. Returns

@@ -1,16 +1,10 @@
 //! Reading and updating profiles: routed to the home shard, cached, invalidated on write.
 
-use platform_proto::user::v1::{BatchGetUsersRequest, GetUserRequest, UpdateProfileRequest};
+use platform_proto::user::v1::{BatchGetUsersRequest, UpdateProfileRequest};
+use platform_testkit::{error_reason, violated_fields};
 use tonic::Code;
-use tonic_types::StatusExt as _;
 
-use crate::helpers::{new_id, spawn_user};
-
-fn get(id: &str) -> GetUserRequest {
-    GetUserRequest {
-        user_id: id.to_owned(),
-    }
-}
+use crate::helpers::{get, new_id, spawn_user};
 
 #[tokio::test]
 async fn a_profile_is_read_from_its_home_shard() {
@@ -31,10 +25,7 @@ async fn unknown_and_malformed_ids_are_not_found() {
     for id in [new_id("eu"), new_id("mars"), "not-an-id".to_owned()] {
         let status = user.client().get_user(get(&id)).await.unwrap_err();
         assert_eq!(status.code(), Code::NotFound, "{id}");
-        assert_eq!(
-            status.get_error_details().error_info().unwrap().reason,
-            "USER_NOT_FOUND"
-        );
+        assert_eq!(error_reason(&status), "USER_NOT_FOUND");
     }
 }
 
@@ -111,15 +102,7 @@ async fn invalid_updates_name_each_bad_field() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    let details = status.get_error_details();
-    let fields: Vec<_> = details
-        .bad_request()
-        .unwrap()
-        .field_violations
-        .iter()
-        .map(|v| v.field.as_str())
-        .collect();
-    assert_eq!(fields, ["display_name", "bio"]);
+    assert_eq!(violated_fields(&status), ["display_name", "bio"]);
 }
 
 #[tokio::test]
