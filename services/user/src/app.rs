@@ -1,5 +1,5 @@
 //! Builds the user service from its settings: a pool per regional shard, the cache, the
-//! media service's client, the `user.registered` consumer, the gRPC server and the ops
+//! avatars (`crate::avatars`), the `user.registered` consumer, the gRPC server and the ops
 //! listener, all bound before `build` returns.
 
 use std::sync::Arc;
@@ -10,9 +10,9 @@ use platform_kafka::dead_letters::ConsumedTopics as _;
 use platform_proto::events::v1::UserRegistered;
 use platform_runtime::{Readiness, Running, ServiceHost};
 
-use crate::controller::RegistrationHandler;
-use crate::data::{MediaClient, ProfileCache, ProfileStore, Shards};
-use crate::service::{Avatars, Profiles};
+use crate::controller::{RegistrationHandler, UserController};
+use crate::data::{ProfileCache, ProfileStore, Shards};
+use crate::service::Profiles;
 use crate::{Settings, routes};
 
 /// The user service; [`App::build`] starts it.
@@ -40,18 +40,14 @@ impl App {
             ProfileStore::new(shards),
             ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
         ));
-        // Only picking an avatar asks the media service, so it is not a readiness check:
-        // while it is down every other call still works.
-        let avatars = Arc::new(Avatars::new(
-            MediaClient::new(platform_grpc::connect(&settings.media)?),
-            profiles.clone(),
-        ));
+        let users = UserController::new(profiles.clone());
+        let users = crate::avatars::mount(users, &settings.avatars, &profiles)?;
         let consumer = EventConsumer::<UserRegistered>::new(&settings.kafka)
             .context("creating the Kafka consumer")?;
         let registrations = Arc::new(RegistrationHandler::new(profiles.clone()));
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
-        let grpc_addr = routes::grpc_server(profiles, avatars)
+        let grpc_addr = routes::grpc_server(users)
             .start(settings.grpc, &host)
             .await?;
         host.lifecycle()

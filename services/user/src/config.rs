@@ -10,20 +10,15 @@
 //! | `USER_CACHE_TTL` | `5m` | how long a cached profile is served |
 //! | `USER_CACHE_ABSENT_TTL` | `30s` | how long "no such user" is cached |
 //! | `USER_CACHE_TIMEOUT` | `100ms` | how long one cache call may take, connection included, before the call goes to Postgres alone |
-//! | `MEDIA_GRPC_URL` | `http://127.0.0.1:50053` | the media service, asked when a user picks an avatar; every address the host resolves to is used |
-//! | `MEDIA_GRPC_CONNECT_TIMEOUT` | `1s` | connecting to one media replica |
-//! | `MEDIA_GRPC_TIMEOUT` | `3s` | deadline of one call to media (sent as `grpc-timeout`) |
-//! | `MEDIA_GRPC_RESOLVE_INTERVAL` | `10s` | how often the media replica set is looked up again |
 //!
 //! Events are consumed as configured by `platform_kafka::KafkaSettings` (`KAFKA_BROKERS` is
 //! required to run; the native run and the tests start an embedded broker).
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env, ExposeSecret as _, SecretString};
 use platform_domain::Region;
-use platform_grpc::{GrpcClientSettings, GrpcServerSettings};
+use platform_grpc::GrpcServerSettings;
 use platform_kafka::KafkaSettings;
 use platform_postgres::PoolSettings;
 use platform_redis::RedisSettings;
@@ -41,8 +36,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub kafka: KafkaSettings,
     pub cache: CacheSettings,
-    /// The media service, asked whether a media may become an avatar.
-    pub media: GrpcClientSettings,
+    pub avatars: crate::avatars::AvatarSettings,
 }
 
 #[derive(Debug, Clone)]
@@ -69,7 +63,7 @@ impl ServiceSettings for Settings {
                 absent_ttl: env.duration_or("USER_CACHE_ABSENT_TTL", Duration::from_secs(30))?,
                 timeout: env.duration_or("USER_CACHE_TIMEOUT", Duration::from_millis(100))?,
             },
-            media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
+            avatars: crate::avatars::AvatarSettings::from_env(env)?,
         })
     }
 
@@ -79,8 +73,7 @@ impl ServiceSettings for Settings {
 }
 
 impl Settings {
-    /// Settings for tests: ports 0, the given shards, Redis and Kafka, a fresh Redis namespace,
-    /// and no media service (port 1, where nothing listens) until [`Settings::with_media`].
+    /// Settings for tests: ports 0, the given shards, Redis and Kafka, a fresh Redis namespace.
     pub fn for_tests(
         shards: &[(&str, &str)],
         redis_url: &str,
@@ -101,13 +94,8 @@ impl Settings {
         settings.runtime = RuntimeSettings::for_tests();
         settings.grpc = GrpcServerSettings::for_tests();
         settings.kafka = KafkaSettings::for_tests(kafka_brokers, "user");
-        settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
-    }
-
-    /// The same settings, with the media service at `addr` and test deadlines.
-    pub fn with_media(mut self, addr: SocketAddr) -> Self {
-        self.media = GrpcClientSettings::for_tests("media", addr);
-        self
+        settings.avatars = crate::avatars::AvatarSettings::for_tests();
+        settings
     }
 }
 

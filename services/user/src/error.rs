@@ -7,7 +7,7 @@ use platform_grpc::{Answer, ServiceError};
 use platform_postgres::DataError;
 use tonic::{Code, Status};
 
-use crate::data::{MediaError, ShardError};
+use crate::data::ShardError;
 
 pub use platform_grpc::FieldViolation;
 
@@ -22,16 +22,6 @@ pub enum UserError {
     ShardUnavailable(String),
     #[error("the database of region {0} did not answer in time")]
     ShardTimeout(String),
-    #[error("no such media")]
-    MediaNotFound,
-    #[error("the media belongs to another user")]
-    MediaNotYours,
-    #[error("the media is not ready")]
-    MediaNotReady,
-    #[error("the media service is unavailable")]
-    MediaUnavailable,
-    #[error("the media service did not answer in time")]
-    MediaTimeout,
     #[error(transparent)]
     Unexpected(Arc<anyhow::Error>),
 }
@@ -53,24 +43,6 @@ impl From<ShardError> for UserError {
     }
 }
 
-impl From<MediaError> for UserError {
-    fn from(e: MediaError) -> Self {
-        match e {
-            MediaError::Timeout(message) => {
-                tracing::warn!(error = %message, "media service timed out");
-                Self::MediaTimeout
-            }
-            MediaError::Unavailable(message) => {
-                tracing::warn!(error = %message, "media service unavailable");
-                Self::MediaUnavailable
-            }
-            MediaError::Failed(status) => {
-                Self::from(anyhow::Error::new(status).context("asking the media service"))
-            }
-        }
-    }
-}
-
 impl ServiceError for UserError {
     const DOMAIN: &'static str = "user";
 
@@ -88,28 +60,6 @@ impl ServiceError for UserError {
                 Code::DeadlineExceeded,
                 "REGION_TIMEOUT",
                 "the user's region did not answer in time",
-            ),
-            Self::MediaNotFound => Answer::new(Code::NotFound, "MEDIA_NOT_FOUND", "no such media"),
-            Self::MediaNotYours => Answer::new(
-                Code::FailedPrecondition,
-                "MEDIA_NOT_YOURS",
-                "the media belongs to another user",
-            ),
-            Self::MediaNotReady => Answer::new(
-                Code::FailedPrecondition,
-                "MEDIA_NOT_READY",
-                "the media is not processed yet (or its processing failed); only a ready media can be an avatar",
-            ),
-            Self::MediaUnavailable => Answer::new(
-                Code::Unavailable,
-                "MEDIA_UNAVAILABLE",
-                "the media service is unavailable; retry later",
-            )
-            .retry_after(Duration::from_secs(1)),
-            Self::MediaTimeout => Answer::new(
-                Code::DeadlineExceeded,
-                "MEDIA_TIMEOUT",
-                "the media service did not answer in time",
             ),
             Self::Unexpected(_) => Answer::INTERNAL,
         }

@@ -4,6 +4,7 @@
 //! Layers, each depending only on the next: [`routes`] → [`controller`] → [`service`] → [`data`].
 
 mod app;
+pub mod avatars;
 mod cli;
 pub mod config;
 pub mod controller;

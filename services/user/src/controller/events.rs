@@ -36,17 +36,11 @@ impl EventHandler for RegistrationHandler {
             .await
             .map_err(|e| match e {
                 // Retrying cannot fix a malformed id or a region we do not serve.
-                // (Creating a profile never asks the media service; its errors are listed so
-                // that a new error kind must be placed here deliberately.)
-                UserError::InvalidInput(_)
-                | UserError::NotFound
-                | UserError::MediaNotFound
-                | UserError::MediaNotYours
-                | UserError::MediaNotReady => HandlerError::permanent(anyhow::anyhow!("{e}")),
+                UserError::InvalidInput(_) | UserError::NotFound => {
+                    HandlerError::permanent(anyhow::anyhow!("{e}"))
+                }
                 UserError::ShardUnavailable(_)
                 | UserError::ShardTimeout(_)
-                | UserError::MediaUnavailable
-                | UserError::MediaTimeout
                 | UserError::Unexpected(_) => HandlerError::retryable(anyhow::anyhow!("{e}")),
             })
     }

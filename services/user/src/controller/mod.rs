@@ -4,4 +4,4 @@ mod events;
 mod users;
 
 pub use events::RegistrationHandler;
-pub use users::UserController;
+pub use users::{SetAvatar, UserController};

@@ -1,20 +1,41 @@
-//! `user.v1.UserService`: validates each RPC and calls [`Profiles`] or [`Avatars`].
+//! `user.v1.UserService`: validates each RPC and calls [`Profiles`]; `SetAvatar` is served by
+//! the avatars module when the service has one ([`SetAvatar`]).
 
 use std::sync::Arc;
 
 use platform_proto::user::v1 as pb;
 use tonic::{Request, Response, Status};
 
-use crate::service::{Avatar, Avatars, Profile, Profiles, validation};
+use crate::service::{Avatar, Profile, Profiles, validation};
 
 pub struct UserController {
     profiles: Arc<Profiles>,
-    avatars: Arc<Avatars>,
+    avatars: Option<Arc<dyn SetAvatar>>,
+}
+
+/// The `SetAvatar` RPC, answered by the avatars module (`crate::avatars::mount`). Only it needs
+/// the media service, so a build without it answers `UNIMPLEMENTED` and serves the rest.
+#[tonic::async_trait]
+pub trait SetAvatar: Send + Sync + 'static {
+    /// `request.media_id` becomes `request.user_id`'s avatar; returns the updated profile.
+    async fn set_avatar(&self, request: pb::SetAvatarRequest) -> Result<Profile, Status>;
 }
 
 impl UserController {
-    pub fn new(profiles: Arc<Profiles>, avatars: Arc<Avatars>) -> Self {
-        Self { profiles, avatars }
+    /// A controller without avatars; see [`UserController::with_avatars`].
+    pub fn new(profiles: Arc<Profiles>) -> Self {
+        Self {
+            profiles,
+            avatars: None,
+        }
+    }
+
+    /// The same controller, answering `SetAvatar` with `avatars`.
+    pub fn with_avatars(self, avatars: Arc<dyn SetAvatar>) -> Self {
+        Self {
+            avatars: Some(avatars),
+            ..self
+        }
     }
 }
 
@@ -25,16 +46,19 @@ fn timestamp(at: time::OffsetDateTime) -> prost_types::Timestamp {
     }
 }
 
-fn to_wire(profile: Profile) -> pb::Profile {
-    pb::Profile {
-        created_at: Some(timestamp(profile.created_at)),
-        updated_at: Some(timestamp(profile.updated_at)),
-        id: profile.id,
-        email: profile.email,
-        display_name: profile.display_name,
-        bio: profile.bio,
-        region: profile.region,
-        avatar: profile.avatar.map(avatar_to_wire),
+/// A profile as `user.v1` spells it.
+impl From<Profile> for pb::Profile {
+    fn from(profile: Profile) -> Self {
+        Self {
+            created_at: Some(timestamp(profile.created_at)),
+            updated_at: Some(timestamp(profile.updated_at)),
+            id: profile.id,
+            email: profile.email,
+            display_name: profile.display_name,
+            bio: profile.bio,
+            region: profile.region,
+            avatar: profile.avatar.map(avatar_to_wire),
+        }
     }
 }
 
@@ -61,7 +85,7 @@ impl pb::user_service_server::UserService for UserController {
         request: Request<pb::GetUserRequest>,
     ) -> Result<Response<pb::Profile>, Status> {
         let profile = self.profiles.get(&request.into_inner().user_id).await?;
-        Ok(Response::new(to_wire(profile)))
+        Ok(Response::new(profile.into()))
     }
 
     #[tracing::instrument(skip_all)]
@@ -72,7 +96,7 @@ impl pb::user_service_server::UserService for UserController {
         let ids = request.into_inner().user_ids;
         let profiles = self.profiles.get_many(validation::batch(&ids)?).await?;
         Ok(Response::new(pb::BatchGetUsersResponse {
-            profiles: profiles.into_iter().map(to_wire).collect(),
+            profiles: profiles.into_iter().map(pb::Profile::from).collect(),
         }))
     }
 
@@ -84,7 +108,7 @@ impl pb::user_service_server::UserService for UserController {
         let request = request.into_inner();
         let patch = validation::patch(request.display_name, request.bio)?;
         let profile = self.profiles.update(&request.user_id, patch).await?;
-        Ok(Response::new(to_wire(profile)))
+        Ok(Response::new(profile.into()))
     }
 
     #[tracing::instrument(skip_all)]
@@ -92,9 +116,12 @@ impl pb::user_service_server::UserService for UserController {
         &self,
         request: Request<pb::SetAvatarRequest>,
     ) -> Result<Response<pb::Profile>, Status> {
-        let request = request.into_inner();
-        let media_id = validation::media_id(&request.media_id)?;
-        let profile = self.avatars.set(&request.user_id, media_id).await?;
-        Ok(Response::new(to_wire(profile)))
+        let Some(avatars) = &self.avatars else {
+            return Err(Status::unimplemented(
+                "avatars need the media service, which this deployment does not run",
+            ));
+        };
+        let profile = avatars.set_avatar(request.into_inner()).await?;
+        Ok(Response::new(profile.into()))
     }
 }

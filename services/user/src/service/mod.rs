@@ -1,10 +1,8 @@
 //! Business rules of the user service, in plain Rust types: no gRPC, no SQL.
 
-mod avatars;
 mod model;
 mod profiles;
 pub mod validation;
 
-pub use avatars::Avatars;
 pub use model::{Avatar, AvatarVariant, NewProfile, Profile};
 pub use profiles::{ProfilePatch, Profiles};

@@ -11,8 +11,6 @@ use crate::service::ProfilePatch;
 pub const BIO_MAX_CHARS: usize = 500;
 /// A batch is for one page of a list view; more is a client bug or abuse.
 pub const BATCH_MAX_IDS: usize = 100;
-/// Media ids are UUIDs; anything much longer is not one, and is not sent on.
-pub const MEDIA_ID_MAX_CHARS: usize = 64;
 
 /// A profile update; `None` fields stay as they are.
 pub fn patch(display_name: Option<String>, bio: Option<String>) -> Result<ProfilePatch, UserError> {
@@ -36,21 +34,6 @@ pub fn patch(display_name: Option<String>, bio: Option<String>) -> Result<Profil
     } else {
         Err(UserError::InvalidInput(violations))
     }
-}
-
-/// The media a user picks as their avatar, before the media service is asked about it.
-pub fn media_id(raw: &str) -> Result<&str, UserError> {
-    let description = if raw.is_empty() {
-        "is required"
-    } else if raw.chars().count() > MEDIA_ID_MAX_CHARS || raw.chars().any(char::is_control) {
-        "is not a media id"
-    } else {
-        return Ok(raw);
-    };
-    Err(UserError::InvalidInput(vec![violation(
-        "media_id",
-        description.to_owned(),
-    )]))
 }
 
 /// The ids of one batch read.
@@ -100,11 +83,7 @@ mod tests {
     }
 
     #[test]
-    fn media_ids_and_batches_are_bounded() {
-        assert!(media_id("0192f4c1-a2b3-7c4d-8e9f-0a1b2c3d4e5f").is_ok());
-        for bad in ["", "a\u{0}", &"a".repeat(MEDIA_ID_MAX_CHARS + 1)] {
-            assert!(media_id(bad).is_err(), "{bad:?}");
-        }
+    fn batches_are_bounded() {
         assert!(batch(&vec![String::new(); BATCH_MAX_IDS]).is_ok());
         assert!(batch(&vec![String::new(); BATCH_MAX_IDS + 1]).is_err());
     }

@@ -1,20 +1,24 @@
 //! Picking an avatar: only a ready media of one's own, as the media service says within its
 //! deadline; the new avatar shows at once, cache or not.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use platform_grpc::GrpcClientSettings;
+use platform_proto::media::v1 as media_pb;
 use platform_proto::media::v1::MediaStatus;
 use platform_proto::user::v1::{Profile, SetAvatarRequest};
 use platform_testkit::{black_hole, error_reason, violated_fields};
 use tonic::Code;
 
-use crate::helpers::{StubMedia, TestUser, get, new_id, spawn_user_with};
+use crate::helpers::{TestUser, get, new_id, spawn_user_with};
 
 async fn spawn_with_media() -> (TestUser, StubMedia) {
     let (addr, media) = StubMedia::spawn().await;
     let user = spawn_user_with(|settings| {
-        settings.media = GrpcClientSettings::for_tests("media", addr);
+        settings.avatars.media = GrpcClientSettings::for_tests("media", addr);
     })
     .await;
     (user, media)
@@ -138,8 +142,8 @@ async fn a_silent_media_service_is_a_deadline_exceeded_within_its_deadline() {
     let silent = black_hole().await;
     let deadline = Duration::from_millis(300);
     let user = spawn_user_with(move |settings| {
-        settings.media = GrpcClientSettings::for_tests("media", silent);
-        settings.media.request_timeout = deadline;
+        settings.avatars.media = GrpcClientSettings::for_tests("media", silent);
+        settings.avatars.media.request_timeout = deadline;
     })
     .await;
     let id = new_id("eu");
@@ -154,4 +158,87 @@ async fn a_silent_media_service_is_a_deadline_exceeded_within_its_deadline() {
         "answered after {:?}",
         started.elapsed()
     );
+}
+
+/// A media service that knows the media a test gives it. Only `GetMedia` is served: it is
+/// all the user service asks.
+#[derive(Clone, Default)]
+pub struct StubMedia {
+    media: Arc<Mutex<HashMap<String, media_pb::Media>>>,
+}
+
+impl StubMedia {
+    /// Starts a stub with no media; returns its address and a handle to add some.
+    pub async fn spawn() -> (SocketAddr, Self) {
+        use media_pb::media_service_server::MediaServiceServer;
+        let stub = Self::default();
+        let server =
+            platform_grpc::GrpcServer::new().add_service(MediaServiceServer::new(stub.clone()));
+        (platform_testkit::serve_stub(server).await, stub)
+    }
+
+    /// Adds a media owned by `owner_id` in `status`; a ready one has two variants. Returns
+    /// its id.
+    pub fn add(&self, owner_id: &str, status: media_pb::MediaStatus) -> String {
+        let id = uuid::Uuid::now_v7().to_string();
+        let ready = status == media_pb::MediaStatus::Ready;
+        let variant = |name: &str, width, height| media_pb::Variant {
+            name: name.to_owned(),
+            width,
+            height,
+            content_type: "image/jpeg".to_owned(),
+            size_bytes: 1000,
+            etag: "0".repeat(64),
+        };
+        let media = media_pb::Media {
+            id: id.clone(),
+            owner_id: owner_id.to_owned(),
+            status: status.into(),
+            content_type: "image/jpeg".to_owned(),
+            width: if ready { 2400 } else { 0 },
+            height: if ready { 1600 } else { 0 },
+            variants: if ready {
+                vec![variant("original", 2400, 1600), variant("thumb", 192, 128)]
+            } else {
+                Vec::new()
+            },
+            ..Default::default()
+        };
+        self.media.lock().unwrap().insert(id.clone(), media);
+        id
+    }
+}
+
+#[tonic::async_trait]
+impl media_pb::media_service_server::MediaService for StubMedia {
+    async fn upload(
+        &self,
+        _: tonic::Request<tonic::Streaming<media_pb::UploadRequest>>,
+    ) -> Result<tonic::Response<media_pb::Media>, tonic::Status> {
+        Err(tonic::Status::unimplemented(
+            "the stub only answers GetMedia",
+        ))
+    }
+
+    async fn get_media(
+        &self,
+        request: tonic::Request<media_pb::GetMediaRequest>,
+    ) -> Result<tonic::Response<media_pb::Media>, tonic::Status> {
+        let id = request.into_inner().media_id;
+        let found = self.media.lock().unwrap().get(&id).cloned();
+        found
+            .map(tonic::Response::new)
+            .ok_or_else(|| tonic::Status::not_found("no such media"))
+    }
+
+    type GetContentStream = futures::stream::Empty<Result<media_pb::ContentChunk, tonic::Status>>;
+
+    async fn get_content(
+        &self,
+        _: tonic::Request<media_pb::GetContentRequest>,
+    ) -> Result<tonic::Response<Self::GetContentStream>, tonic::Status> {
+        Err(tonic::Status::unimplemented(
+            "the stub only answers GetMedia",
+        ))
+    }
 }

@@ -1,0 +1,41 @@
+//! Avatars: picking one of one's own images as profile picture (`SetAvatar`). Everything the
+//! user service does only because the media service exists is here, with its own settings,
+//! errors and layers, so a fork without media deletes this folder and the few lines that name
+//! it (listed in `services/media/service.toml` and `docs/guides/forking.md` §5).
+//!
+//! Without this module the profile keeps its optional `avatar` (it is part of the user
+//! contract, and rows may still hold one) and `SetAvatar`, still in `user.proto`, answers
+//! `UNIMPLEMENTED`: [`mount`] is what hands it to this module (`UserController::with_avatars`).
+//! The gateway without its media module has no route to it.
+//!
+//! Layers as in the rest of the service: `controller` (the `SetAvatar` RPC) → `service` (who
+//! may pick what) → `data` (the media service's client).
+
+mod config;
+mod controller;
+mod data;
+mod error;
+mod service;
+
+use std::sync::Arc;
+
+pub use config::AvatarSettings;
+pub use controller::AvatarController;
+pub use data::{Media, MediaClient, MediaError};
+pub use error::AvatarError;
+pub use service::Avatars;
+
+use crate::controller::UserController;
+use crate::service::Profiles;
+
+/// `users`, answering `SetAvatar` through the media service of `settings`. Only picking an
+/// avatar asks it, so it is not a readiness check: while it is down every other call works.
+pub fn mount(
+    users: UserController,
+    settings: &AvatarSettings,
+    profiles: &Arc<Profiles>,
+) -> anyhow::Result<UserController> {
+    let media = MediaClient::new(platform_grpc::connect(&settings.media)?);
+    let avatars = Avatars::new(media, profiles.clone());
+    Ok(users.with_avatars(Arc::new(AvatarController::new(avatars))))
+}
