@@ -241,13 +241,11 @@ impl TestPlatform {
     pub async fn register_with_profile(&self, region: &str) -> Value {
         let (_, _, session) = self.register(region).await;
         let token = session["access_token"].as_str().unwrap().to_owned();
-        for _ in 0..300 {
-            if self.get_as(&token, "/v1/users/me").await.status() == 200 {
-                return session;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("the profile never appeared");
+        platform_testkit::eventually("the profile to appear", || async {
+            self.get_as(&token, "/v1/users/me").await.status() == 200
+        })
+        .await;
+        session
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
