@@ -435,24 +435,43 @@ const BROKER_PORT: u16 = 9092;
 /// assert!(services.iter().any(|(name, ports)| name == "gateway" && ports.contains(&8080)));
 /// ```
 pub fn services(devstack: &Path) -> Vec<(String, Vec<u16>)> {
+    listing(devstack, "services")
+        .iter()
+        .map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next().expect("a service's name").to_owned();
+            (name, words.map(|port| port.parse().unwrap()).collect())
+        })
+        .collect()
+}
+
+/// The platform's topics, one a line from `devstack topics` (`platform_kafka::events::TOPICS`):
+/// what a broker that does not create topics on produce must be given.
+///
+/// ```no_run
+/// let topics = platform_testkit::native::topics("target/debug/devstack".as_ref());
+/// assert!(topics.iter().any(|topic| topic == "user.registered"));
+/// ```
+pub fn topics(devstack: &Path) -> Vec<String> {
+    listing(devstack, "topics")
+}
+
+/// The lines `devstack COMMAND` prints; panics with its error output if it fails.
+fn listing(devstack: &Path, command: &str) -> Vec<String> {
     let output = Command::new(devstack)
-        .arg("services")
+        .arg(command)
         .output()
-        .unwrap_or_else(|e| panic!("running {} services: {e}", devstack.display()));
+        .unwrap_or_else(|e| panic!("running {} {command}: {e}", devstack.display()));
     assert!(
         output.status.success(),
-        "{} services failed: {}",
+        "{} {command} failed: {}",
         devstack.display(),
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()
-        .map(|line| {
-            let mut words = line.split_whitespace();
-            let name = words.next().expect("a service's name").to_owned();
-            (name, words.map(|port| port.parse().unwrap()).collect())
-        })
+        .map(str::to_owned)
         .collect()
 }
 

@@ -26,7 +26,7 @@ impl Tansu {
     pub async fn start(devstack: &Path) -> anyhow::Result<Self> {
         let mut tansu = Self {
             child: None,
-            topics: topics(devstack)?,
+            topics: platform_testkit::native::topics(devstack),
         };
         tansu.spawn().await?;
         Ok(tansu)
@@ -84,22 +84,4 @@ impl Drop for Tansu {
     fn drop(&mut self) {
         self.kill();
     }
-}
-
-/// The platform's topics, one a line from `devstack topics` (`platform_kafka::events::TOPICS`).
-fn topics(devstack: &Path) -> anyhow::Result<Vec<String>> {
-    let output = Command::new(devstack)
-        .arg("topics")
-        .output()
-        .with_context(|| format!("running {} topics", devstack.display()))?;
-    anyhow::ensure!(
-        output.status.success(),
-        "{} topics failed: {}",
-        devstack.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Ok(String::from_utf8(output.stdout)?
-        .lines()
-        .map(str::to_owned)
-        .collect())
 }
