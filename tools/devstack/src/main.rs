@@ -113,6 +113,9 @@ async fn one_process(process: Env) -> anyhow::Result<()> {
         let env = databases.env_for(&env, manifest);
         (service.migrate)(env.clone()).await?;
         built.push((manifest.name.clone(), (service.start)(env).await?));
+        if let Some(port) = manifest.ports.http {
+            tracing::info!("{} serves HTTP at http://127.0.0.1:{port}/", manifest.name);
+        }
     }
     let names: Vec<_> = services.iter().map(|s| s.name.as_str()).collect();
     tracing::info!(services = ?names, "the platform is up");

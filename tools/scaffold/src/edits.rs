@@ -2,19 +2,13 @@
 //! structure (a block's closing line, a known line) and returns `None` when the anchor is gone,
 //! so the caller can refuse with the file's name instead of writing in the wrong place.
 
-/// Inserts `new` (whole lines) before the first line for which `at` holds.
+/// Inserts `new` (whole lines) after the first line for which `at` holds.
 ///
 /// ```
-/// use platform_scaffold::edits::insert_before_line;
-/// let out = insert_before_line("a\nc\n", |l| l == "c", "b\n").unwrap();
+/// use platform_scaffold::edits::insert_after_line;
+/// let out = insert_after_line("a\nc\n", |l| l == "a", "b\n").unwrap();
 /// assert_eq!(out, "a\nb\nc\n");
 /// ```
-pub fn insert_before_line(text: &str, at: impl Fn(&str) -> bool, new: &str) -> Option<String> {
-    let offset = line_offsets(text).find(|(_, line)| at(line))?.0;
-    Some(format!("{}{}{}", &text[..offset], new, &text[offset..]))
-}
-
-/// Inserts `new` (whole lines) after the first line for which `at` holds.
 pub fn insert_after_line(text: &str, at: impl Fn(&str) -> bool, new: &str) -> Option<String> {
     let (offset, line) = line_offsets(text).find(|(_, line)| at(line))?;
     let end = offset + line.len();
@@ -53,7 +47,7 @@ mod tests {
 
     #[test]
     fn a_missing_anchor_is_none_not_a_guess() {
-        assert_eq!(insert_before_line("a\n", |l| l == "zz", "b\n"), None);
+        assert_eq!(insert_after_line("a\n", |l| l == "zz", "b\n"), None);
         assert_eq!(
             insert_before_block_end("let files = [\n", |l| l.contains('['), |l| l == "]", ""),
             None

@@ -10,7 +10,7 @@
 //!   `proto/SNAKE/v1` (the package's directory, which `libs/proto` finds by itself),
 //!   `migrations/NAME`, `k8s/live/prod/secrets/NAME.env.example`, `docs/services/NAME.md`;
 //! - entries in devstack, the one hand-written list of service crates (its dependency and its
-//!   line and module in `src/services.rs`). `just new-service` then regenerates what lists
+//!   line in `src/services.rs`). `just new-service` then regenerates what lists
 //!   every service from the manifests: docker-compose.yml, Prometheus' targets and
 //!   `.env.example` (`just compose`), the Kubernetes lists (`just k8s-services`) and the
 //!   configuration reference.
@@ -44,7 +44,7 @@ pub fn run(root: &Path, raw_name: &str) -> anyhow::Result<String> {
             .replace("SNAKE", &name.snake());
         changes.write(path, render(template, &vars));
     }
-    wiring::wire(root, &name, &vars, &mut changes)?;
+    wiring::wire(root, &name, &mut changes)?;
     let written = changes.apply(root)?;
     let paths: Vec<_> = written.iter().map(|(path, _)| path.clone()).collect();
     format_rust(root, &paths)?;

@@ -173,8 +173,6 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Its module in devstack's `src/services.rs`: how it is loaded, migrated and started.
-pub const DEVSTACK_MODULE: &str = include_str!("../templates/devstack/module.rs.tmpl");
 /// Replaces every `{{key}}` of `vars` in `template`.
 ///
 /// ```ignore
@@ -211,11 +209,7 @@ mod tests {
             "cidr_host",
         ];
         let vars: Vec<_> = known.iter().map(|k| (*k, "x".to_owned())).collect();
-        let all = SERVICE_FILES
-            .iter()
-            .map(|(_, t)| *t)
-            .chain([DEVSTACK_MODULE]);
-        for template in all {
+        for (_, template) in SERVICE_FILES {
             let out = render(template, &vars);
             // `{{` may remain only as Rust's escaped braces inside format strings, which the
             // templates do not use.

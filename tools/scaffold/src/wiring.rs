@@ -1,6 +1,6 @@
 //! Where a new service is added to hand-written files: devstack, the one place that names
-//! each service's crate (its dependency in `Cargo.toml`, its line in `SERVICES` and its module
-//! in `src/services.rs`). Each edit is an insertion at an anchor; a missing anchor is a
+//! each service's crate (its dependency in `Cargo.toml` and its line in `SERVICES` in
+//! `src/services.rs`). Each edit is an insertion at an anchor; a missing anchor is a
 //! refusal naming the file.
 //!
 //! Nothing else lists services by hand: `libs/proto` finds its contract, and the files that
@@ -10,17 +10,15 @@
 
 use std::path::Path;
 
-use crate::edits::{insert_after_line, insert_before_block_end, insert_before_line};
+use crate::edits::{insert_after_line, insert_before_block_end};
 use crate::names::ServiceName;
-use crate::templates::{self, render};
 use crate::{Changes, refuse};
 
-/// Adds the service `name` to devstack: its crate as a dependency, and its line and module
-/// in `src/services.rs`.
+/// Adds the service `name` to devstack: its crate as a dependency, and its line in
+/// `src/services.rs`.
 pub fn wire(
     root: &Path,
     name: &ServiceName,
-    vars: &[(&str, String)],
     changes: &mut Changes,
 ) -> anyhow::Result<()> {
     let (kebab, snake) = (name.kebab(), name.snake());
@@ -41,28 +39,20 @@ pub fn wire(
             )
         },
     )?;
-    let services = "tools/devstack/src/services.rs";
     edit(
         root,
         changes,
-        services,
+        "tools/devstack/src/services.rs",
         "the `pub const SERVICES` list",
         |text| {
             insert_before_block_end(
                 text,
                 |l| l.starts_with("pub const SERVICES"),
                 |l| l == "];",
-                &format!("    service!(\"{kebab}\", {snake}),\n"),
+                &format!("    service::<::{snake}_service::App>(),\n"),
             )
         },
     )?;
-    edit(root, changes, services, "its `#[cfg(test)]` line", |text| {
-        insert_before_line(
-            text,
-            |l| l == "#[cfg(test)]",
-            &render(templates::DEVSTACK_MODULE, vars),
-        )
-    })?;
     Ok(())
 }
 

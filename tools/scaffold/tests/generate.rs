@@ -121,11 +121,7 @@ fn a_service_is_generated_and_listed_everywhere_and_its_name_is_then_taken() {
         ),
         (
             "tools/devstack/src/services.rs",
-            "    service!(\"loyalty-points\", loyalty_points),\n",
-        ),
-        (
-            "tools/devstack/src/services.rs",
-            "loyalty_points_service::App::build(",
+            "    service::<::loyalty_points_service::App>(),\n",
         ),
         (
             "services/loyalty-points/compose.yml",
