@@ -1,16 +1,23 @@
-//! The platform's events: each payload of `platform_proto::events::v1` names here, once, its
-//! topic, its versioned type and its key.
+//! The platform's events: each payload of `platform_proto::events::v1` declares, once, in
+//! its `.proto` (the option `(events.v1.event)` of `proto/events/v1/options.proto`), its
+//! topic, its versioned type and its key field. This crate's build script turns each
+//! declaration into the payload's [`Event`] impl and into [`TOPICS`], every topic, for
+//! whatever must create them (the embedded broker, devstack, the test harnesses).
 //!
 //! Publishers ([`outbox::enqueue`](crate::outbox::enqueue),
 //! [`EventProducer::publish_event`](crate::EventProducer::publish_event)) and handlers
 //! ([`EventHandler`](crate::EventHandler)) work with the typed payload; the topic, the
-//! `event-type` header and the record key all come from its [`Event`] impl. [`TOPICS`] is every
-//! topic, for whatever must create them (the embedded broker, test harnesses).
+//! `event-type` header and the record key all come from its [`Event`] impl.
 //!
-//! Adding an event: a message in `proto/events/v1/`, an `impl Event` below, its topic in
-//! [`TOPICS`] (docs/guides/adding-an-event.md).
-
-use platform_proto::events::v1::{MediaProcessed, MediaUploaded, UserRegistered};
+//! Adding an event is a message with that option in `proto/events/v1/`
+//! (docs/guides/adding-an-event.md); removing one deletes it, and nothing here changes.
+//!
+//! ```
+//! use platform_kafka::Event as _;
+//! use platform_proto::events::v1::UserRegistered;
+//!
+//! assert!(platform_kafka::events::TOPICS.contains(&UserRegistered::TOPIC));
+//! ```
 
 /// A protobuf payload that is an event: where it goes and how it is told apart.
 ///
@@ -34,46 +41,5 @@ pub trait Event: prost::Message + Default + Send + Sync + 'static {
     fn key(&self) -> &str;
 }
 
-/// Every topic of the platform (each has a dead-letter topic `<topic>.dlq` besides).
-///
-/// ```
-/// use platform_kafka::Event as _;
-/// use platform_proto::events::v1::UserRegistered;
-///
-/// assert!(platform_kafka::events::TOPICS.contains(&UserRegistered::TOPIC));
-/// ```
-pub const TOPICS: &[&str] = &[
-    UserRegistered::TOPIC,
-    MediaUploaded::TOPIC,
-    MediaProcessed::TOPIC,
-];
-
-/// A user signed up (auth, through its outbox).
-impl Event for UserRegistered {
-    const TOPIC: &'static str = "user.registered";
-    const TYPE: &'static str = "user.registered.v1";
-
-    fn key(&self) -> &str {
-        &self.user_id
-    }
-}
-
-/// An original is stored and waits to be processed (media, through its outbox).
-impl Event for MediaUploaded {
-    const TOPIC: &'static str = "media.uploaded";
-    const TYPE: &'static str = "media.uploaded.v1";
-
-    fn key(&self) -> &str {
-        &self.owner_id
-    }
-}
-
-/// The worker is done with a media, one way or the other (media-worker, directly).
-impl Event for MediaProcessed {
-    const TOPIC: &'static str = "media.processed";
-    const TYPE: &'static str = "media.processed.v1";
-
-    fn key(&self) -> &str {
-        &self.owner_id
-    }
-}
+// The impls and `TOPICS`, written by build.rs from proto/events/v1.
+include!(concat!(env!("OUT_DIR"), "/events.rs"));
