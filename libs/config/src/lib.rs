@@ -25,6 +25,9 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+mod parts;
+
+pub use parts::{PartSettings, Parts, ReadPart};
 pub use secrecy::{ExposeSecret, SecretString};
 
 /// Why the configuration could not be loaded. The message always names the variable.

@@ -2,7 +2,7 @@
 
 use platform_runtime::{Readiness, Running, ServiceHost, bind, serve_http};
 
-use crate::{AppState, Settings, openapi, routes};
+use crate::{AppState, Settings, openapi, parts, routes};
 
 /// The gateway; [`App::build`] starts it.
 pub struct App;
@@ -27,8 +27,8 @@ impl App {
                 async move { users.check().await }
             });
         }
-        let media = crate::media::mount(&settings, &state, &readiness)?;
-        let router = routes::router(state, &settings, &document, [media]);
+        let parts = parts::mount(&settings, &state, &readiness)?;
+        let router = routes::router(state, &settings, &document, parts);
 
         let host = ServiceHost::start(&settings.runtime, readiness).await?;
         let listener = bind(settings.http_addr, "the HTTP port").await?;

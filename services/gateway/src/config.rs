@@ -55,7 +55,8 @@ pub struct Settings {
     pub http_addr: SocketAddr,
     pub auth: GrpcClientSettings,
     pub users: GrpcClientSettings,
-    pub media: crate::media::MediaSettings,
+    /// The settings of the gateway's parts (`crate::parts`), each read by its part.
+    pub parts: platform_config::Parts,
     pub http: HttpSettings,
     pub rate_limits: RateLimitSettings,
     pub redis: RedisSettings,
@@ -110,7 +111,7 @@ impl ServiceSettings for Settings {
             ),
             auth: GrpcClientSettings::from_env(env, "AUTH_GRPC", "http://127.0.0.1:50051")?,
             users: GrpcClientSettings::from_env(env, "USER_GRPC", "http://127.0.0.1:50052")?,
-            media: crate::media::MediaSettings::from_env(env)?,
+            parts: crate::parts::settings(env)?,
             http: HttpSettings {
                 request_timeout: env
                     .duration_or("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
@@ -148,7 +149,7 @@ impl ServiceSettings for Settings {
 
 impl Settings {
     /// Settings for tests: port 0, auth and user at the given addresses, short deadlines,
-    /// and no media service (port 1, where nothing listens) until `Settings::with_media`.
+    /// and each part's upstream where nothing listens until a test points it elsewhere.
     pub fn for_tests(auth_addr: SocketAddr, user_addr: SocketAddr) -> Self {
         let mut settings = Self::from_env(&Env::default()).expect("defaults are valid");
         settings.runtime = RuntimeSettings::for_tests();
@@ -157,7 +158,10 @@ impl Settings {
         settings.users = GrpcClientSettings::for_tests("user", user_addr);
         // Rate limits of their own: tests share one Redis and one client address.
         settings.redis.key_prefix = test_key_prefix();
-        settings.with_media(SocketAddr::from((Ipv4Addr::LOCALHOST, 1)))
+        for part in crate::parts::PARTS {
+            (part.for_tests)(&mut settings);
+        }
+        settings
     }
 
     /// The same settings, with every quota raised out of reach: for benchmarks that flood from

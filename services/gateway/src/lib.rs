@@ -5,7 +5,7 @@
 //! Layers: [`routes`] → [`controller`] → [`service`] (token verification) → [`data`] (gRPC
 //! clients, the JWKS cache). Calls that are pure proxies go from controller to data. A part
 //! that can be removed whole (the media routes) is one module with its own layers, state and
-//! settings, merged into the route table.
+//! settings, listed in [`parts::PARTS`].
 
 mod app;
 mod cli;
@@ -18,6 +18,7 @@ pub mod extract;
 pub mod media;
 mod middleware;
 pub mod openapi;
+pub mod parts;
 pub mod rate_limit;
 pub mod routes;
 pub mod service;

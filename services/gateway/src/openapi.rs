@@ -59,8 +59,9 @@ impl utoipa::Modify for BearerAuth {
 /// The public document: the routes' own description (from [`crate::routes`] and the
 /// gateway's parts), completed.
 pub fn document(regions: &[String]) -> OpenApi {
-    let paths = crate::routes::api().into_openapi();
-    complete(paths.merge_from(crate::media::paths()), regions)
+    let paths =
+        crate::parts::paths().fold(crate::routes::api().into_openapi(), OpenApi::merge_from);
+    complete(paths, regions)
 }
 
 /// `GET /openapi.json`: the document, serialised once.

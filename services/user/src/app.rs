@@ -1,5 +1,5 @@
 //! Builds the user service from its settings: a pool per regional shard, the cache, the
-//! avatars (`crate::avatars`), the `user.registered` consumer, the gRPC server and the ops
+//! parts (`crate::parts`: the avatars), the `user.registered` consumer, the gRPC server and the ops
 //! listener, all bound before `build` returns.
 
 use std::sync::Arc;
@@ -13,7 +13,7 @@ use platform_runtime::{Readiness, Running, ServiceHost};
 use crate::controller::{RegistrationHandler, UserController};
 use crate::data::{ProfileCache, ProfileStore, Shards};
 use crate::service::Profiles;
-use crate::{Settings, routes};
+use crate::{Settings, parts, routes};
 
 /// The user service; [`App::build`] starts it.
 pub struct App;
@@ -41,7 +41,7 @@ impl App {
             ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
         ));
         let users = UserController::new(profiles.clone());
-        let users = crate::avatars::mount(users, &settings.avatars, &profiles)?;
+        let users = parts::mount(users, &settings, &profiles)?;
         let consumer = EventConsumer::<UserRegistered>::new(&settings.kafka)
             .context("creating the Kafka consumer")?;
         let registrations = Arc::new(RegistrationHandler::new(profiles.clone()));

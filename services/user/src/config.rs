@@ -36,7 +36,8 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub kafka: KafkaSettings,
     pub cache: CacheSettings,
-    pub avatars: crate::avatars::AvatarSettings,
+    /// The settings of the service's parts (`crate::parts`), each read by its part.
+    pub parts: platform_config::Parts,
 }
 
 #[derive(Debug, Clone)]
@@ -63,7 +64,7 @@ impl ServiceSettings for Settings {
                 absent_ttl: env.duration_or("USER_CACHE_ABSENT_TTL", Duration::from_secs(30))?,
                 timeout: env.duration_or("USER_CACHE_TIMEOUT", Duration::from_millis(100))?,
             },
-            avatars: crate::avatars::AvatarSettings::from_env(env)?,
+            parts: crate::parts::settings(env)?,
         })
     }
 
@@ -98,7 +99,9 @@ impl Settings {
         settings.runtime = RuntimeSettings::for_tests();
         settings.grpc = GrpcServerSettings::for_tests();
         settings.kafka = KafkaSettings::for_tests(kafka_brokers, "user");
-        settings.avatars = crate::avatars::AvatarSettings::for_tests();
+        for part in crate::parts::PARTS {
+            (part.for_tests)(&mut settings);
+        }
         settings
     }
 }

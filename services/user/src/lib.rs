@@ -10,6 +10,7 @@ pub mod config;
 pub mod controller;
 pub mod data;
 mod error;
+pub mod parts;
 pub mod routes;
 pub mod service;
 

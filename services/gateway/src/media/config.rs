@@ -1,4 +1,4 @@
-//! Settings of the media routes, read with the gateway's (`Settings::media`). Variables read:
+//! Settings of the media routes, read with the gateway's (`Settings::parts`). Variables read:
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -9,7 +9,7 @@
 //! | `MEDIA_UPLOAD_TIMEOUT` | `60s` | a whole upload (`POST /v1/media`), sent as the Upload call's deadline |
 //! | `GATEWAY_MAX_UPLOAD_BYTES` | `52428800` (50 MiB) | an uploaded image; larger is 413, as soon as it is known |
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use platform_config::{ConfigError, Env};
@@ -17,8 +17,8 @@ use platform_grpc::GrpcClientSettings;
 
 use crate::Settings;
 
-/// The media routes' settings (`Settings::media`): the media service, and how uploads to it
-/// are bounded.
+/// The media routes' settings (in `Settings::parts`; [`Settings::media`]): the media service,
+/// and how uploads to it are bounded.
 #[derive(Debug, Clone)]
 pub struct MediaSettings {
     pub grpc: GrpcClientSettings,
@@ -47,9 +47,30 @@ impl MediaSettings {
 }
 
 impl Settings {
+    /// The media routes' settings.
+    pub fn media(&self) -> &MediaSettings {
+        self.parts
+            .get()
+            .expect("Settings::from_env reads every part's settings")
+    }
+
+    /// The media routes' settings, to change before the gateway starts (tests).
+    pub fn media_mut(&mut self) -> &mut MediaSettings {
+        self.parts
+            .get_mut()
+            .expect("Settings::from_env reads every part's settings")
+    }
+
     /// The same settings, with the media service at `addr` and test deadlines.
     pub fn with_media(mut self, addr: SocketAddr) -> Self {
-        self.media.grpc = GrpcClientSettings::for_tests("media", addr);
+        self.media_mut().grpc = GrpcClientSettings::for_tests("media", addr);
         self
     }
+}
+
+/// For `Settings::for_tests`: the media service at port 1, where nothing listens, so a test
+/// without media gets 503s, never a dev run's media.
+pub(super) fn for_tests(settings: &mut Settings) {
+    let nowhere = SocketAddr::from((Ipv4Addr::LOCALHOST, 1));
+    settings.media_mut().grpc = GrpcClientSettings::for_tests("media", nowhere);
 }

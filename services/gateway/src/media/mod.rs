@@ -1,7 +1,7 @@
 //! The media routes: image uploads, their processing state and bytes, and choosing one as
 //! the caller's avatar. Everything the gateway does only for the media service is here, with
 //! its own state, settings and OpenAPI paths, so a fork without media deletes this folder and
-//! the few lines that name it (listed in `services/media/service.toml`).
+//! the two lines that name it: `pub mod media;` and its line in `crate::parts::PARTS`.
 //!
 //! Layers as in the rest of the gateway: the routes here (`api`, `uploads`, [`mount`]) →
 //! `controller` → `data` (the media service's client).
@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use axum::http::StatusCode;
+use platform_config::PartSettings;
 use platform_runtime::Readiness;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi as _;
@@ -30,6 +31,7 @@ pub use error::UPLOAD_BACKLOG_FULL;
 use crate::contract::RequestSchemas;
 use crate::controller::images::MediaLinks;
 use crate::data::UserClient;
+use crate::parts::Part;
 use crate::service::TokenVerifier;
 use crate::{AppState, Settings};
 
@@ -94,19 +96,28 @@ fn uploads() -> OpenApiRouter<MediaState> {
     OpenApiRouter::new().routes(routes!(controller::upload))
 }
 
+/// The media routes as a part of the gateway (`crate::parts::PARTS`).
+pub const PART: Part = Part {
+    settings: |env| Ok(Box::new(MediaSettings::from_env(env)?) as Box<dyn PartSettings>),
+    for_tests: config::for_tests,
+    paths,
+    mount,
+};
+
 /// The media paths and their tag, for the gateway's OpenAPI document.
-pub fn paths() -> OpenApi {
+fn paths() -> OpenApi {
     MediaDoc::openapi().merge_from(api().merge(uploads()).into_openapi())
 }
 
 /// The media routes with their state and limits, ready to merge into the gateway's; the media
 /// service's check joins `readiness` (it only degrades the gateway, as every upstream does).
-pub fn mount(
+fn mount(
     settings: &Settings,
     shared: &AppState,
     readiness: &Readiness,
 ) -> anyhow::Result<OpenApiRouter<AppState>> {
-    let state = MediaState::new(&settings.media, shared)?;
+    let media = settings.media();
+    let state = MediaState::new(media, shared)?;
     let client = state.client.clone();
     readiness.add_degrading_check("media", move || {
         let client = client.clone();
@@ -115,7 +126,7 @@ pub fn mount(
     let api = crate::routes::limited(api(), &settings.http);
     let uploads = uploads().layer(TimeoutLayer::with_status_code(
         StatusCode::GATEWAY_TIMEOUT,
-        settings.media.uploads.timeout,
+        media.uploads.timeout,
     ));
     Ok(api.merge(uploads).with_state(state))
 }

@@ -37,8 +37,8 @@ async fn spawn_with_stub(
 ) -> (TestPlatform, StubMedia) {
     let (addr, media) = spawn_stub_media(media_max_bytes).await;
     let app = spawn_platform_with(Box::new(move |_, _, gateway| {
-        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
-        gateway.media.uploads.max_bytes = gateway_max_bytes;
+        gateway.media_mut().grpc = GrpcClientSettings::for_tests("media", addr);
+        gateway.media_mut().uploads.max_bytes = gateway_max_bytes;
     }))
     .await;
     (app, media)
@@ -204,7 +204,7 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
     let refusal = tonic::Status::from(media_service::MediaError::BacklogFull { limit: 2 });
     let (addr, media) = spawn_refusing_stub_media(refusal).await;
     let app = spawn_platform_with(Box::new(move |_, _, gateway| {
-        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
+        gateway.media_mut().grpc = GrpcClientSettings::for_tests("media", addr);
     }))
     .await;
     let token = app.token().await;
@@ -232,14 +232,16 @@ async fn a_full_upload_backlog_is_503_with_retry_after_and_says_so() {
 async fn an_upload_may_take_longer_than_the_request_timeout() {
     let (addr, _media) = spawn_stub_media(u64::MAX).await;
     let app = spawn_platform_with(Box::new(move |_, _, gateway| {
-        gateway.media.grpc = GrpcClientSettings::for_tests("media", addr);
-        gateway.http.request_timeout = Duration::from_millis(200);
+        gateway.media_mut().grpc = GrpcClientSettings::for_tests("media", addr);
+        // Long enough for the registration below on a loaded machine (its password hash is
+        // CPU-bound: 200 ms failed it under load), short against the upload.
+        gateway.http.request_timeout = Duration::from_secs(2);
     }))
     .await;
     let token = app.token().await;
-    // Six pieces, 100 ms apart: 600 ms in all, three request timeouts.
+    // Six pieces, 600 ms apart: 3.6 s in all, nearly two request timeouts.
     let slow = futures::stream::iter(0..6).then(|i| async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
         let piece = if i == 0 {
             png_like(1024)
         } else {
@@ -284,8 +286,8 @@ async fn the_image_bytes_route_is_public() {
 async fn a_silent_media_service_is_a_504_at_the_gateway() {
     let silent = platform_testkit::black_hole().await;
     let app = spawn_platform_with(Box::new(move |_, _, gateway| {
-        gateway.media.grpc = GrpcClientSettings::for_tests("media", silent);
-        gateway.media.grpc.request_timeout = Duration::from_millis(300);
+        gateway.media_mut().grpc = GrpcClientSettings::for_tests("media", silent);
+        gateway.media_mut().grpc.request_timeout = Duration::from_millis(300);
     }))
     .await;
     let token = app.token().await;

@@ -1,4 +1,4 @@
-//! Settings of avatars, read with the user service's (`Settings::avatars`). Variables read:
+//! Settings of avatars, read with the user service's (`Settings::parts`). Variables read:
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -14,7 +14,7 @@ use platform_grpc::GrpcClientSettings;
 
 use crate::Settings;
 
-/// The avatars' settings (`Settings::avatars`).
+/// The avatars' settings (in `Settings::parts`; [`Settings::avatars`]).
 #[derive(Debug, Clone)]
 pub struct AvatarSettings {
     /// The media service, asked whether a media may become an avatar.
@@ -27,22 +27,33 @@ impl AvatarSettings {
             media: GrpcClientSettings::from_env(env, "MEDIA_GRPC", "http://127.0.0.1:50053")?,
         })
     }
-
-    /// No media service (port 1, where nothing listens) until [`Settings::with_media`].
-    pub fn for_tests() -> Self {
-        Self {
-            media: GrpcClientSettings::for_tests(
-                "media",
-                SocketAddr::from((Ipv4Addr::LOCALHOST, 1)),
-            ),
-        }
-    }
 }
 
 impl Settings {
+    /// The avatars' settings.
+    pub fn avatars(&self) -> &AvatarSettings {
+        self.parts
+            .get()
+            .expect("Settings::from_env reads every part's settings")
+    }
+
     /// The same settings, with the media service at `addr` and test deadlines.
     pub fn with_media(mut self, addr: SocketAddr) -> Self {
-        self.avatars.media = GrpcClientSettings::for_tests("media", addr);
+        self.avatars_mut().media = GrpcClientSettings::for_tests("media", addr);
         self
     }
+
+    /// The avatars' settings, to change before the service starts (tests).
+    pub fn avatars_mut(&mut self) -> &mut AvatarSettings {
+        self.parts
+            .get_mut()
+            .expect("Settings::from_env reads every part's settings")
+    }
+}
+
+/// For `Settings::for_tests`: no media service (port 1, where nothing listens) until
+/// [`Settings::with_media`].
+pub(super) fn for_tests(settings: &mut Settings) {
+    let nowhere = SocketAddr::from((Ipv4Addr::LOCALHOST, 1));
+    settings.avatars_mut().media = GrpcClientSettings::for_tests("media", nowhere);
 }

@@ -13,7 +13,7 @@ pub struct UserController {
     avatars: Option<Arc<dyn SetAvatar>>,
 }
 
-/// The `SetAvatar` RPC, answered by the avatars module (`crate::avatars::mount`). Only it needs
+/// The `SetAvatar` RPC, answered by the avatars part (`crate::parts`). Only it needs
 /// the media service, so a build without it answers `UNIMPLEMENTED` and serves the rest.
 #[tonic::async_trait]
 pub trait SetAvatar: Send + Sync + 'static {
@@ -123,5 +123,41 @@ impl pb::user_service_server::UserService for UserController {
         };
         let profile = avatars.set_avatar(request.into_inner()).await?;
         Ok(Response::new(profile.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Settings;
+    use crate::data::{ProfileCache, ProfileStore, Shards};
+    use pb::user_service_server::UserService as _;
+
+    /// The controller of a build without the avatars part (`UserController::new` alone), over
+    /// stores that are never reached: nothing listens at port 1.
+    fn without_avatars() -> UserController {
+        let settings = Settings::for_tests(
+            &[("eu", "postgres://postgres@127.0.0.1:1/none")],
+            "redis://127.0.0.1:1",
+            "test:",
+            "127.0.0.1:1",
+        );
+        let shards = Shards::connect(&settings.shards, &settings.database).unwrap();
+        let redis = platform_redis::connect(&settings.redis).unwrap();
+        UserController::new(Arc::new(Profiles::new(
+            ProfileStore::new(shards),
+            ProfileCache::new(redis, &settings.redis.key_prefix, &settings.cache),
+        )))
+    }
+
+    #[tokio::test]
+    async fn without_avatars_set_avatar_is_unimplemented() {
+        let request = Request::new(pb::SetAvatarRequest {
+            user_id: "eu_0192".into(),
+            media_id: "m1".into(),
+        });
+        let status = without_avatars().set_avatar(request).await.unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unimplemented);
+        assert!(status.message().contains("media service"), "{status:?}");
     }
 }

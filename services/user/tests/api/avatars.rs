@@ -18,7 +18,7 @@ use crate::helpers::{TestUser, get, new_id, spawn_user_with};
 async fn spawn_with_media() -> (TestUser, StubMedia) {
     let (addr, media) = StubMedia::spawn().await;
     let user = spawn_user_with(|settings| {
-        settings.avatars.media = GrpcClientSettings::for_tests("media", addr);
+        settings.avatars_mut().media = GrpcClientSettings::for_tests("media", addr);
     })
     .await;
     (user, media)
@@ -142,8 +142,8 @@ async fn a_silent_media_service_is_a_deadline_exceeded_within_its_deadline() {
     let silent = black_hole().await;
     let deadline = Duration::from_millis(300);
     let user = spawn_user_with(move |settings| {
-        settings.avatars.media = GrpcClientSettings::for_tests("media", silent);
-        settings.avatars.media.request_timeout = deadline;
+        settings.avatars_mut().media = GrpcClientSettings::for_tests("media", silent);
+        settings.avatars_mut().media.request_timeout = deadline;
     })
     .await;
     let id = new_id("eu");
