@@ -35,12 +35,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let declared = message.options().get_extension(&option).into_owned();
         let Value::Message(declared) = declared else {
-            return Err(format!("{}: (events.v1.event) is not a message", message.full_name()).into());
+            return Err(format!(
+                "{}: (events.v1.event) is not a message",
+                message.full_name()
+            )
+            .into());
         };
         let text = |field: &str| -> Result<String, String> {
             match declared.get_field_by_name(field).as_deref() {
                 Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-                _ => Err(format!("{}: (events.v1.event) has no {field}", message.full_name())),
+                _ => Err(format!(
+                    "{}: (events.v1.event) has no {field}",
+                    message.full_name()
+                )),
             }
         };
         let (topic, kind, key) = (text("topic")?, text("type")?, text("key")?);
@@ -64,7 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "/// Every topic, sorted (each has a dead-letter topic `<topic>.dlq` besides)."
     )?;
     writeln!(code, "pub const TOPICS: &[&str] = &{topics:?};")?;
-    std::fs::write(PathBuf::from(std::env::var("OUT_DIR")?).join("events.rs"), code)?;
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR")?).join("events.rs"),
+        code,
+    )?;
     Ok(())
 }
 

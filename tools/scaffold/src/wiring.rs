@@ -16,11 +16,7 @@ use crate::{Changes, refuse};
 
 /// Adds the service `name` to devstack: its crate as a dependency, and its line in
 /// `src/services.rs`.
-pub fn wire(
-    root: &Path,
-    name: &ServiceName,
-    changes: &mut Changes,
-) -> anyhow::Result<()> {
+pub fn wire(root: &Path, name: &ServiceName, changes: &mut Changes) -> anyhow::Result<()> {
     let (kebab, snake) = (name.kebab(), name.snake());
     edit(
         root,
