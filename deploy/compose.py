@@ -113,13 +113,44 @@ def memory(text: str) -> str:
     )
 
 
+def calls(fragment: str, manifest: dict, ports: dict[str, int], where: str) -> str:
+    """`fragment` with its `# @calls-env: ...@` line (required once the manifest has `[calls]`)
+    and its `# @calls-depends-on: ...@` line (optional: whether it waits for them) filled in
+    from `[calls]`, in that order: each called service's `<NAME>_GRPC_URL`, its port from that
+    service's manifest, and a wait until it is healthy. The call graph is stated once, in the
+    manifests; removing a service removes its callers' lines with it."""
+    called = manifest.get("calls", {}).get("services", [])
+    for name in called:
+        if name not in ports:
+            raise SystemExit(f"compose.py: {where} calls {name!r}, which has no gRPC port")
+    if called and not re.search(r"^ *# @calls-env:.*@$", fragment, flags=re.M):
+        raise SystemExit(f"compose.py: {where} has [calls] but no `# @calls-env: ...@` line")
+
+    def url(name: str) -> list[str]:
+        return [f"{name.upper().replace('-', '_')}_GRPC_URL: http://{name}:{ports[name]}"]
+
+    def healthy(name: str) -> list[str]:
+        return [f"{name}:", "  condition: service_healthy"]
+
+    for marker, lines in (("calls-env", url), ("calls-depends-on", healthy)):
+        fragment = re.sub(
+            rf"^( *)# @{marker}:.*@\n",
+            lambda m: "".join(f"{m[1]}{line}\n" for name in called for line in lines(name)),
+            fragment,
+            flags=re.M,
+        )
+    return fragment
+
+
 def compose_file() -> str:
     found = services()
+    ports = {m["name"]: m["ports"]["grpc"] for m, _ in found if "grpc" in m.get("ports", {})}
     merged = {"anchors": [], "services": [], "volumes": []}
-    for _, folder in found:
+    for manifest, folder in found:
         fragment = folder / "compose.yml"
         if fragment.exists():
-            for key, block in sections(fragment.read_text()).items():
+            text = calls(fragment.read_text(), manifest, ports, str(fragment.relative_to(ROOT)))
+            for key, block in sections(text).items():
                 if block:
                     merged[key].append(block)
     # The base's own opening comment (down to its `# ---` line) is about the base.
