@@ -89,9 +89,9 @@ k8s-services:
 ci:
     bash .ci/run
 
-# The benchmarks: gateway (login flood, profile reads, heavy/light) and the image pipeline.
+# The benchmarks of every service with a benches/ folder (docs/benchmarks.md), one after another.
 bench:
-    cargo bench -p gateway-service && cargo bench -p media-worker
+    for benches in services/*/benches; do cargo bench -p "$(just _crate "$(basename "$(dirname "$benches")")")"; done
 
 # Load against a running platform, and checking its acknowledged writes (docs/loadgen.md).
 # A flood from this one client meets the gateway's per-client rate limits: start the platform
