@@ -128,10 +128,10 @@ rename-platform NEW_NAME:
 migrate SERVICE:
     cargo run -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- migrate
 
-# E.g. `just dead-letters user list`, `just dead-letters media redrive --all`, `just
+# E.g. `just dead-letters user list`, `just dead-letters user redrive --all`, `just
 # dead-letters user redrive --id EVENT_ID`. Needs KAFKA_BROKERS (and KAFKA_CONSUMER_GROUP if
 # the service sets it); see docs/events.md.
-# List, re-drive or discard the dead letters of SERVICE: user, media or media-worker.
+# List, re-drive or discard the dead letters of SERVICE, one that consumes events.
 dead-letters SERVICE *ARGS:
     cargo run -q -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- dead-letters {{ARGS}}
 
