@@ -2,13 +2,10 @@
 #
 # One image per service, built from the whole workspace:
 #
-#   docker build --build-arg SERVICE=auth    -t platform/auth .
-#   docker build --build-arg SERVICE=gateway -t platform/gateway .
-#   docker build --build-arg SERVICE=user    -t platform/user .
-#   docker build --build-arg SERVICE=media   -t platform/media .
-#   docker build --build-arg SERVICE=media-worker -t platform/media-worker .
+#   docker build --build-arg SERVICE=auth -t platform/auth .
 #
-# and the same for every service added with `just new-service NAME` (SERVICE=NAME).
+# and the same for every other folder services/NAME (SERVICE=NAME, image platform/NAME),
+# those added with `just new-service NAME` included.
 #
 # Needs BuildKit (the default builder of current Docker) for the cache mounts: the cargo
 # registry and the target directory survive between builds, so a code change recompiles only

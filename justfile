@@ -89,9 +89,9 @@ k8s-services:
 ci:
     bash .ci/run
 
-# The benchmarks: gateway (login flood, profile reads, heavy/light) and the image pipeline.
+# The benchmarks of every service with a benches/ folder (docs/benchmarks.md), one after another.
 bench:
-    cargo bench -p gateway-service && cargo bench -p media-worker
+    for benches in services/*/benches; do cargo bench -p "$(just _crate "$(basename "$(dirname "$benches")")")"; done
 
 # Load against a running platform, and checking its acknowledged writes (docs/loadgen.md).
 # A flood from this one client meets the gateway's per-client rate limits: start the platform
@@ -128,10 +128,10 @@ rename-platform NEW_NAME:
 migrate SERVICE:
     cargo run -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- migrate
 
-# E.g. `just dead-letters user list`, `just dead-letters media redrive --all`, `just
+# E.g. `just dead-letters user list`, `just dead-letters user redrive --all`, `just
 # dead-letters user redrive --id EVENT_ID`. Needs KAFKA_BROKERS (and KAFKA_CONSUMER_GROUP if
 # the service sets it); see docs/events.md.
-# List, re-drive or discard the dead letters of SERVICE: user, media or media-worker.
+# List, re-drive or discard the dead letters of SERVICE, one that consumes events.
 dead-letters SERVICE *ARGS:
     cargo run -q -p "$(just _crate {{SERVICE}})" --bin {{SERVICE}} -- dead-letters {{ARGS}}
 

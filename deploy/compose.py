@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Writes docker-compose.yml, Prometheus' compose targets and .env.example from the services'
-own files.
+"""Writes docker-compose.yml, Prometheus' compose targets and alert rules, the Grafana
+dashboards and .env.example from deploy/ and the services' own files.
 
 Usage (from anywhere in the repository; `just compose` runs the first):
 
-    python3 deploy/compose.py            # writes the three files
+    python3 deploy/compose.py            # writes the files
     python3 deploy/compose.py --check    # exits 1 when one is stale (deploy/validate.sh)
 
 Inputs: deploy/compose.base.yml (the header, Redis, Kafka, the telemetry stack) and, for each
@@ -20,6 +20,12 @@ are filled in:
                      consumed one
     @memory@         the memory totals deploy/validate.sh checks
 
+and so are a fragment's own, from its manifest's `[calls]` (the services it calls over gRPC):
+
+    # @calls-env: ...@         each one's <NAME>_GRPC_URL (http://NAME:<its manifest's grpc
+                               port>); required in a fragment whose manifest has [calls]
+    # @calls-depends-on: ...@  a wait until each one is healthy (optional)
+
 A fragment is YAML with top-level `x-*`, `services:` and `volumes:` keys; it is merged as
 text, so its comments survive. Compose's `include:` would do this at run time, but needs
 Compose 2.20, and the offline validator is docker-compose v1.
@@ -29,7 +35,8 @@ Outputs: docker-compose.yml; deploy/observability/prometheus/targets.yml, the
 service's name (the alert rules and dashboards group by it); and .env.example, every variable
 with its default: deploy/env.example.base (the sections the services share) with each
 services/NAME/env.example (that service's own section) in place of its `# @services: ...@`
-line.
+line. And the alert rules and Grafana dashboards, from deploy/observability and each
+services/NAME/observability (deploy/observability.py says how).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ import tomllib
 from pathlib import Path
 
 import yaml
+
+import observability  # deploy/observability.py: the alert rules and the dashboards
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "deploy" / "compose.base.yml"
@@ -113,13 +122,44 @@ def memory(text: str) -> str:
     )
 
 
+def calls(fragment: str, manifest: dict, ports: dict[str, int], where: str) -> str:
+    """`fragment` with its `# @calls-env: ...@` line (required once the manifest has `[calls]`)
+    and its `# @calls-depends-on: ...@` line (optional: whether it waits for them) filled in
+    from `[calls]`, in that order: each called service's `<NAME>_GRPC_URL`, its port from that
+    service's manifest, and a wait until it is healthy. The call graph is stated once, in the
+    manifests; removing a service removes its callers' lines with it."""
+    called = manifest.get("calls", {}).get("services", [])
+    for name in called:
+        if name not in ports:
+            raise SystemExit(f"compose.py: {where} calls {name!r}, which has no gRPC port")
+    if called and not re.search(r"^ *# @calls-env:.*@$", fragment, flags=re.M):
+        raise SystemExit(f"compose.py: {where} has [calls] but no `# @calls-env: ...@` line")
+
+    def url(name: str) -> list[str]:
+        return [f"{name.upper().replace('-', '_')}_GRPC_URL: http://{name}:{ports[name]}"]
+
+    def healthy(name: str) -> list[str]:
+        return [f"{name}:", "  condition: service_healthy"]
+
+    for marker, lines in (("calls-env", url), ("calls-depends-on", healthy)):
+        fragment = re.sub(
+            rf"^( *)# @{marker}:.*@\n",
+            lambda m: "".join(f"{m[1]}{line}\n" for name in called for line in lines(name)),
+            fragment,
+            flags=re.M,
+        )
+    return fragment
+
+
 def compose_file() -> str:
     found = services()
+    ports = {m["name"]: m["ports"]["grpc"] for m, _ in found if "grpc" in m.get("ports", {})}
     merged = {"anchors": [], "services": [], "volumes": []}
-    for _, folder in found:
+    for manifest, folder in found:
         fragment = folder / "compose.yml"
         if fragment.exists():
-            for key, block in sections(fragment.read_text()).items():
+            text = calls(fragment.read_text(), manifest, ports, str(fragment.relative_to(ROOT)))
+            for key, block in sections(text).items():
                 if block:
                     merged[key].append(block)
     # The base's own opening comment (down to its `# ---` line) is about the base.
@@ -163,11 +203,11 @@ def main() -> int:
         print(__doc__, file=sys.stderr)
         return 2
     stale = []
-    outputs = (
+    outputs = [
         (COMPOSE, compose_file()),
         (TARGETS, targets_file()),
         (ENV_EXAMPLE, env_example_file()),
-    )
+    ] + observability.outputs([folder for _, folder in services()])
     for path, text in outputs:
         current = path.read_text() if path.exists() else ""
         if current == text:

@@ -2,8 +2,9 @@
 # Offline checks of the container and observability files; CI runs it, exit status non-zero
 # on any failure. No Docker engine and no network needed.
 #
-#   generated files     docker-compose.yml and deploy/observability/prometheus/targets.yml
-#                       are what deploy/compose.py makes of the services' files
+#   generated files     docker-compose.yml, .env.example, Prometheus' targets.yml and
+#                       alerts.yml, and the Grafana dashboards are what deploy/compose.py makes
+#                       of deploy/ and the services' files
 #   docker-compose.yml  `docker-compose config -q` (v1.29) or `docker compose config -q` (v2);
 #                       then its policy: every long-running container has a healthcheck and a
 #                       mem_limit, only the gateway and the UIs publish ports and only on
@@ -11,7 +12,8 @@
 #   Dockerfile          hadolint
 #   deploy/observability every YAML file parses; with promtool installed (Debian package
 #                       `prometheus`), `promtool check config`, `promtool check rules` and
-#                       the rules' unit tests (`promtool test rules alerts_test.yml`)
+#                       the rules' unit tests (`promtool test rules`: alerts_test.yml and
+#                       each services/NAME/observability/alerts_test.yml)
 #   dashboards          valid JSON with uid, schemaVersion and PromQL targets
 #   metric names        every metric used by alerts.yml and the dashboards is recorded
 #                       somewhere under services/ or libs/ (`"name"` in the Rust sources)
@@ -25,7 +27,7 @@ failures=0
 step() { printf '\n=== %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; failures=$((failures + 1)); }
 
-step "docker-compose.yml and Prometheus' targets: generated from the services' files"
+step "docker-compose.yml, .env.example, alert rules, dashboards: generated from their sources"
 python3 deploy/compose.py --check || fail "run just compose (python3 deploy/compose.py)"
 
 step "docker-compose.yml: syntax"
@@ -179,7 +181,11 @@ if command -v promtool >/dev/null; then
   # checked as YAML above.
   promtool check config deploy/observability/prometheus/prometheus.yml || fail "promtool check config"
   promtool check rules deploy/observability/prometheus/alerts.yml || fail "promtool check rules"
-  promtool test rules deploy/observability/prometheus/alerts_test.yml || fail "promtool test rules"
+  # The services' own rules are tested beside them, against the merged alerts.yml.
+  shopt -s nullglob
+  rule_tests=(deploy/observability/prometheus/alerts_test.yml services/*/observability/alerts_test.yml)
+  shopt -u nullglob
+  promtool test rules "${rule_tests[@]}" || fail "promtool test rules"
   # The dashboards' queries, parsed by promtool as recording rules (Grafana's variables
   # replaced by values).
   queries=$(mktemp --suffix=.yml)

@@ -17,14 +17,15 @@ A service's values in an environment (its image, its Secret's dev values, its de
 its prod egress and replica bounds) live in its own folder, services/NAME/k8s/{dev,prod}, a
 Component; an overlay includes them all through its `services` Component, so adding a service
 edits no overlay. The production Secrets come from the files beside the generated one
-(git ignores them; `NAME.env.example` is the template), as kustomize reads only files in or
-below a kustomization's own folder.
+(git ignores them; services/NAME/k8s/prod/secrets.env.example is the template), as kustomize
+reads only files in or below a kustomization's own folder.
 Standard library only.
 """
 
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,101 @@ GENERATED = (
 def services() -> list[str]:
     """Every service's name, in name order: its folder has a manifest."""
     return sorted(p.parent.name for p in (ROOT / "services").glob("*/service.toml"))
+
+
+def manifests() -> dict[str, dict]:
+    """Every service's manifest, by name, in name order."""
+    return {s: tomllib.loads((ROOT / "services" / s / "service.toml").read_text()) for s in services()}
+
+
+def calls() -> list[tuple[str, list[tuple[str, int]]]]:
+    """Each caller with the services of its `[calls]` and their gRPC ports, in name order."""
+    found = manifests()
+    edges = []
+    for caller, manifest in found.items():
+        called = manifest.get("calls", {}).get("services", [])
+        for name in called:
+            if "grpc" not in found.get(name, {}).get("ports", {}):
+                raise SystemExit(f"services.py: {caller} calls {name!r}, which has no gRPC port")
+        if called:
+            edges.append((caller, [(name, found[name]["ports"]["grpc"]) for name in called]))
+    return edges
+
+
+def calls_policies() -> str:
+    """A NetworkPolicy per caller: egress to the pods of each service it calls, on its port.
+    (The callee's own network.yaml admits the caller.)"""
+    docs = []
+    for caller, called in calls():
+        rules = "".join(
+            "    - to:\n        - podSelector:\n            matchLabels:\n"
+            f"              app.kubernetes.io/name: {name}\n"
+            f"      ports:\n        - protocol: TCP\n          port: {port}\n"
+            for name, port in called
+        )
+        docs.append(
+            f"# {caller} calls {', '.join(n for n, _ in called)} over gRPC ([calls] in "
+            f"services/{caller}/service.toml).\n"
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n"
+            f"  name: {caller}-calls\nspec:\n  podSelector:\n    matchLabels:\n"
+            f"      app.kubernetes.io/name: {caller}\n"
+            '  policyTypes: ["Egress"]\n  egress:\n' + rules
+        )
+    return GENERATED + "---\n".join(docs)
+
+
+def calls_patches() -> list[str]:
+    """Each caller's ConfigMap gets <NAME>_GRPC_URL of every service it calls: its headless
+    Service at its gRPC port. Without a target, kustomize fails if the ConfigMap is missing."""
+    body = ["patches:"]
+    for caller, called in calls():
+        body += [
+            "  - patch: |-",
+            "      apiVersion: v1",
+            "      kind: ConfigMap",
+            "      metadata:",
+            f"        name: {caller}-config",
+            "      data:",
+        ] + [
+            f"        {name.upper().replace('-', '_')}_GRPC_URL: http://{name}:{port}"
+            for name, port in called
+        ]
+    return body if len(body) > 1 else []
+
+
+def callers_components() -> list[str]:
+    """What each callee gives its callers besides the URL: services/NAME/k8s/callers."""
+    folders = [
+        f"../../../services/{s}/k8s/callers"
+        for s in services()
+        if (ROOT / "services" / s / "k8s" / "callers" / "kustomization.yaml").exists()
+    ]
+    return listing("components", folders) if folders else []
+
+
+def kafka_topics() -> list[str]:
+    """The dev overlay's topics Job gets TOPICS: every topic a manifest publishes or consumes,
+    then a dead-letter topic per consumed one (as docker-compose.yml's kafka-topics)."""
+    events = [m.get("events", {}) for m in manifests().values()]
+    used = {t for e in events for t in e.get("publishes", []) + e.get("consumes", [])}
+    consumed = {t for e in events for t in e.get("consumes", [])}
+    topics = " ".join(sorted(used) + [f"{t}.dlq" for t in sorted(consumed)])
+    return [
+        "patches:",
+        "  - patch: |-",
+        "      apiVersion: batch/v1",
+        "      kind: Job",
+        "      metadata:",
+        "        name: kafka-topics",
+        "      spec:",
+        "        template:",
+        "          spec:",
+        "            containers:",
+        "              - name: kafka-topics",
+        "                env:",
+        "                  - name: TOPICS",
+        f"                    value: {topics}",
+    ]
 
 
 def component(about: str, body: list[str]) -> str:
@@ -54,22 +150,30 @@ def listing(key: str, entries: list[str]) -> list[str]:
 
 
 def base() -> str:
+    resources = [f"../../../services/{s}/k8s" for s in services()] + ["calls.yaml"]
+    sections = [listing("resources", resources), calls_patches(), callers_components()]
     return (
         GENERATED
-        + "# Every service's own kustomization (its manifests and network policies).\n"
+        + "# Every service's own kustomization (its manifests and network policies); the calls\n"
+        + "# between them ([calls]): each caller's egress (calls.yaml) and <NAME>_GRPC_URL; and\n"
+        + "# what a callee gives its callers besides (services/NAME/k8s/callers).\n"
         + "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n\n"
-        + "\n".join(listing("resources", [f"../../../services/{s}/k8s" for s in services()]))
+        + "\n\n".join("\n".join(lines) for lines in sections if lines)
         + "\n"
     )
 
 
 def overlay(environment: str) -> str:
     folders = [f"../../../../services/{s}/k8s/{environment}" for s in services()]
-    return component(
+    about = (
         f"# Every service's {environment} values, kept in its folder: "
-        f"services/NAME/k8s/{environment}.\n",
-        listing("components", folders),
+        f"services/NAME/k8s/{environment}.\n"
     )
+    body = listing("components", folders)
+    if environment == "dev":
+        about += "# And the topics deps/kafka.yaml's kafka-topics Job creates, from the manifests.\n"
+        body += [""] + kafka_topics()
+    return component(about, body)
 
 
 def live_secrets() -> str:
@@ -82,9 +186,9 @@ def live_secrets() -> str:
             f"      - {s}.env",
         ]
     return component(
-        "# Every service's production Secret, from NAME.env in this folder (NAME.env.example is\n"
-        "# its template). behavior: replace swaps the base's placeholder Secret and keeps its\n"
-        "# name.\n",
+        "# Every service's production Secret, from NAME.env in this folder (its template:\n"
+        "# services/NAME/k8s/prod/secrets.env.example). behavior: replace swaps the base's\n"
+        "# placeholder Secret and keeps its name.\n",
         body,
     )
 
@@ -92,6 +196,7 @@ def live_secrets() -> str:
 def outputs() -> list[tuple[Path, str]]:
     return [
         (ROOT / "k8s/base/services/kustomization.yaml", base()),
+        (ROOT / "k8s/base/services/calls.yaml", calls_policies()),
         (ROOT / "k8s/overlays/dev/services/kustomization.yaml", overlay("dev")),
         (ROOT / "k8s/overlays/prod/services/kustomization.yaml", overlay("prod")),
         (ROOT / "k8s/live/prod/secrets/kustomization.yaml", live_secrets()),

@@ -61,11 +61,18 @@ for service_k8s in "$here"/../services/*/k8s; do
   mkdir -p "$scratch/services/$service"
   cp -R "$service_k8s" "$scratch/services/$service/k8s"
 done
-# Stand-ins for the secret files that git ignores, only in the scratch copy.
+# Stand-ins for the secret files that git ignores, only in the scratch copy: the templates
+# beside them, and each service's production Secret's, services/NAME/k8s/prod/secrets.env.example.
 while IFS= read -r example; do
   target="${example%.example}"
   [[ -e "$target" ]] || cp "$example" "$target"
 done < <(find "$scratch/k8s/overlays" "$scratch/k8s/live" -path '*/secrets/*.example')
+for example in "$scratch"/services/*/k8s/prod/secrets.env.example; do
+  [[ -e "$example" ]] || continue
+  service="${example#"$scratch/services/"}"
+  target="$scratch/k8s/live/prod/secrets/${service%%/*}.env"
+  [[ -e "$target" ]] || cp "$example" "$target"
+done
 
 failed=0
 while IFS= read -r kustomization; do

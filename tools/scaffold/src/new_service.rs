@@ -8,7 +8,8 @@
 //!   fragment `compose.yml`, its `.env.example` section `env.example`, its Kubernetes
 //!   kustomization `k8s/` with its dev and prod values in `k8s/dev` and `k8s/prod`),
 //!   `proto/SNAKE/v1` (the package's directory, which `libs/proto` finds by itself),
-//!   `migrations/NAME`, `k8s/live/prod/secrets/NAME.env.example`, `docs/services/NAME.md`;
+//!   `migrations/NAME`, `docs/services/NAME.md` (the production Secret's template is
+//!   `services/NAME/k8s/prod/secrets.env.example`);
 //! - entries in devstack, the one hand-written list of service crates (its dependency and its
 //!   line in `src/services.rs`). `just new-service` then regenerates what lists
 //!   every service from the manifests: docker-compose.yml, Prometheus' targets and

@@ -164,7 +164,7 @@ pub const SERVICE_FILES: &[(&str, &str)] = &[
         include_str!("../templates/deploy/env.example.tmpl"),
     ),
     (
-        "k8s/live/prod/secrets/NAME.env.example",
+        "services/NAME/k8s/prod/secrets.env.example",
         include_str!("../templates/dev/live-secrets.env.example.tmpl"),
     ),
     (
