@@ -33,6 +33,11 @@ pub struct KafkaSettings {
 }
 
 impl KafkaSettings {
+    /// The brokers' variable. `from_env` lets it be unset (tests and the native run fill in an
+    /// embedded broker), but a service cannot serve without it: a publishing or consuming
+    /// service lists it in its `platform_runtime::Service::SERVING_NEEDS`.
+    pub const BROKERS: &str = "KAFKA_BROKERS";
+
     /// Reads the variables listed in this module's documentation; `client_id` is the service's
     /// name and the default consumer group.
     ///
@@ -48,7 +53,7 @@ impl KafkaSettings {
     /// ```
     pub fn from_env(env: &Env, client_id: &str) -> Result<Self, ConfigError> {
         let settings = Self {
-            brokers: env.optional("KAFKA_BROKERS")?,
+            brokers: env.optional(Self::BROKERS)?,
             client_id: client_id.to_owned(),
             consumer_group: env.or("KAFKA_CONSUMER_GROUP", client_id.to_owned())?,
             delivery_timeout: env.duration_or("KAFKA_DELIVERY_TIMEOUT", Duration::from_secs(5))?,
@@ -91,7 +96,7 @@ impl KafkaSettings {
     /// The bootstrap servers, or an error naming `KAFKA_BROKERS` when there are none.
     pub fn bootstrap_servers(&self) -> Result<&str, ConfigError> {
         self.brokers.as_deref().ok_or_else(|| ConfigError::Missing {
-            name: "KAFKA_BROKERS".to_owned(),
+            name: Self::BROKERS.to_owned(),
         })
     }
 

@@ -46,14 +46,6 @@ pub trait ServiceSettings: Sized + Send {
     /// The two parts the shell uses itself: the ops listener and shutdown settings (probed by
     /// `health`), and how the process logs and traces (installed before serving or migrating).
     fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings);
-
-    /// What serving needs beyond what `from_env` reads, checked by devstack's `env-vars` to
-    /// learn which variables a binary requires. `from_env` accepts a missing `KAFKA_BROKERS`,
-    /// since tests and the native run fill in an embedded broker after reading, but a service
-    /// that publishes or consumes cannot start without one. `Ok` by default.
-    fn check_serving(&self) -> Result<(), ConfigError> {
-        Ok(())
-    }
 }
 
 /// A service, as its binary sees it: what differs from one service to the next. `main` is
@@ -105,6 +97,11 @@ pub trait Service: Sized + Send + 'static {
     /// it needs (`dead-letters` needs the Kafka settings, not a database). Listed in the
     /// usage message after `health`.
     const COMMANDS: &'static [Command] = &[];
+
+    /// Variables `from_env` lets be unset that serving needs: a publishing or consuming
+    /// service cannot start without `KAFKA_BROKERS`, which tests and the native run fill in
+    /// with an embedded broker after reading. Devstack's `env-vars` reports them as required.
+    const SERVING_NEEDS: &'static [&'static str] = &[];
 
     /// Everything the service reads from the environment, validated.
     type Settings: ServiceSettings;

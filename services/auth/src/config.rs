@@ -162,10 +162,6 @@ impl ServiceSettings for Settings {
     fn shell(&self) -> (&RuntimeSettings, &TelemetrySettings) {
         (&self.runtime, &self.telemetry)
     }
-
-    fn check_serving(&self) -> Result<(), ConfigError> {
-        self.kafka.bootstrap_servers().map(drop)
-    }
 }
 
 impl Settings {

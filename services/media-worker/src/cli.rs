@@ -3,6 +3,7 @@
 //! (`platform_runtime::ServiceSettings`).
 
 use platform_kafka::Event as _;
+use platform_kafka::KafkaSettings;
 use platform_kafka::dead_letters::{ConsumedTopics, dead_letters_command};
 use platform_proto::events::v1::MediaUploaded;
 use platform_runtime::{Command, Running, Service};
@@ -12,6 +13,7 @@ use crate::{App, Settings};
 impl Service for App {
     const NAME: &'static str = "media-worker";
     const COMMANDS: &'static [Command] = &[dead_letters_command::<Self>()];
+    const SERVING_NEEDS: &'static [&'static str] = &[KafkaSettings::BROKERS];
     type Settings = Settings;
 
     async fn start(settings: Settings) -> anyhow::Result<Running<Self>> {

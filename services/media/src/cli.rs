@@ -3,6 +3,7 @@
 //! `config.rs`'s (`platform_runtime::ServiceSettings`).
 
 use platform_kafka::Event as _;
+use platform_kafka::KafkaSettings;
 use platform_kafka::dead_letters::{ConsumedTopics, dead_letters_command};
 use platform_proto::events::v1::MediaProcessed;
 use platform_runtime::{Command, Running, Service};
@@ -12,6 +13,7 @@ use crate::{App, Settings, data};
 impl Service for App {
     const NAME: &'static str = "media";
     const COMMANDS: &'static [Command] = &[dead_letters_command::<Self>()];
+    const SERVING_NEEDS: &'static [&'static str] = &[KafkaSettings::BROKERS];
     type Settings = Settings;
 
     fn migrate(settings: &Settings) -> Option<impl Future<Output = anyhow::Result<()>> + Send> {

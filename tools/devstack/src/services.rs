@@ -63,7 +63,10 @@ const fn service<S: ServiceCrate>() -> Service {
 }
 
 fn load<S: ServiceCrate>(env: &Env) -> Result<(), ConfigError> {
-    S::Settings::from_env(env)?.check_serving()
+    S::Settings::from_env(env)?;
+    S::SERVING_NEEDS
+        .iter()
+        .try_for_each(|name| env.required::<String>(name).map(drop))
 }
 
 fn migrate<S: ServiceCrate>(env: Env) -> BoxFuture<'static, anyhow::Result<()>> {
