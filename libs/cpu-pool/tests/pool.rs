@@ -35,6 +35,22 @@ fn blocked_job(
     }
 }
 
+/// Starts `n` callers, each running a `blocked_job`: they all end once the `Sender` is dropped,
+/// and the counter says how many jobs a pool thread has started.
+fn blocked_callers(
+    pool: &CpuPool,
+    n: usize,
+) -> (Sender<()>, Arc<AtomicUsize>, tokio::task::JoinSet<()>) {
+    let (open, gate) = gate();
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut callers = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (pool, job) = (pool.clone(), blocked_job(&gate, &started));
+        callers.spawn(async move { pool.run(job).await.unwrap() });
+    }
+    (open, started, callers)
+}
+
 /// Polls `condition` for up to 5 s: the pool's threads are real, so time is too.
 async fn eventually(what: &str, condition: impl Fn() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -76,14 +92,8 @@ async fn at_most_n_jobs_run_at_once_and_a_burst_all_completes() {
 #[tokio::test]
 async fn callers_beyond_the_queue_wait_for_a_slot() {
     let pool = pool(1); // one running, one queued
-    let (open, gate) = gate();
-    let started = Arc::new(AtomicUsize::new(0));
 
-    let mut callers = tokio::task::JoinSet::new();
-    for _ in 0..3 {
-        let (pool, job) = (pool.clone(), blocked_job(&gate, &started));
-        callers.spawn(async move { pool.run(job).await.unwrap() });
-    }
+    let (open, started, callers) = blocked_callers(&pool, 3);
     eventually("the pool is full", || pool.in_flight() == 2).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
 
@@ -97,14 +107,8 @@ async fn callers_beyond_the_queue_wait_for_a_slot() {
 #[tokio::test]
 async fn without_a_queue_a_job_is_admitted_only_when_a_thread_is_free() {
     let pool = CpuPool::builder("test").threads(2).build().unwrap();
-    let (open, gate) = gate();
-    let started = Arc::new(AtomicUsize::new(0));
 
-    let mut callers = tokio::task::JoinSet::new();
-    for _ in 0..3 {
-        let (pool, job) = (pool.clone(), blocked_job(&gate, &started));
-        callers.spawn(async move { pool.run(job).await.unwrap() });
-    }
+    let (open, started, callers) = blocked_callers(&pool, 3);
     eventually("both threads are busy", || {
         started.load(Ordering::SeqCst) == 2
     })
@@ -268,16 +272,10 @@ async fn the_gauge_follows_the_jobs_in_flight() {
         .in_flight_gauge("test_pool_in_flight")
         .build()
         .unwrap();
-    let (open, gate) = gate();
-    let started = Arc::new(AtomicUsize::new(0));
-
-    let job = tokio::spawn({
-        let (pool, job) = (pool.clone(), blocked_job(&gate, &started));
-        async move { pool.run(job).await.unwrap() }
-    });
+    let (open, _, job) = blocked_callers(&pool, 1);
     eventually("the job is admitted", || read() == 1.0).await;
     drop(open);
-    job.await.unwrap();
+    job.join_all().await;
 
     eventually("the job's end is reported", || read() == 0.0).await;
 }

@@ -17,7 +17,7 @@ use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::helpers::{
-    Note, TOPIC, TestKafka, body, consume_with, event, spawn_kafka, spawn_until_stopped,
+    Note, Reporting, TOPIC, TestKafka, body, consume_with, event, spawn_kafka, spawn_until_stopped,
 };
 
 /// Applies each event once (a row in `effects`), and reports every call it gets.
@@ -70,20 +70,6 @@ impl EventHandler for FailPoison {
             .trace_id();
         let _ = self.handled.send((event.clone(), trace_id));
         Ok(())
-    }
-}
-
-/// Fails everything, as a handler whose database is down would; reports each call.
-struct AlwaysFail {
-    calls: mpsc::UnboundedSender<Delivery<Note>>,
-}
-
-impl EventHandler for AlwaysFail {
-    type Event = Note;
-
-    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
-        let _ = self.calls.send(event.clone());
-        Err(anyhow::anyhow!("the database is down").into())
     }
 }
 
@@ -260,7 +246,7 @@ async fn offsets_are_committed_only_after_the_handler_succeeded() {
     let mut patient = h.settings.clone();
     patient.retry_backoff = std::time::Duration::from_secs(60);
     let (calls, mut failed) = mpsc::unbounded_channel();
-    let failing = consume_with(&patient, AlwaysFail { calls });
+    let failing = consume_with(&patient, Reporting::failing(calls));
     let seen = within("the failing attempt", failed.recv()).await.unwrap();
     failing.stop().await;
     assert_eq!(seen.id, first);
@@ -379,7 +365,7 @@ async fn an_event_failing_past_the_retry_budget_is_dead_lettered_with_the_reason
     let mut short = h.settings.clone();
     short.retry_budget = Duration::from_secs(1);
     let (calls, mut failed) = mpsc::unbounded_channel();
-    let consuming = consume_with(&short, AlwaysFail { calls });
+    let consuming = consume_with(&short, Reporting::failing(calls));
     platform_testkit::eventually("the event to be dead-lettered", || async {
         !h.read_topic(&dead_letter_topic(TOPIC)).await.is_empty()
     })

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Note, TOPIC, TestKafka, body, event, ids_of, spawn_kafka, spawn_until_stopped,
+    Note, Reporting, TOPIC, TestKafka, body, event, ids_of, spawn_kafka, spawn_until_stopped,
 };
 
 /// Keys that spread the dead letters over partitions.
@@ -182,7 +182,7 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
 
     // The group is past everything else, so the re-driven event is all a consumer gets.
     let (applied, mut received) = mpsc::unbounded_channel();
-    let consuming = h.consume(AcceptAll { applied });
+    let consuming = h.consume(Reporting::applying(applied));
     let got = within("the re-driven event", received.recv())
         .await
         .unwrap();
@@ -191,20 +191,6 @@ async fn redriving_one_by_id_sends_exactly_it_back_and_a_consumer_receives_it() 
     tokio::time::sleep(Duration::from_millis(500)).await;
     consuming.stop().await;
     assert!(received.try_recv().is_err(), "nothing else was delivered");
-}
-
-/// Applies everything (the fix is deployed); reports each event.
-struct AcceptAll {
-    applied: mpsc::UnboundedSender<Delivery<Note>>,
-}
-
-impl EventHandler for AcceptAll {
-    type Event = Note;
-
-    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
-        let _ = self.applied.send(event.clone());
-        Ok(())
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

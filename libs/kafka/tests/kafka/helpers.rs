@@ -8,18 +8,53 @@ use std::time::Duration;
 use platform_kafka::dead_letters::DeadLetters;
 use platform_kafka::outbox::enqueue;
 use platform_kafka::{
-    EmbeddedKafka, Event, EventConsumer, EventHandler, EventProducer, KafkaSettings, OutboxRelay,
+    Delivery, EmbeddedKafka, Event, EventConsumer, EventHandler, EventProducer, HandlerError,
+    KafkaSettings, OutboxRelay,
 };
 use platform_telemetry::{LogFormat, SdkTracerProvider, TelemetryGuard, TelemetrySettings};
 use platform_testkit::{TestDatabase, eventually, unique};
 use rdkafka::message::OwnedMessage;
 use sqlx::PgPool;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./sql");
 
 pub const TOPIC: &str = Note::TOPIC;
+
+/// A handler that reports each event it is given and answers them all alike:
+/// [`applying`](Self::applying) everything (the fix is deployed) or
+/// [`failing`](Self::failing) everything, as a handler whose database is down would.
+pub struct Reporting {
+    calls: mpsc::UnboundedSender<Delivery<Note>>,
+    fails: bool,
+}
+
+impl Reporting {
+    pub fn applying(calls: mpsc::UnboundedSender<Delivery<Note>>) -> Self {
+        Self {
+            calls,
+            fails: false,
+        }
+    }
+
+    pub fn failing(calls: mpsc::UnboundedSender<Delivery<Note>>) -> Self {
+        Self { calls, fails: true }
+    }
+}
+
+impl EventHandler for Reporting {
+    type Event = Note;
+
+    async fn handle(&self, event: &Delivery<Note>) -> Result<(), HandlerError> {
+        let _ = self.calls.send(event.clone());
+        if self.fails {
+            return Err(anyhow::anyhow!("the database is down").into());
+        }
+        Ok(())
+    }
+}
 
 /// The event these tests publish and consume: a key and some bytes.
 #[derive(Clone, PartialEq, prost::Message)]

@@ -9,11 +9,19 @@ use platform_kafka::OutboxRelay;
 use platform_kafka::outbox::{PRUNE_LOCK_KEY, enqueue};
 use platform_testkit::{event_id, header};
 use rdkafka::Message as _;
+use rdkafka::message::OwnedMessage;
 use tracing::Instrument as _;
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use crate::helpers::{Note, TOPIC, body, event, ids_of, spawn_kafka, spawn_until_stopped};
+
+/// Asserts that `records` carry each of the `enqueued` events, and each exactly once.
+fn assert_each_once(records: Vec<OwnedMessage>, enqueued: &HashSet<Uuid>) {
+    let ids = ids_of(records);
+    assert_eq!(ids.len(), enqueued.len(), "each event once: {ids:?}");
+    assert_eq!(ids.into_iter().collect::<HashSet<_>>(), *enqueued);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_committed_event_is_published_once_with_its_key_id_type_and_trace_context() {
@@ -76,9 +84,7 @@ async fn events_committed_while_no_relay_ran_are_published_once_a_relay_starts()
 
     h.relay_all().await;
 
-    let ids: Vec<Uuid> = ids_of(h.read_topic(TOPIC).await);
-    assert_eq!(ids.len(), 10, "each event once: {ids:?}");
-    assert_eq!(ids.into_iter().collect::<HashSet<_>>(), enqueued);
+    assert_each_once(h.read_topic(TOPIC).await, &enqueued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,9 +117,8 @@ async fn two_relays_at_once_publish_each_of_200_events_exactly_once() {
         relay.stop().await;
     }
 
-    let ids: Vec<Uuid> = ids_of(h.read_topic(TOPIC).await);
-    assert_eq!(ids.len(), 200, "no event published twice");
-    assert_eq!(ids.into_iter().collect::<HashSet<_>>(), enqueued);
+    assert_eq!(enqueued.len(), 200);
+    assert_each_once(h.read_topic(TOPIC).await, &enqueued);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,9 +174,9 @@ async fn remaining(pool: &sqlx::PgPool) -> HashSet<Uuid> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_that_lost_its_log_gets_every_kept_event_again_and_the_same_broker_none() {
     let h = spawn_kafka().await;
-    let mut ids = Vec::new();
+    let mut ids = HashSet::new();
     for key in ["user-1", "user-2", "user-1"] {
-        ids.push(h.enqueue_committed(key, b"x").await);
+        ids.insert(h.enqueue_committed(key, b"x").await);
     }
     h.relay_all().await;
 
@@ -188,12 +193,7 @@ async fn a_broker_that_lost_its_log_gets_every_kept_event_again_and_the_same_bro
     .await;
     h.all_sent().await;
     relaying.stop().await;
-    let replayed = ids_of(fresh.records(TOPIC).await.unwrap());
-    assert_eq!(replayed.len(), ids.len(), "each once");
-    assert_eq!(
-        replayed.iter().collect::<HashSet<_>>(),
-        ids.iter().collect::<HashSet<_>>()
-    );
+    assert_each_once(fresh.records(TOPIC).await.unwrap(), &ids);
 
     // A relay restarted against the broker that has them sends them nowhere again: after one
     // more event it has exactly one more record.

@@ -62,25 +62,24 @@ fn service_migration_folders() -> Vec<PathBuf> {
 /// One line per column and per index of `table`, in a stable order; empty when there is no
 /// such table.
 async fn shape(pool: &PgPool, table: &str) -> Vec<String> {
-    let columns: Vec<String> = sqlx::query_scalar(
+    let queries = [
         "select column_name || ' ' || data_type || ' nullable=' || is_nullable
                 || ' default=' || coalesce(column_default, '-')
            from information_schema.columns
           where table_schema = 'public' and table_name = $1
           order by column_name",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let indexes: Vec<String> = sqlx::query_scalar(
         "select indexdef from pg_indexes
           where schemaname = 'public' and tablename = $1
           order by indexname",
-    )
-    .bind(table)
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    columns.into_iter().chain(indexes).collect()
+    ];
+    let mut lines = Vec::new();
+    for query in queries {
+        let found: Vec<String> = sqlx::query_scalar(query)
+            .bind(table)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+        lines.extend(found);
+    }
+    lines
 }

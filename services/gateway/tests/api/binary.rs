@@ -4,9 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use serde_json::json;
+use platform_testkit::eventually;
 
-use crate::helpers::spawn_held_auth;
+use crate::helpers::{login_held_in_flight, spawn_held_auth};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -36,33 +36,13 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
         .build()
         .unwrap();
 
-    // Wait until it serves (bounded: 200 tries of a short connect).
-    let mut up = false;
-    for _ in 0..200 {
-        if client
-            .get(format!("http://127.0.0.1:{ops_port}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(up, "the gateway came up");
+    let healthz = format!("http://127.0.0.1:{ops_port}/healthz");
+    eventually("the gateway to come up", || async {
+        client.get(&healthz).send().await.is_ok()
+    })
+    .await;
 
-    let in_flight = {
-        let (client, base) = (client.clone(), base.clone());
-        tokio::spawn(async move {
-            client
-                .post(format!("{base}/v1/auth/login"))
-                .json(&json!({"email": "a@example.com", "password": "p"}))
-                .send()
-                .await
-        })
-    };
-    arrived.notified().await;
+    let in_flight = login_held_in_flight(&client, &base, &arrived).await;
     let killed = Command::new("kill")
         .args(["-TERM", &gateway.id().to_string()])
         .status()
@@ -70,18 +50,15 @@ async fn on_sigterm_the_request_in_flight_completes_and_new_connections_are_refu
     assert!(killed.success());
 
     // The listener closes: new connections are refused while the old request is still held.
-    let mut refused = false;
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", http_port))
-            .await
-            .is_err()
-        {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert!(refused, "new connections are refused once draining starts");
+    eventually(
+        "new connections to be refused once draining starts",
+        || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", http_port))
+                .await
+                .is_err()
+        },
+    )
+    .await;
     assert!(!in_flight.is_finished());
 
     release.add_permits(1);

@@ -156,6 +156,22 @@ pub async fn spawn_held_auth() -> (
     (addr, stub.arrived, stub.release)
 }
 
+/// Sends a login through the gateway at `base` in the background and returns once the held
+/// auth has it: the request stays in flight until the test adds a permit to `release`.
+pub async fn login_held_in_flight(
+    client: &reqwest::Client,
+    base: &str,
+    arrived: &tokio::sync::Notify,
+) -> tokio::task::JoinHandle<reqwest::Result<reqwest::Response>> {
+    let login = client
+        .post(format!("{base}/v1/auth/login"))
+        .json(&serde_json::json!({"email": "a@example.com", "password": "p"}))
+        .send();
+    let in_flight = tokio::spawn(login);
+    arrived.notified().await;
+    in_flight
+}
+
 /// Starts a [`StubAuth`] and returns its address and a handle on what it sees.
 pub async fn spawn_stub_auth() -> (SocketAddr, StubAuth) {
     use platform_proto::auth::v1::auth_service_server::AuthServiceServer;

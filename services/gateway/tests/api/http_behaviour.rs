@@ -9,7 +9,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestPlatform, assert_problem, spawn_held_auth, spawn_platform, spawn_platform_with,
+    TestPlatform, assert_problem, login_held_in_flight, spawn_held_auth, spawn_platform,
+    spawn_platform_with,
 };
 use crate::platform::send;
 
@@ -149,24 +150,12 @@ async fn beyond_the_concurrency_limit_requests_are_shed_with_503_and_retry_after
         gateway.http.max_concurrent_requests = 1;
     }))
     .await;
-    let first = {
-        let (client, base) = (app.client.clone(), app.base.clone());
-        tokio::spawn(async move {
-            client
-                .post(format!("{base}/v1/auth/login"))
-                .json(&json!({"email": "a@example.com", "password": "p"}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        })
-    };
-    arrived.notified().await;
+    let first = login_held_in_flight(&app.client, &app.base, &arrived).await;
     let shed = app.get("/.well-known/jwks.json").await;
     assert_eq!(shed.headers()["retry-after"], "1");
     assert_problem(shed, 503, "UNAVAILABLE").await;
     release.add_permits(1);
-    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(first.await.unwrap().unwrap().status(), 200);
 }
 
 #[tokio::test]

@@ -7,22 +7,27 @@ use platform_grpc::GrpcClientSettings;
 use platform_testkit::{black_hole, refused_addr};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_platform, spawn_platform_with};
+use crate::helpers::{TestPlatform, assert_problem, spawn_platform, spawn_platform_with};
 
 fn token(session: &Value) -> &str {
     session["access_token"].as_str().unwrap()
+}
+
+/// What `session`'s user reads at `path`, as JSON.
+async fn read_as(app: &TestPlatform, session: &Value, path: &str) -> Value {
+    app.get_as(token(session), path).await.json().await.unwrap()
+}
+
+/// The path of `session`'s user's public profile.
+fn profile_path(session: &Value) -> String {
+    format!("/v1/users/{}", session["user_id"].as_str().unwrap())
 }
 
 #[tokio::test]
 async fn after_registering_the_profile_is_readable() {
     let app = spawn_platform().await;
     let session = app.register_with_profile("eu").await;
-    let me: Value = app
-        .get_as(token(&session), "/v1/users/me")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let me = read_as(&app, &session, "/v1/users/me").await;
     assert_eq!(me["id"], session["user_id"]);
     assert_eq!(me["display_name"], "Ada");
     assert_eq!(me["region"], "eu");
@@ -59,8 +64,8 @@ async fn a_patch_shows_at_once_in_another_users_read() {
         app.register_with_profile("eu").await,
         app.register_with_profile("us").await,
     );
-    let path = format!("/v1/users/{}", ada["user_id"].as_str().unwrap());
-    let before: Value = app.get_as(token(&grace), &path).await.json().await.unwrap();
+    let path = profile_path(&ada);
+    let before = read_as(&app, &grace, &path).await;
     assert_eq!(before["display_name"], "Ada"); // now in the cache
 
     let patched = app
@@ -70,7 +75,7 @@ async fn a_patch_shows_at_once_in_another_users_read() {
         )
         .await;
     assert_eq!(patched.status(), 200);
-    let after: Value = app.get_as(token(&grace), &path).await.json().await.unwrap();
+    let after = read_as(&app, &grace, &path).await;
     assert_eq!(after["display_name"], "Ada Lovelace");
     assert_eq!(after["bio"], "Analyst");
 }
@@ -82,8 +87,7 @@ async fn the_public_view_has_no_email() {
         app.register_with_profile("eu").await,
         app.register_with_profile("eu").await,
     );
-    let path = format!("/v1/users/{}", ada["user_id"].as_str().unwrap());
-    let public: Value = app.get_as(token(&grace), &path).await.json().await.unwrap();
+    let public = read_as(&app, &grace, &profile_path(&ada)).await;
     assert_eq!(public["id"], ada["user_id"]);
     assert!(public.get("email").is_none(), "{public}");
 }

@@ -14,6 +14,17 @@ fn process_default(input: &[u8], declared: &str) -> Result<Processed, ProcessErr
     process(input, declared, &ImageLimits::default(), DEFAULT_VARIANTS)
 }
 
+/// Processes `input` under the default limits as `tighten` changes them, expecting a refusal.
+fn refused_under(
+    input: &[u8],
+    declared: &str,
+    tighten: impl FnOnce(&mut ImageLimits),
+) -> ProcessError {
+    let mut limits = ImageLimits::default();
+    tighten(&mut limits);
+    process(input, declared, &limits, DEFAULT_VARIANTS).unwrap_err()
+}
+
 fn decode(variant: &EncodedVariant) -> DynamicImage {
     assert_eq!(variant.content_type, "image/jpeg");
     image::load_from_memory_with_format(&variant.bytes, ImageFormat::Jpeg)
@@ -167,12 +178,8 @@ fn a_header_claiming_60000_pixels_square_is_refused_before_decoding() {
 #[test]
 fn too_many_pixels_are_refused_even_within_width_and_height() {
     let input = images::jpeg(&images::photo(400, 300));
-    let limits = ImageLimits {
-        max_pixels: 100_000,
-        ..ImageLimits::default()
-    };
 
-    let err = process(&input, "image/jpeg", &limits, DEFAULT_VARIANTS).unwrap_err();
+    let err = refused_under(&input, "image/jpeg", |limits| limits.max_pixels = 100_000);
 
     assert_eq!(err.code(), "IMAGE_TOO_MANY_PIXELS");
     assert!(err.to_string().contains("400×300 = 120000 pixels"), "{err}");
@@ -181,12 +188,8 @@ fn too_many_pixels_are_refused_even_within_width_and_height() {
 #[test]
 fn an_upload_over_the_byte_limit_is_refused() {
     let input = images::jpeg(&images::photo(64, 64));
-    let limits = ImageLimits {
-        max_input_bytes: 100,
-        ..ImageLimits::default()
-    };
 
-    let err = process(&input, "image/jpeg", &limits, DEFAULT_VARIANTS).unwrap_err();
+    let err = refused_under(&input, "image/jpeg", |limits| limits.max_input_bytes = 100);
 
     assert!(
         matches!(err, ProcessError::InputTooLarge { limit: 100, .. }),
@@ -198,12 +201,10 @@ fn an_upload_over_the_byte_limit_is_refused() {
 #[test]
 fn a_decode_over_the_memory_budget_is_refused() {
     let input = images::encode(&images::photo(600, 600).into(), ImageFormat::Png);
-    let limits = ImageLimits {
-        max_decode_alloc_bytes: 1 << 20,
-        ..ImageLimits::default()
-    };
 
-    let err = process(&input, "image/png", &limits, DEFAULT_VARIANTS).unwrap_err();
+    let err = refused_under(&input, "image/png", |limits| {
+        limits.max_decode_alloc_bytes = 1 << 20
+    });
 
     assert_eq!(err.code(), "IMAGE_DECODE_LIMIT");
     assert!(err.to_string().contains("1080000 bytes"), "{err}");

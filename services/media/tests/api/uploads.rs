@@ -1,6 +1,8 @@
 //! Uploads: streamed into storage whole, recorded as pending, announced on `media.uploaded`;
 //! refused, with nothing kept, when they are too large or not what they claim to be.
 
+use std::path::PathBuf;
+
 use platform_proto::events::v1::MediaUploaded;
 use platform_proto::media::v1::MediaStatus;
 use platform_testkit::{error_reason, eventually, violations};
@@ -9,8 +11,14 @@ use rdkafka::Message as _;
 use tonic::Code;
 
 use crate::helpers::{
-    PNG_HEAD, chunk, complete, metadata, png, spawn_media, spawn_media_with, upload_of,
+    PNG_HEAD, TestMedia, chunk, complete, metadata, png, spawn_media, spawn_media_with, upload_of,
 };
+
+/// Asserts that no object is stored (staging files included) and no media is recorded.
+async fn assert_nothing_kept(media: &TestMedia, case: &str) {
+    assert_eq!(media.stored_files(), Vec::<PathBuf>::new(), "{case}");
+    assert_eq!(media.media_rows().await, 0, "{case}: no media recorded");
+}
 
 fn assert_invalid(status: &tonic::Status, field: &str, says: &str) {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
@@ -82,7 +90,7 @@ async fn a_first_chunk_shorter_than_the_magic_number_is_checked_with_the_next() 
 }
 
 #[tokio::test]
-async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
+async fn an_upload_over_the_limit_is_refused_keeping_nothing_and_one_at_the_limit_accepted() {
     let media = spawn_media_with(|settings| settings.max_upload_bytes = 100_000).await;
     let status = media
         .upload(upload_of("eu_owner", "image/png", &png(200_000), 32 * 1024))
@@ -91,13 +99,8 @@ async fn an_upload_over_the_limit_is_refused_and_nothing_is_kept() {
 
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert_eq!(error_reason(&status), "UPLOAD_TOO_LARGE");
-    assert_eq!(media.media_rows().await, 0);
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
-}
+    assert_nothing_kept(&media, "over the limit").await;
 
-#[tokio::test]
-async fn an_upload_exactly_at_the_limit_is_accepted() {
-    let media = spawn_media_with(|settings| settings.max_upload_bytes = 100_000).await;
     let uploaded = media
         .upload(upload_of("eu_owner", "image/png", &png(100_000), 32 * 1024))
         .await
@@ -106,85 +109,77 @@ async fn an_upload_exactly_at_the_limit_is_accepted() {
 }
 
 #[tokio::test]
-async fn an_upload_that_does_not_start_with_metadata_is_invalid() {
+async fn an_invalid_upload_is_refused_naming_the_field_and_nothing_is_kept() {
     let media = spawn_media().await;
-    let status = media.upload(vec![chunk(&png(100))]).await.unwrap_err();
-    assert_invalid(
-        &status,
-        "metadata",
-        "the first message must be the metadata",
-    );
-    let status = media.upload(Vec::new()).await.unwrap_err();
-    assert_invalid(
-        &status,
-        "metadata",
-        "the first message must be the metadata",
-    );
-}
-
-#[tokio::test]
-async fn a_second_metadata_message_is_invalid() {
-    let media = spawn_media().await;
-    let messages = vec![
-        metadata("eu_owner", "image/png"),
-        chunk(&png(100)),
-        metadata("eu_owner", "image/png"),
+    let mut wrong_size = upload_of("eu_owner", "image/png", &png(10_000), 4096);
+    wrong_size.pop();
+    wrong_size.push(complete(12_000));
+    // (case, messages, the field named, what it says)
+    let cases = [
+        (
+            "a chunk first",
+            vec![chunk(&png(100))],
+            "metadata",
+            "the first message must be the metadata",
+        ),
+        (
+            "no message",
+            Vec::new(),
+            "metadata",
+            "the first message must be the metadata",
+        ),
+        (
+            "a second metadata",
+            vec![
+                metadata("eu_owner", "image/png"),
+                chunk(&png(100)),
+                metadata("eu_owner", "image/png"),
+            ],
+            "metadata",
+            "must be sent once",
+        ),
+        (
+            "a PNG declared as JPEG",
+            upload_of("eu_owner", "image/jpeg", &png(1000), 100),
+            "chunk",
+            "the content is image/png, not the declared image/jpeg",
+        ),
+        (
+            "text declared as text/plain",
+            upload_of("eu_owner", "text/plain", b"hello, world", 100),
+            "metadata.content_type",
+            "\"text/plain\" is not accepted",
+        ),
+        (
+            "text declared as an image",
+            upload_of("eu_owner", "image/png", b"hello, world, not a png", 100),
+            "chunk",
+            "the content is not an image",
+        ),
+        (
+            "an empty upload",
+            vec![metadata("eu_owner", "image/png"), chunk(b""), complete(0)],
+            "chunk",
+            "the upload is empty",
+        ),
+        (
+            "a complete message naming another size",
+            wrong_size,
+            "complete.size_bytes",
+            "says 12000 bytes, but the chunks held 10000",
+        ),
+        (
+            "no owner",
+            upload_of("  ", "image/png", &png(100), 100),
+            "metadata.owner_id",
+            "must not be empty",
+        ),
     ];
-    let status = media.upload(messages).await.unwrap_err();
-    assert_invalid(&status, "metadata", "must be sent once");
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
-}
-
-#[tokio::test]
-async fn content_that_is_not_the_declared_type_is_invalid_and_not_stored() {
-    let media = spawn_media().await;
-    let status = media
-        .upload(upload_of("eu_owner", "image/jpeg", &png(1000), 100))
-        .await
-        .unwrap_err();
-    assert_invalid(
-        &status,
-        "chunk",
-        "the content is image/png, not the declared image/jpeg",
-    );
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
-}
-
-#[tokio::test]
-async fn text_declared_as_text_plain_is_invalid() {
-    let media = spawn_media().await;
-    let status = media
-        .upload(upload_of("eu_owner", "text/plain", b"hello, world", 100))
-        .await
-        .unwrap_err();
-    assert_invalid(
-        &status,
-        "metadata.content_type",
-        "\"text/plain\" is not accepted",
-    );
-}
-
-#[tokio::test]
-async fn text_declared_as_an_image_is_invalid() {
-    let media = spawn_media().await;
-    let status = media
-        .upload(upload_of(
-            "eu_owner",
-            "image/png",
-            b"hello, world, not a png",
-            100,
-        ))
-        .await
-        .unwrap_err();
-    assert_invalid(&status, "chunk", "the content is not an image");
-}
-
-#[tokio::test]
-async fn an_empty_upload_is_invalid() {
-    let media = spawn_media().await;
-    let messages = vec![metadata("eu_owner", "image/png"), chunk(b""), complete(0)];
-    let status = media.upload(messages).await.unwrap_err();
-    assert_invalid(&status, "chunk", "the upload is empty");
+    for (case, messages, field, says) in cases {
+        let status = media.upload(messages).await.unwrap_err();
+        assert_invalid(&status, field, says);
+        assert_nothing_kept(&media, case).await;
+    }
 }
 
 #[tokio::test]
@@ -194,34 +189,7 @@ async fn an_upload_cut_short_before_the_complete_message_keeps_nothing() {
     messages.pop(); // the client gave up before the end: no `complete`
     let status = media.upload(messages).await.unwrap_err();
     assert_eq!(status.code(), Code::Cancelled, "{status:?}");
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
-    assert_eq!(media.media_rows().await, 0, "no media recorded");
-}
-
-#[tokio::test]
-async fn a_complete_message_naming_another_size_is_invalid_and_keeps_nothing() {
-    let media = spawn_media().await;
-    let mut messages = upload_of("eu_owner", "image/png", &png(10_000), 4096);
-    messages.pop();
-    messages.push(complete(12_000));
-    let status = media.upload(messages).await.unwrap_err();
-    assert_invalid(
-        &status,
-        "complete.size_bytes",
-        "says 12000 bytes, but the chunks held 10000",
-    );
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
-    assert_eq!(media.media_rows().await, 0, "no media recorded");
-}
-
-#[tokio::test]
-async fn an_upload_without_an_owner_is_invalid() {
-    let media = spawn_media().await;
-    let status = media
-        .upload(upload_of("  ", "image/png", &png(100), 100))
-        .await
-        .unwrap_err();
-    assert_invalid(&status, "metadata.owner_id", "must not be empty");
+    assert_nothing_kept(&media, "cut short").await;
 }
 
 #[tokio::test]
@@ -238,5 +206,5 @@ async fn when_the_database_refuses_the_record_the_stored_original_is_removed() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Internal, "{status:?}");
     assert_eq!(status.message(), "internal error", "nothing internal leaks");
-    assert_eq!(media.stored_files(), Vec::<std::path::PathBuf>::new());
+    assert_eq!(media.stored_files(), Vec::<PathBuf>::new());
 }

@@ -83,56 +83,35 @@ async fn the_cached_profile_shows_the_new_avatar_at_once() {
 }
 
 #[tokio::test]
-async fn someone_elses_media_is_refused_as_not_yours() {
+async fn anything_but_a_ready_media_of_ones_own_is_refused_saying_why() {
     let (user, media) = spawn_with_media().await;
-    let (ada, grace) = (new_id("eu"), new_id("eu"));
+    let (ada, grace, nobody) = (new_id("eu"), new_id("eu"), new_id("eu"));
     user.seed(&ada, "Ada").await;
-    let graces = media.add(&grace, MediaStatus::Ready);
-    let status = user.set_avatar(&ada, &graces).await.unwrap_err();
-    assert_status(&status, Code::FailedPrecondition, "MEDIA_NOT_YOURS");
-}
+    let refused =
+        async |user_id: &str, media_id: &str| user.set_avatar(user_id, media_id).await.unwrap_err();
 
-#[tokio::test]
-async fn a_media_that_is_not_ready_is_refused() {
-    let (user, media) = spawn_with_media().await;
-    let id = new_id("eu");
-    user.seed(&id, "Ada").await;
-    for status in [
+    let graces = media.add(&grace, MediaStatus::Ready);
+    let status = refused(&ada, &graces).await;
+    assert_status(&status, Code::FailedPrecondition, "MEDIA_NOT_YOURS");
+
+    for not_ready in [
         MediaStatus::Pending,
         MediaStatus::Processing,
         MediaStatus::Failed,
     ] {
-        let media_id = media.add(&id, status);
-        let refused = user.set_avatar(&id, &media_id).await.unwrap_err();
-        assert_status(&refused, Code::FailedPrecondition, "MEDIA_NOT_READY");
+        let status = refused(&ada, &media.add(&ada, not_ready)).await;
+        assert_status(&status, Code::FailedPrecondition, "MEDIA_NOT_READY");
     }
-}
 
-#[tokio::test]
-async fn an_unknown_media_is_not_found() {
-    let (user, _media) = spawn_with_media().await;
-    let id = new_id("eu");
-    user.seed(&id, "Ada").await;
     let unknown = uuid::Uuid::now_v7().to_string();
-    let status = user.set_avatar(&id, &unknown).await.unwrap_err();
+    let status = refused(&ada, &unknown).await;
     assert_status(&status, Code::NotFound, "MEDIA_NOT_FOUND");
-}
 
-#[tokio::test]
-async fn an_unknown_user_is_not_found() {
-    let (user, media) = spawn_with_media().await;
-    let nobody = new_id("eu");
-    let media_id = media.add(&nobody, MediaStatus::Ready);
-    let status = user.set_avatar(&nobody, &media_id).await.unwrap_err();
+    let nobodys = media.add(&nobody, MediaStatus::Ready);
+    let status = refused(&nobody, &nobodys).await;
     assert_status(&status, Code::NotFound, "USER_NOT_FOUND");
-}
 
-#[tokio::test]
-async fn a_missing_media_id_is_invalid_input_naming_the_field() {
-    let (user, _media) = spawn_with_media().await;
-    let id = new_id("eu");
-    user.seed(&id, "Ada").await;
-    let status = user.set_avatar(&id, "").await.unwrap_err();
+    let status = refused(&ada, "").await;
     assert_status(&status, Code::InvalidArgument, "INVALID_INPUT");
     assert_eq!(violated_fields(&status)[0], "media_id");
 }

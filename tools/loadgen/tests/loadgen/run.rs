@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use platform_loadgen::{Load, RunConfig, VerifyConfig, WriteKind, run, verify};
+use platform_loadgen::{
+    Load, Report, RouteReport, RunConfig, VerifyConfig, WriteKind, run, verify,
+};
 
 use crate::stub::{Stub, World};
 
@@ -14,6 +16,24 @@ fn config(stub: &Stub, load: Load, mix: &str) -> RunConfig {
         mix: mix.parse().unwrap(),
         ..RunConfig::new(&stub.url, load)
     }
+}
+
+/// A closed-loop run of two users doing `mix` against a stub with the faults `fault` sets.
+async fn run_two_users(mix: &str, fault: impl FnOnce(&mut World)) -> (Stub, Report) {
+    let mut world = World::default();
+    fault(&mut world);
+    let stub = Stub::start(world).await;
+    let report = run(config(&stub, Load::Users(2), mix)).await.unwrap();
+    (stub, report)
+}
+
+/// What the report says of `route`.
+fn route<'a>(report: &'a Report, route: &str) -> &'a RouteReport {
+    report
+        .routes
+        .iter()
+        .find(|r| r.route == route)
+        .unwrap_or_else(|| panic!("no {route} in {report}"))
 }
 
 #[tokio::test]
@@ -77,14 +97,7 @@ async fn a_closed_loop_run_records_its_acknowledged_writes_and_verifies() {
 #[tokio::test]
 async fn the_upload_journey_posts_images_without_waiting_for_them() {
     // Uploads that stay pending: a journey that waited for them would post one each.
-    let stub = Stub::start(World {
-        stuck_uploads: true,
-        ..World::default()
-    })
-    .await;
-    let report = run(config(&stub, Load::Users(2), "upload=1"))
-        .await
-        .unwrap();
+    let (stub, report) = run_two_users("upload=1", |world| world.stuck_uploads = true).await;
 
     assert!(
         report.ledger.uploads.len() > 2,
@@ -105,14 +118,7 @@ async fn the_upload_journey_posts_images_without_waiting_for_them() {
 
 #[tokio::test]
 async fn writes_answered_with_errors_are_unknown_and_not_retried_at_once() {
-    let stub = Stub::start(World {
-        fail_patches: true,
-        ..World::default()
-    })
-    .await;
-    let report = run(config(&stub, Load::Users(2), "update_bio=1"))
-        .await
-        .unwrap();
+    let (stub, report) = run_two_users("update_bio=1", |world| world.fail_patches = true).await;
 
     assert!(report.ledger.bios.is_empty());
     let unknown_bios = report
@@ -123,11 +129,7 @@ async fn writes_answered_with_errors_are_unknown_and_not_retried_at_once() {
         .count();
     assert!(unknown_bios >= 2, "{:?}", report.ledger.unknown);
     // Each user holds back for Retry-After (1 s) after a 503: a handful in 1.5 s, no storm.
-    let patches = report
-        .routes
-        .iter()
-        .find(|r| r.route == "PATCH /v1/users/me")
-        .unwrap();
+    let patches = route(&report, "PATCH /v1/users/me");
     assert!(patches.requests <= 6, "{} PATCHes", patches.requests);
     assert_eq!(patches.errors[&503], patches.requests);
 
@@ -139,26 +141,14 @@ async fn writes_answered_with_errors_are_unknown_and_not_retried_at_once() {
 
 #[tokio::test]
 async fn new_accounts_wait_for_their_profile_before_their_journeys() {
-    let stub = Stub::start(World {
-        profile_delay: Duration::from_millis(400),
-        ..World::default()
+    let (_stub, report) = run_two_users("update_bio=1", |world| {
+        world.profile_delay = Duration::from_millis(400)
     })
     .await;
-    let report = run(config(&stub, Load::Users(2), "update_bio=1"))
-        .await
-        .unwrap();
     // The 404s are on the waiting route; no PATCH reached a profile that did not exist yet.
-    let waits = report
-        .routes
-        .iter()
-        .find(|r| r.route == "GET /v1/users/me (until created)")
-        .unwrap();
+    let waits = route(&report, "GET /v1/users/me (until created)");
     assert!(waits.errors.get(&404).is_some_and(|n| *n >= 2), "{report}");
-    let patches = report
-        .routes
-        .iter()
-        .find(|r| r.route == "PATCH /v1/users/me")
-        .unwrap();
+    let patches = route(&report, "PATCH /v1/users/me");
     assert!(patches.errors.is_empty(), "{report}");
 }
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use platform_loadgen::{Check, Ledger, NewAccount, Outcome, VerifyConfig, verify};
+use platform_loadgen::{Check, Ledger, NewAccount, Outcome, Verification, VerifyConfig, verify};
 
 use crate::stub::{Media, Profile, Stub, World};
 
@@ -46,10 +46,23 @@ fn add_media(world: &mut World, ledger: &mut Ledger, owner: &str, id: &str, stat
     ledger.record_upload(owner, &Outcome::answer(202, &body));
 }
 
-fn config(stub: &Stub, within: Duration) -> VerifyConfig {
-    VerifyConfig {
+/// Verifies `ledger` against the stub, allowing `within` for effects to show.
+async fn verify_within(stub: &Stub, ledger: &Ledger, within: Duration) -> Verification {
+    let config = VerifyConfig {
         within,
         ..VerifyConfig::new(&stub.url)
+    };
+    verify(&config, ledger).await.unwrap()
+}
+
+/// Asserts how many writes of each check are missing.
+fn assert_missing(verification: &Verification, expected: &[(Check, usize)]) {
+    for (check, count) in expected {
+        assert_eq!(
+            verification.missing_count(*check),
+            *count,
+            "{check:?}: {verification}"
+        );
     }
 }
 
@@ -72,9 +85,7 @@ async fn healthy() -> (Stub, Ledger) {
 #[tokio::test]
 async fn verify_passes_when_every_acknowledged_write_has_its_effect() {
     let (stub, ledger) = healthy().await;
-    let verification = verify(&config(&stub, Duration::from_secs(5)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_secs(5)).await;
     assert!(verification.passed(), "{verification}");
     assert_eq!(verification.checked[&Check::Profile], 2);
     assert_eq!(verification.checked[&Check::Bio], 2);
@@ -92,9 +103,7 @@ async fn verify_fails_when_a_profile_is_missing_and_names_it() {
     let (stub, ledger) = healthy().await;
     stub.world().profiles.remove("us_2");
     let started = Instant::now();
-    let verification = verify(&config(&stub, Duration::from_millis(800)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_millis(800)).await;
     assert!(!verification.passed());
     assert_eq!(verification.missing.len(), 1, "{verification}");
     let missing = &verification.missing[0];
@@ -122,9 +131,7 @@ async fn verify_waits_for_a_profile_that_arrives_late() {
     let (stub, ledger) = healthy().await;
     stub.world().profiles.get_mut("us_2").unwrap().visible_from =
         Instant::now() + Duration::from_millis(700);
-    let verification = verify(&config(&stub, Duration::from_secs(10)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_secs(10)).await;
     assert!(verification.passed(), "{verification}");
 }
 
@@ -137,9 +144,7 @@ async fn a_stale_bio_is_lost_but_one_from_an_unknown_write_is_accepted() {
     ledger.record_bio("us_2", "maybe", &Outcome::Timeout);
     stub.world().profiles.get_mut("us_2").unwrap().bio = "maybe".into();
 
-    let verification = verify(&config(&stub, Duration::from_millis(300)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_millis(300)).await;
     assert_eq!(verification.missing.len(), 1, "{verification}");
     let missing = &verification.missing[0];
     assert_eq!(
@@ -160,19 +165,8 @@ async fn a_missing_avatar_and_an_unfinished_upload_are_lost() {
         add_media(&mut world, &mut ledger, "us_2", "m4", "failed");
         world.media.get_mut("m4").unwrap().error = None;
     }
-    let verification = verify(&config(&stub, Duration::from_millis(300)), &ledger)
-        .await
-        .unwrap();
-    assert_eq!(
-        verification.missing_count(Check::Avatar),
-        1,
-        "{verification}"
-    );
-    assert_eq!(
-        verification.missing_count(Check::Upload),
-        2,
-        "{verification}"
-    );
+    let verification = verify_within(&stub, &ledger, Duration::from_millis(300)).await;
+    assert_missing(&verification, &[(Check::Avatar, 1), (Check::Upload, 2)]);
     let details: Vec<&str> = verification
         .missing
         .iter()
@@ -190,22 +184,11 @@ async fn an_account_that_cannot_log_in_is_lost_at_once_without_retrying() {
     let (stub, ledger) = healthy().await;
     stub.world().accounts.remove("us_2@example.com");
     let started = Instant::now();
-    let verification = verify(&config(&stub, Duration::from_secs(20)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_secs(20)).await;
     // A 401 is final: retrying wrong logins would only trip the login throttle.
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(
-        verification.missing_count(Check::Login),
-        1,
-        "{verification}"
-    );
     // Its upload cannot be checked without logging in, and is not passed either.
-    assert_eq!(
-        verification.missing_count(Check::Upload),
-        1,
-        "{verification}"
-    );
+    assert_missing(&verification, &[(Check::Login, 1), (Check::Upload, 1)]);
 }
 
 #[tokio::test]
@@ -220,9 +203,7 @@ async fn unknown_writes_are_never_counted_as_lost() {
     };
     ledger.record_registration(&new, &Outcome::Timeout);
     ledger.record_upload("eu_9", &Outcome::answer(503, "{}"));
-    let verification = verify(&config(&stub, Duration::from_secs(1)), &ledger)
-        .await
-        .unwrap();
+    let verification = verify_within(&stub, &ledger, Duration::from_secs(1)).await;
     assert!(verification.passed(), "{verification}");
     assert_eq!(verification.unknown_writes, 2);
 }
