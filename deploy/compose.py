@@ -48,9 +48,11 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / ".ci"))
+import generated  # noqa: E402  (found through the path above)
 import observability  # deploy/observability.py: the alert rules and the dashboards
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = generated.ROOT
 BASE = ROOT / "deploy" / "compose.base.yml"
 COMPOSE = ROOT / "docker-compose.yml"
 TARGETS = ROOT / "deploy" / "observability" / "prometheus" / "targets.yml"
@@ -64,8 +66,9 @@ GENERATED = (
 
 def services() -> list[tuple[dict, Path]]:
     """Each service's manifest and folder, in name order."""
-    folders = sorted(p.parent for p in (ROOT / "services").glob("*/service.toml"))
-    return [(tomllib.loads((f / "service.toml").read_text()), f) for f in folders]
+    return [
+        (tomllib.loads((f / "service.toml").read_text()), f) for f in generated.service_folders()
+    ]
 
 
 def sections(fragment: str) -> dict[str, str]:
@@ -197,30 +200,13 @@ def env_example_file() -> str:
     return header + text
 
 
-def main() -> int:
-    check = sys.argv[1:] == ["--check"]
-    if sys.argv[1:] not in ([], ["--check"]):
-        print(__doc__, file=sys.stderr)
-        return 2
-    stale = []
-    outputs = [
+def outputs() -> list[tuple[Path, str]]:
+    return [
         (COMPOSE, compose_file()),
         (TARGETS, targets_file()),
         (ENV_EXAMPLE, env_example_file()),
     ] + observability.outputs([folder for _, folder in services()])
-    for path, text in outputs:
-        current = path.read_text() if path.exists() else ""
-        if current == text:
-            continue
-        if check:
-            stale.append(path.relative_to(ROOT))
-        else:
-            path.write_text(text)
-            print(f"wrote {path.relative_to(ROOT)}")
-    for path in stale:
-        print(f"{path} is stale: run `just compose` (python3 deploy/compose.py)", file=sys.stderr)
-    return 1 if stale else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(generated.main(outputs, __doc__, "`just compose` (python3 deploy/compose.py)"))

@@ -177,8 +177,7 @@ pub async fn connect_and_migrate(
 /// # }
 /// ```
 pub fn readiness_check(pool: &PgPool) -> impl Fn() -> CheckFuture + Send + Sync + 'static {
-    let pool = pool.clone();
-    move || Box::pin(check(pool.clone()))
+    platform_runtime::check_on(pool, check)
 }
 
 /// One round trip, within the pool's deadlines: `Err` says why the database is unusable.

@@ -89,8 +89,7 @@ pub fn connect(settings: &RedisSettings) -> anyhow::Result<Pool> {
 /// # }
 /// ```
 pub fn readiness_check(pool: &Pool) -> impl Fn() -> CheckFuture + Send + Sync + 'static {
-    let pool = pool.clone();
-    move || Box::pin(check(pool.clone()))
+    platform_runtime::check_on(pool, check)
 }
 
 /// `PING`, within the pool's deadlines: `Err` says why Redis is unusable.

@@ -92,13 +92,11 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::{Readiness, RuntimeSettings, ServiceHost};
+    use crate::ServiceHost;
 
     #[tokio::test]
     async fn the_probe_succeeds_against_a_running_ops_listener() {
-        let host = ServiceHost::start(&RuntimeSettings::for_tests(), Readiness::new())
-            .await
-            .unwrap();
+        let host = ServiceHost::for_tests().await;
         probe_health(host.ops_addr(), PROBE_DEADLINE).await.unwrap();
     }
 

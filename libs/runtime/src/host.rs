@@ -63,6 +63,25 @@ impl ServiceHost {
         })
     }
 
+    /// A host for tests: the ops listener on an ephemeral port, a readiness of its own, and
+    /// no shutdown delay ([`RuntimeSettings::for_tests`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let host = platform_runtime::ServiceHost::for_tests().await;
+    /// assert_ne!(host.ops_addr().port(), 0);
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    /// If no port can be bound on 127.0.0.1.
+    pub async fn for_tests() -> Self {
+        Self::start(&RuntimeSettings::for_tests(), Readiness::new())
+            .await
+            .expect("an ephemeral ops port on 127.0.0.1")
+    }
+
     /// Where the service's servers and background tasks run.
     pub fn lifecycle(&self) -> &Lifecycle {
         &self.lifecycle

@@ -41,7 +41,7 @@ pub use cli::{HEALTH_COMMAND, MIGRATE_COMMAND, exit_on_config_error, run};
 pub use health::{PROBE_DEADLINE, health_command, probe_health};
 pub use host::{ServiceHost, bind};
 pub use lifecycle::{Lifecycle, serve_http, shutdown_signal};
-pub use readiness::{CheckFuture, Readiness};
+pub use readiness::{CheckFuture, Readiness, check_on};
 pub use running::Running;
 pub use service::{Command, Service, ServiceSettings};
 pub use settings::{OpsSettings, RuntimeSettings};

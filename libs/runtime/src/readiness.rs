@@ -19,6 +19,29 @@ pub type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
 
+/// A check that runs `check` on its own clone of `client` each time: how a library offers its
+/// client's round trip as a check for [`Readiness::add_check`] without every caller writing the
+/// clone-and-box adapter.
+///
+/// ```
+/// use platform_runtime::{Readiness, check_on};
+///
+/// async fn ping(url: String) -> Result<(), String> {
+///     if url.is_empty() { Err("no url".to_owned()) } else { Ok(()) }
+/// }
+/// let readiness = Readiness::new();
+/// readiness.add_check("upstream", check_on(&"http://upstream".to_owned(), ping));
+/// ```
+pub fn check_on<C, F, Fut>(client: &C, check: F) -> impl Fn() -> CheckFuture + Send + Sync + 'static
+where
+    C: Clone + Send + Sync + 'static,
+    F: Fn(C) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), String>> + Send + 'static,
+{
+    let client = client.clone();
+    move || Box::pin(check(client.clone()))
+}
+
 /// A check that takes longer than this counts as failed.
 const CHECK_DEADLINE: Duration = Duration::from_secs(2);
 
@@ -58,11 +81,7 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.push(
-            name.into(),
-            Arc::new(move || Box::pin(check())),
-            Criticality::Required,
-        );
+        self.add(name.into(), check, Criticality::Required);
     }
 
     /// Adds a check that is reported, and marks the replica degraded, but keeps it ready.
@@ -71,14 +90,15 @@ impl Readiness {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.push(
-            name.into(),
-            Arc::new(move || Box::pin(check())),
-            Criticality::Degrading,
-        );
+        self.add(name.into(), check, Criticality::Degrading);
     }
 
-    fn push(&self, name: String, check: Check, criticality: Criticality) {
+    fn add<F, Fut>(&self, name: String, check: F, criticality: Criticality)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        let check: Check = Arc::new(move || Box::pin(check()));
         self.checks
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -96,13 +96,10 @@ impl<S> Deref for Running<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Readiness, RuntimeSettings};
 
     #[tokio::test]
     async fn it_gives_the_addresses_it_was_given_and_the_hosts_ops_address() {
-        let host = ServiceHost::start(&RuntimeSettings::for_tests(), Readiness::new())
-            .await
-            .unwrap();
+        let host = ServiceHost::for_tests().await;
         let ops_addr = host.ops_addr();
         let grpc_addr = "127.0.0.1:50051".parse().unwrap();
         let app = Running::new(host, "the service's own part").with_grpc_addr(grpc_addr);
@@ -115,9 +112,7 @@ mod tests {
     #[tokio::test]
     #[should_panic(expected = "no HTTP listener")]
     async fn asking_for_a_listener_it_does_not_have_is_a_bug() {
-        let host = ServiceHost::start(&RuntimeSettings::for_tests(), Readiness::new())
-            .await
-            .unwrap();
+        let host = ServiceHost::for_tests().await;
         Running::new(host, ()).http_addr();
     }
 }

@@ -109,6 +109,12 @@ impl Outcome {
         }
     }
 
+    /// Records what a check saw (`seen`, a line of the report), and `failure` unless `ok`.
+    pub fn check(&mut self, seen: impl Into<String>, ok: bool, failure: impl Into<String>) {
+        self.checks.push(seen.into());
+        self.expect(ok, failure);
+    }
+
     /// The table's header, in Markdown.
     pub fn header() -> &'static str {
         "| scenario | layout | load | faults | acknowledged | lost | recovery | errors seen | result |\n\

@@ -37,11 +37,9 @@ const REDIS_PORT: u16 = 6391;
 /// Each service process SIGKILLed in turn, in rounds, under load; the supervisor restarts it.
 /// While an upstream is down the gateway answers 503/504 problem+json within its deadline.
 async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("service-kills", Layout::Processes);
-    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
-    let probe = run.register("eu").await;
-    run.until_profile(&probe).await;
-    let token = run.login(&probe).await.unwrap_or_default();
+    let (mut outcome, mut run, _broker) =
+        start(context, "service-kills", Layout::Processes, &[]).await?;
+    let (probe, token) = signed_in(&mut run, "eu").await;
     let load = Background::start(11).await;
     let mut kills = 0;
     for _ in 0..context.profile.kill_rounds() {
@@ -75,8 +73,8 @@ async fn service_kills(context: &Context) -> anyhow::Result<Outcome> {
 
 /// The whole one-process run (embedded broker included) SIGKILLed and restarted under load.
 async fn whole_run_kills(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("whole-run-kills", Layout::OneProcess);
-    let (mut run, _broker) = start(context, Layout::OneProcess, &[]).await?;
+    let (mut outcome, mut run, _broker) =
+        start(context, "whole-run-kills", Layout::OneProcess, &[]).await?;
     let load = Background::start(12).await;
     for _ in 0..context.profile.run_kills() {
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -97,11 +95,9 @@ async fn whole_run_kills(context: &Context) -> anyhow::Result<Outcome> {
 /// The `eu` database refuses connections: `us` keeps serving, `eu` reads that miss the cache
 /// fail fast with 503, and an `eu` registration acknowledged meanwhile gets its profile after.
 async fn region_outage(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("region-outage", Layout::Processes);
-    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
-    let us = run.register("us").await;
-    run.until_profile(&us).await;
-    let us_token = run.login(&us).await.unwrap_or_default();
+    let (mut outcome, mut run, _broker) =
+        start(context, "region-outage", Layout::Processes, &[]).await?;
+    let (_, us_token) = signed_in(&mut run, "us").await;
     // An eu profile nobody has read, so it is not in the cache.
     let unread = run.register("eu").await;
     until_profile_row(&mut run, &unread).await;
@@ -111,18 +107,14 @@ async fn region_outage(context: &Context) -> anyhow::Result<Outcome> {
     run.refuse_connections("user_eu", true).await;
     let during = run.register("eu").await;
     let (status, _, took) = get(&run, &format!("/v1/users/{}", unread.user_id), &us_token).await;
-    outcome.checks.push(format!(
-        "uncached eu read during the outage: {status} in {took:?}"
-    ));
-    outcome.expect(
+    outcome.check(
+        format!("uncached eu read during the outage: {status} in {took:?}"),
         status == 503 && took < Duration::from_secs(3),
         format!("an uncached eu read during the outage answered {status} in {took:?}"),
     );
     let (status, _, took) = get(&run, "/v1/users/me", &us_token).await;
-    outcome
-        .checks
-        .push(format!("us read during the outage: {status} in {took:?}"));
-    outcome.expect(
+    outcome.check(
+        format!("us read during the outage: {status} in {took:?}"),
         status == 200,
         format!("a us read during the outage answered {status}"),
     );
@@ -143,13 +135,16 @@ async fn region_outage(context: &Context) -> anyhow::Result<Outcome> {
 /// Redis silent (`CLIENT PAUSE`), then refused (killed), each for the outage: profiles keep
 /// being served, nothing is lost, and the services recover without a restart.
 async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("redis-outage", Layout::Processes);
     let mut redis = RedisServer::start(REDIS_PORT).await?;
     let url = redis.url();
-    let (mut run, _broker) = start(context, Layout::Processes, &[("REDIS_URL", &url)]).await?;
-    let probe = run.register("eu").await;
-    run.until_profile(&probe).await;
-    let token = run.login(&probe).await.unwrap_or_default();
+    let (mut outcome, mut run, _broker) = start(
+        context,
+        "redis-outage",
+        Layout::Processes,
+        &[("REDIS_URL", &url)],
+    )
+    .await?;
+    let (_, token) = signed_in(&mut run, "eu").await;
     let services = run.services();
     let pids: Vec<u32> = services.iter().map(|s| run.pid_of(s)).collect();
     let load = Background::start(14).await;
@@ -157,10 +152,8 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
 
     redis.pause(outage)?;
     let (status, _, took) = get(&run, "/v1/users/me", &token).await;
-    outcome
-        .checks
-        .push(format!("profile read, Redis silent: {status} in {took:?}"));
-    outcome.expect(
+    outcome.check(
+        format!("profile read, Redis silent: {status} in {took:?}"),
         status == 200,
         format!("a profile read with Redis silent answered {status}"),
     );
@@ -168,10 +161,8 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
 
     redis.kill();
     let (status, _, took) = get(&run, "/v1/users/me", &token).await;
-    outcome
-        .checks
-        .push(format!("profile read, Redis refused: {status} in {took:?}"));
-    outcome.expect(
+    outcome.check(
+        format!("profile read, Redis refused: {status} in {took:?}"),
         status == 200,
         format!("a profile read with Redis refused answered {status}"),
     );
@@ -181,13 +172,11 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
     run.until_ready().await;
     outcome.recovery = back.elapsed();
     let after: Vec<u32> = services.iter().map(|s| run.pid_of(s)).collect();
-    outcome.expect(
+    outcome.check(
+        "no service restarted; readiness back to ok",
         pids == after,
         "a service was restarted during the Redis outage",
     );
-    outcome
-        .checks
-        .push("no service restarted; readiness back to ok".to_owned());
     outcome.faults = format!(
         "Redis silent (CLIENT PAUSE) {} s, then refused (killed) {} s",
         outage.as_secs(),
@@ -200,8 +189,8 @@ async fn redis_outage(context: &Context) -> anyhow::Result<Outcome> {
 /// The broker process killed and kept down for the outage, then started again, empty:
 /// registrations and uploads keep being acknowledged, and their events arrive once it is back.
 async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("broker-outage", Layout::Processes);
-    let (mut run, mut broker) = start(context, Layout::Processes, &[]).await?;
+    let (mut outcome, mut run, mut broker) =
+        start(context, "broker-outage", Layout::Processes, &[]).await?;
     let load = Background::start(15).await;
     let outage = context.profile.outage();
     let killed = match &mut broker {
@@ -248,11 +237,9 @@ async fn broker_outage(context: &Context) -> anyhow::Result<Outcome> {
 /// The media worker SIGKILLed while it processes an image: the restarted worker completes the
 /// job, once (one `ready`, each variant once).
 async fn worker_mid_image(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("worker-mid-image", Layout::Processes);
-    let (mut run, _broker) = start(context, Layout::Processes, &[]).await?;
-    let owner = run.register("eu").await;
-    run.until_profile(&owner).await;
-    let token = run.login(&owner).await.unwrap_or_default();
+    let (mut outcome, mut run, _broker) =
+        start(context, "worker-mid-image", Layout::Processes, &[]).await?;
+    let (_, token) = signed_in(&mut run, "eu").await;
     let image = big_png();
     // How long one job takes here, to kill the next one halfway.
     let first = upload(&run, &token, &image).await?;
@@ -274,18 +261,18 @@ async fn worker_mid_image(context: &Context) -> anyhow::Result<Outcome> {
     let mut unique = variants.clone();
     unique.sort_unstable();
     unique.dedup();
-    outcome.expect(
+    outcome.check(
+        format!(
+            "a {} KB PNG (one job takes {:.1} s here), the worker killed {:.1} s in: {}, variants {:?}",
+            image.len() / 1024,
+            job.as_secs_f64(),
+            (job / 2).as_secs_f64(),
+            settled["status"],
+            variants
+        ),
         settled["status"] == "ready" && !variants.is_empty() && unique.len() == variants.len(),
         format!("the job ended as {settled}"),
     );
-    outcome.checks.push(format!(
-        "a {} KB PNG (one job takes {:.1} s here), the worker killed {:.1} s in: {}, variants {:?}",
-        image.len() / 1024,
-        job.as_secs_f64(),
-        (job / 2).as_secs_f64(),
-        settled["status"],
-        variants
-    ));
     outcome.faults = "media-worker SIGKILLed halfway through a job".to_owned();
     outcome.load = "2 uploads".to_owned();
     outcome.acknowledged = "1 registration, 2 uploads".to_owned();
@@ -297,8 +284,8 @@ async fn worker_mid_image(context: &Context) -> anyhow::Result<Outcome> {
 /// `Retry-After`, and nothing is half-written (the refused registration can be made afterwards
 /// and gets its profile).
 async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
-    let mut outcome = new_outcome("auth-database-outage", Layout::Processes);
-    let (run, _broker) = start(context, Layout::Processes, &[]).await?;
+    let (mut outcome, run, _broker) =
+        start(context, "auth-database-outage", Layout::Processes, &[]).await?;
     let existing = run.register("eu").await;
     run.refuse_connections("auth", true).await;
     let email = format!("{}@example.com", platform_testkit::unique("refused-"));
@@ -314,10 +301,10 @@ async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
         ),
     ] {
         let (status, retry_after, took) = post(&run, path, &body).await;
-        outcome.checks.push(format!(
-            "{what} with the auth database refusing: {status}, Retry-After {retry_after:?}, in {took:?}"
-        ));
-        outcome.expect(
+        outcome.check(
+            format!(
+                "{what} with the auth database refusing: {status}, Retry-After {retry_after:?}, in {took:?}"
+            ),
             status == 503 && retry_after.is_some() && took < ANSWER_WITHIN,
             format!("{what} answered {status} (Retry-After {retry_after:?}) in {took:?}"),
         );
@@ -334,13 +321,11 @@ async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
         }
     }
     outcome.recovery = back.elapsed();
-    outcome.expect(
+    outcome.check(
+        "the refused email registered afterwards: 201",
         again,
         "the refused registration could not be made afterwards",
     );
-    outcome
-        .checks
-        .push("the refused email registered afterwards: 201".to_owned());
     outcome.faults = format!(
         "the auth database refused connections for {} s",
         context.profile.outage().as_secs()
@@ -351,13 +336,22 @@ async fn auth_database_outage(context: &Context) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// A native run in `layout`, with its own tansu when the suite runs against tansu (the guard
-/// stops it and drops its storage).
+/// The outcome of `scenario` so far, and a native run in `layout`, with its own tansu when the
+/// suite runs against tansu (the guard stops it and drops its storage).
 async fn start(
     context: &Context,
+    scenario: &'static str,
     layout: Layout,
     env: &[(&str, &str)],
-) -> anyhow::Result<(NativeRun, Option<Tansu>)> {
+) -> anyhow::Result<(Outcome, NativeRun, Option<Tansu>)> {
+    let outcome = Outcome {
+        scenario,
+        layout: match layout {
+            Layout::OneProcess => "one process",
+            Layout::Processes => "processes",
+        },
+        ..Outcome::default()
+    };
     let mut env = env.to_vec();
     let tansu = if context.tansu {
         env.push(("KAFKA_BROKERS", tansu::ADDRESS));
@@ -365,21 +359,17 @@ async fn start(
     } else {
         None
     };
-    Ok((
-        NativeRun::start_with(&context.devstack, layout, &env).await,
-        tansu,
-    ))
+    let run = NativeRun::start_with(&context.devstack, layout, &env).await;
+    Ok((outcome, run, tansu))
 }
 
-fn new_outcome(scenario: &'static str, layout: Layout) -> Outcome {
-    Outcome {
-        scenario,
-        layout: match layout {
-            Layout::OneProcess => "one process",
-            Layout::Processes => "processes",
-        },
-        ..Outcome::default()
-    }
+/// A new account in `region` whose profile exists, and its access token (empty when the login
+/// failed: the requests made with it then say so).
+async fn signed_in(run: &mut NativeRun, region: &str) -> (Account, String) {
+    let account = run.register(region).await;
+    run.until_profile(&account).await;
+    let token = run.login(&account).await.unwrap_or_default();
+    (account, token)
 }
 
 /// What the gateway answered while `service` was down: a 2xx or 401 means it was already
@@ -391,13 +381,11 @@ fn check_answer_about_a_missing_upstream(
 ) {
     let back_already = (200..300).contains(status) || *status == 401;
     let problem = content_type.as_deref() == Some("application/problem+json");
-    outcome.expect(
+    outcome.check(
+        format!("{service} down: the gateway answered {status} in {took:?}"),
         back_already || ([503, 504].contains(status) && problem && *took < ANSWER_WITHIN),
         format!("with {service} down the gateway answered {status} ({content_type:?}) in {took:?}"),
     );
-    outcome.checks.push(format!(
-        "{service} down: the gateway answered {status} in {took:?}"
-    ));
 }
 
 /// One request's status, the value of `header` in its answer, and how long it took; status 0

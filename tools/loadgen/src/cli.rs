@@ -69,25 +69,17 @@ fn parse_run(options: &mut Options) -> Result<Command, Error> {
         _ => return Err(usage("give either --users N or --rate R".into())),
     };
     let mut config = RunConfig::new(url, load);
-    if let Some(d) = options.take("duration") {
-        config.duration = duration("duration", &d)?;
-    }
-    if let Some(d) = options.take("timeout") {
-        config.timeout = duration("timeout", &d)?;
-    }
-    if let Some(seed) = options.take("seed") {
-        config.seed = number("seed", &seed)?;
-    }
-    if let Some(mix) = options.take("mix") {
-        config.mix = mix.parse()?;
-    }
-    if let Some(regions) = options.take("regions") {
-        config.regions = regions
+    options.set("duration", &mut config.duration, duration)?;
+    options.set("timeout", &mut config.timeout, duration)?;
+    options.set("seed", &mut config.seed, number)?;
+    options.set("mix", &mut config.mix, |_, mix| mix.parse())?;
+    options.set("regions", &mut config.regions, |_, regions| {
+        Ok(regions
             .split(',')
             .map(|r| r.trim().to_owned())
             .filter(|r| !r.is_empty())
-            .collect();
-    }
+            .collect())
+    })?;
     config.progress = !options.flag("quiet");
     Ok(Command::Run {
         config,
@@ -99,15 +91,9 @@ fn parse_run(options: &mut Options) -> Result<Command, Error> {
 fn parse_verify(options: &mut Options) -> Result<Command, Error> {
     let mut config = VerifyConfig::new(options.required("url")?);
     let ledger = PathBuf::from(options.required("ledger")?);
-    if let Some(d) = options.take("within") {
-        config.within = duration("within", &d)?;
-    }
-    if let Some(d) = options.take("timeout") {
-        config.timeout = duration("timeout", &d)?;
-    }
-    if let Some(n) = options.take("concurrency") {
-        config.concurrency = number("concurrency", &n)?;
-    }
+    options.set("within", &mut config.within, duration)?;
+    options.set("timeout", &mut config.timeout, duration)?;
+    options.set("concurrency", &mut config.concurrency, number)?;
     Ok(Command::Verify { config, ledger })
 }
 
@@ -146,6 +132,20 @@ impl Options {
         self.take(name)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| usage(format!("--{name} is required")))
+    }
+
+    /// Replaces `value` (its default) with `--name`'s, read by `parse(name, text)`, when it
+    /// is given.
+    fn set<T>(
+        &mut self,
+        name: &str,
+        value: &mut T,
+        parse: impl FnOnce(&str, &str) -> Result<T, Error>,
+    ) -> Result<(), Error> {
+        if let Some(text) = self.take(name) {
+            *value = parse(name, &text)?;
+        }
+        Ok(())
     }
 
     fn flag(&mut self, name: &str) -> bool {

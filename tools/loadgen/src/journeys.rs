@@ -193,6 +193,11 @@ impl VirtualUser {
         {}
     }
 
+    /// Sends a request as this user (with its access token), through [`Shared::call`].
+    async fn send(&self, shared: &Shared, route: &Route, path: &str, body: Body) -> Outcome {
+        shared.call(route, path, Some(&self.token), body).await
+    }
+
     async fn login(&mut self, shared: &Shared) {
         let body = json!({ "email": self.account.email, "password": self.account.password });
         let outcome = shared
@@ -205,9 +210,7 @@ impl VirtualUser {
 
     /// Reads the own profile; true when it exists (and then lists it for others to read).
     async fn read_me(&mut self, shared: &Shared, route: &Route) -> bool {
-        let outcome = shared
-            .call(route, "/v1/users/me", Some(&self.token), Body::Empty)
-            .await;
+        let outcome = self.send(shared, route, "/v1/users/me", Body::Empty).await;
         let found = outcome.acknowledged();
         if found && !self.in_directory {
             self.in_directory = true;
@@ -218,11 +221,11 @@ impl VirtualUser {
 
     async fn update_bio(&mut self, shared: &Shared) {
         let bio = format!("loadgen {} write {}", shared.run_id, shared.next_write());
-        let outcome = shared
-            .call(
+        let outcome = self
+            .send(
+                shared,
                 &Route::PATCH_ME,
                 "/v1/users/me",
-                Some(&self.token),
                 Body::Json(json!({ "bio": bio })),
             )
             .await;
@@ -245,14 +248,13 @@ impl VirtualUser {
                 .unwrap_or(own)
                 .clone()
         };
-        shared
-            .call(
-                &Route::USER,
-                &format!("/v1/users/{other}"),
-                Some(&self.token),
-                Body::Empty,
-            )
-            .await;
+        self.send(
+            shared,
+            &Route::USER,
+            &format!("/v1/users/{other}"),
+            Body::Empty,
+        )
+        .await;
     }
 
     async fn upload_avatar(&mut self, shared: &Shared) {
@@ -263,11 +265,11 @@ impl VirtualUser {
         if !self.await_ready(shared, &media_id).await || shared.stopping() {
             return;
         }
-        let outcome = shared
-            .call(
+        let outcome = self
+            .send(
+                shared,
                 &Route::AVATAR,
                 "/v1/users/me/avatar",
-                Some(&self.token),
                 Body::Json(json!({ "media_id": media_id })),
             )
             .await;
@@ -284,13 +286,8 @@ impl VirtualUser {
 
     /// Uploads `image` and records it in the ledger; its media id once acknowledged.
     async fn post_image(&self, shared: &Shared, image: Vec<u8>) -> Option<String> {
-        let outcome = shared
-            .call(
-                &Route::UPLOAD,
-                "/v1/media",
-                Some(&self.token),
-                Body::Png(image),
-            )
+        let outcome = self
+            .send(shared, &Route::UPLOAD, "/v1/media", Body::Png(image))
             .await;
         shared
             .ledger()
@@ -304,9 +301,7 @@ impl VirtualUser {
             if !shared.pause(POLL_INTERVAL).await {
                 return false;
             }
-            let outcome = shared
-                .call(&Route::MEDIA, &path, Some(&self.token), Body::Empty)
-                .await;
+            let outcome = self.send(shared, &Route::MEDIA, &path, Body::Empty).await;
             match outcome.json::<MediaStatus>().map(|m| m.status) {
                 Some(status) if status == "ready" => return true,
                 Some(status) if status == "failed" => return false,

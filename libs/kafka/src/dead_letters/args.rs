@@ -3,14 +3,15 @@
 use uuid::Uuid;
 
 use super::Selection;
+use super::redrive::Action;
 
 /// What the subcommand was asked.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Request {
     Help,
     List(Option<String>),
-    Redrive(Option<String>, Selection),
-    Discard(Option<String>, Selection),
+    /// `redrive` or `discard`: the dead letters selected in the topic (or every one).
+    Handle(Action, Option<String>, Selection),
 }
 
 /// The request in `args` (those after `dead-letters`), or what is wrong with them.
@@ -28,20 +29,14 @@ pub(super) fn parse(args: &[String]) -> Result<Request, String> {
                 rest.join(" ")
             )),
         },
-        "redrive" => {
-            let (topic, which) = parse_selection(rest)?;
-            Ok(Request::Redrive(topic, which))
-        }
-        "discard" => {
-            let (topic, which) = parse_selection(rest)?;
-            Ok(Request::Discard(topic, which))
-        }
+        "redrive" => parse_selection(Action::Redrive, rest),
+        "discard" => parse_selection(Action::Discard, rest),
         other => Err(format!("unknown subcommand {other:?}")),
     }
 }
 
-/// `[TOPIC] (--all | --id EVENT_ID... | --offset PARTITION:OFFSET...)`.
-fn parse_selection(args: &[String]) -> Result<(Option<String>, Selection), String> {
+/// `[TOPIC] (--all | --id EVENT_ID... | --offset PARTITION:OFFSET...)`, to `action`.
+fn parse_selection(action: Action, args: &[String]) -> Result<Request, String> {
     let (topic, flags) = match args.first() {
         Some(first) if !first.starts_with('-') => (Some(first.clone()), &args[1..]),
         _ => (None, args),
@@ -83,7 +78,7 @@ fn parse_selection(args: &[String]) -> Result<(Option<String>, Selection), Strin
         ),
         other => return Err(format!("unknown option {other:?}")),
     };
-    Ok((topic, which))
+    Ok(Request::Handle(action, topic, which))
 }
 
 fn parse_offset(value: &str) -> Result<(i32, i64), String> {
@@ -123,19 +118,21 @@ mod tests {
     fn redrive_takes_all_ids_or_offsets() {
         assert_eq!(
             parsed("redrive --all"),
-            Ok(Request::Redrive(None, Selection::All))
+            Ok(Request::Handle(Action::Redrive, None, Selection::All))
         );
         let id: Uuid = ID.parse().unwrap();
         assert_eq!(
             parsed(&format!("redrive user.registered --id {ID} {ID}")),
-            Ok(Request::Redrive(
+            Ok(Request::Handle(
+                Action::Redrive,
                 Some("user.registered".to_owned()),
                 Selection::Ids(vec![id, id])
             ))
         );
         assert_eq!(
             parsed("discard --offset 1:42 0:3"),
-            Ok(Request::Discard(
+            Ok(Request::Handle(
+                Action::Discard,
                 None,
                 Selection::Offsets(vec![(1, 42), (0, 3)])
             ))

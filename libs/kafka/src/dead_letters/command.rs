@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use platform_config::Env;
 
 use super::args::{Request, parse};
+use super::redrive::Action;
 use super::table::render;
 use super::{DeadLetterError, DeadLetters, Handled};
 use crate::KafkaSettings;
@@ -193,29 +194,21 @@ async fn run(dead_letters: &DeadLetters, request: Request) -> Result<String, Dea
                 }
             }
         }
-        Request::Redrive(topic, which) => {
-            let handled = dead_letters.redrive(topic.as_deref(), &which).await?;
-            report(
-                &mut out,
-                &handled,
-                "re-drove",
-                "(each to its original topic)",
-            );
-        }
-        Request::Discard(topic, which) => {
-            let handled = dead_letters.discard(topic.as_deref(), &which).await?;
-            report(
-                &mut out,
-                &handled,
-                "discarded",
-                "(marked handled, not sent; still listed)",
-            );
+        Request::Handle(action, topic, which) => {
+            let handled = dead_letters
+                .handle(topic.as_deref(), &which, action)
+                .await?;
+            report(&mut out, &handled, action);
         }
     }
     Ok(out)
 }
 
-fn report(out: &mut String, handled: &Handled, done: &str, how: &str) {
+fn report(out: &mut String, handled: &Handled, action: Action) {
+    let (done, how) = match action {
+        Action::Redrive => ("re-drove", "(each to its original topic)"),
+        Action::Discard => ("discarded", "(marked handled, not sent; still listed)"),
+    };
     if handled.handled.is_empty() && handled.already.is_empty() {
         out.push_str("no dead letter waits: nothing to do\n");
         return;
@@ -256,49 +249,43 @@ fn usage(service: &str, topics: &[&str]) -> String {
 mod tests {
     use super::*;
 
+    /// Runs the `user` service's command (it consumes `user.registered`) with `args`.
+    async fn user_command(args: &[&str]) -> Output {
+        let settings = KafkaSettings::for_tests("127.0.0.1:1", "user");
+        let args: Vec<String> = args.iter().map(|&a| a.to_owned()).collect();
+        execute("user", &settings, &["user.registered"], &args).await
+    }
+
+    fn assert_says(stderr: &str, expected: &[&str]) {
+        for says in expected {
+            assert!(stderr.contains(says), "no {says:?} in: {stderr}");
+        }
+    }
+
     #[tokio::test]
     async fn usage_errors_exit_2_and_print_the_usage() {
-        let settings = KafkaSettings::for_tests("127.0.0.1:1", "user");
-        let output = execute(
-            "user",
-            &settings,
-            &["user.registered"],
-            &["replay".to_owned()],
-        )
-        .await;
+        let output = user_command(&["replay"]).await;
         assert_eq!(output.status, 2);
-        assert!(
-            output.stderr.contains("unknown subcommand"),
-            "{}",
-            output.stderr
-        );
-        assert!(
-            output.stderr.contains("usage: user dead-letters list"),
-            "{}",
-            output.stderr
-        );
-        assert!(
-            output.stderr.contains("TOPIC: user.registered"),
-            "{}",
-            output.stderr
+        assert_says(
+            &output.stderr,
+            &[
+                "unknown subcommand",
+                "usage: user dead-letters list",
+                "TOPIC: user.registered",
+            ],
         );
     }
 
     #[tokio::test]
     async fn an_unknown_topic_is_a_usage_error_naming_the_known_ones() {
-        let settings = KafkaSettings::for_tests("127.0.0.1:1", "user");
-        let args = ["list".to_owned(), "media.uploaded".to_owned()];
-        let output = execute("user", &settings, &["user.registered"], &args).await;
+        let output = user_command(&["list", "media.uploaded"]).await;
         assert_eq!(output.status, 2, "{output:?}");
-        assert!(
-            output.stderr.contains("\"media.uploaded\" is not a topic"),
-            "{}",
-            output.stderr
-        );
-        assert!(
-            output.stderr.contains("it consumes user.registered"),
-            "{}",
-            output.stderr
+        assert_says(
+            &output.stderr,
+            &[
+                "\"media.uploaded\" is not a topic",
+                "it consumes user.registered",
+            ],
         );
     }
 }

@@ -59,6 +59,7 @@ use rdkafka::message::OwnedMessage;
 
 use self::client::{Client, PartitionState, off_thread};
 use self::record::letter;
+use self::redrive::Action;
 use crate::KafkaSettings;
 use crate::producer::PublishError;
 use crate::wire::dead_letter_topic;
@@ -213,7 +214,7 @@ impl DeadLetters {
         topic: Option<&str>,
         which: &Selection,
     ) -> Result<Handled, DeadLetterError> {
-        self.handle(topic, which, true).await
+        self.handle(topic, which, Action::Redrive).await
     }
 
     /// Marks the waiting dead letters `which` selects handled without sending them: for
@@ -230,7 +231,7 @@ impl DeadLetters {
         topic: Option<&str>,
         which: &Selection,
     ) -> Result<Handled, DeadLetterError> {
-        self.handle(topic, which, false).await
+        self.handle(topic, which, Action::Discard).await
     }
 
     /// How many records wait in each dead-letter topic, from watermarks and the redrive
@@ -244,10 +245,8 @@ impl DeadLetters {
     /// # Ok(()) }
     /// ```
     pub async fn waiting(&self) -> Result<Vec<(String, u64)>, DeadLetterError> {
-        let (settings, group) = (self.settings.clone(), self.group());
         let topics: Vec<String> = self.topics.iter().map(|t| dead_letter_topic(t)).collect();
-        let counts = off_thread("counting dead letters", move || {
-            let client = Client::new(&settings, &group)?;
+        let counts = self.with_client("counting dead letters", move |client| {
             topics
                 .into_iter()
                 .map(|topic| {
@@ -277,11 +276,9 @@ impl DeadLetters {
 
     /// Reads the dead-letter topic of `original` and the redrive group's marks for it.
     async fn scan(&self, original: &str) -> Result<Scan, DeadLetterError> {
-        let (settings, group) = (self.settings.clone(), self.group());
         let topic = dead_letter_topic(original);
         let original = original.to_owned();
-        let scan = off_thread("reading dead letters", move || {
-            let client = Client::new(&settings, &group)?;
+        let scan = self.with_client("reading dead letters", move |client| {
             let partitions = client.state(&topic)?;
             let mut messages = client.read(&topic, &partitions)?;
             messages.sort_by_key(|m| (m.partition(), m.offset()));
@@ -303,5 +300,20 @@ impl DeadLetters {
             })
         });
         Ok(scan.await?)
+    }
+
+    /// Runs `work` with a client of the redrive group, off the async runtime ([`off_thread`]):
+    /// every librdkafka call of a dead-letter command goes through here.
+    fn with_client<T, F>(
+        &self,
+        what: &'static str,
+        work: F,
+    ) -> impl Future<Output = anyhow::Result<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(Client) -> anyhow::Result<T> + Send + 'static,
+    {
+        let (settings, group) = (self.settings.clone(), self.group());
+        off_thread(what, move || work(Client::new(&settings, &group)?))
     }
 }

@@ -3,19 +3,27 @@
 use futures::future::join_all;
 use rdkafka::Message as _;
 
-use super::client::{Client, off_thread};
 use super::record::redriven_headers;
 use super::select::{self, Selection};
 use super::{DeadLetter, DeadLetterError, DeadLetters, Handled, Scan};
 use crate::producer::{EventProducer, PublishError, Record};
 
+/// What becomes of the selected dead letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Action {
+    /// Published again to the original topic, then marked handled.
+    Redrive,
+    /// Marked handled without being sent.
+    Discard,
+}
+
 impl DeadLetters {
-    /// Re-drives (`send`) or discards what `which` selects in `topic` (or every topic).
+    /// Re-drives or discards what `which` selects in `topic` (or every topic).
     pub(super) async fn handle(
         &self,
         topic: Option<&str>,
         which: &Selection,
-        send: bool,
+        action: Action,
     ) -> Result<Handled, DeadLetterError> {
         let topics = self.resolve(topic)?;
         if matches!(which, Selection::Offsets(_)) && topics.len() != 1 {
@@ -31,14 +39,13 @@ impl DeadLetters {
         for (scan, picked) in scans.iter().zip(&chosen.picked) {
             select::check_room(scan, picked)?;
         }
-        let outcomes = if send {
-            self.publish(&scans, &chosen.picked).await?
-        } else {
-            chosen
+        let outcomes = match action {
+            Action::Redrive => self.publish(&scans, &chosen.picked).await?,
+            Action::Discard => chosen
                 .picked
                 .iter()
                 .map(|picked| picked.iter().map(|_| Ok(())).collect())
-                .collect()
+                .collect(),
         };
 
         let selected = chosen.picked.iter().map(Vec::len).sum();
@@ -109,11 +116,12 @@ impl DeadLetters {
         if marks.is_empty() {
             return Ok(());
         }
-        let (settings, group, topic) = (self.settings.clone(), self.group(), scan.topic.clone());
-        let committed = off_thread("marking dead letters", move || {
-            Client::new(&settings, &group)?.commit(&topic, &marks)
-        })
-        .await;
+        let topic = scan.topic.clone();
+        let committed = self
+            .with_client("marking dead letters", move |client| {
+                client.commit(&topic, &marks)
+            })
+            .await;
         committed.map_err(|e| {
             DeadLetterError::Kafka(e.context(format!(
                 "{} dead letters of {} were handled but not marked: they still show as waiting, \
