@@ -219,21 +219,24 @@ fn pem_from(env: &Env, name: &str) -> Result<Option<String>, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
+
+    const DATABASE: (&str, &str) = ("DATABASE_URL", "postgres://x/y");
 
     #[test]
     fn a_missing_database_url_is_named() {
-        let err = Settings::from_env(&Env::default()).unwrap_err().to_string();
+        let err = refusal(Settings::from_env, []);
         assert!(err.contains("DATABASE_URL"), "{err}");
     }
 
     #[test]
     fn a_region_with_an_underscore_is_refused() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_REGIONS", "eu,us_west"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [DATABASE, ("AUTH_REGIONS", "eu,us_west")],
+        );
         assert!(
             err.contains("AUTH_REGIONS") && err.contains("us_west"),
             "{err}"
@@ -242,11 +245,10 @@ mod tests {
 
     #[test]
     fn the_removed_per_email_limit_stops_the_start_and_names_its_replacement() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [DATABASE, ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5")],
+        );
         assert!(
             err.contains("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL")
                 && err.contains("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"),
@@ -256,21 +258,19 @@ mod tests {
 
     #[test]
     fn a_zero_slowdown_burst_is_refused_by_name() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [DATABASE, ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0")],
+        );
         assert!(err.contains("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"), "{err}");
     }
 
     #[test]
     fn an_unreadable_key_file_names_the_variable() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [DATABASE, ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem")],
+        );
         assert!(err.contains("AUTH_SIGNING_KEY_FILE"), "{err}");
     }
 }

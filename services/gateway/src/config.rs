@@ -224,12 +224,13 @@ fn public_url(raw: &str) -> Result<String, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
 
     #[test]
     fn a_bad_upstream_url_names_the_variable() {
-        let env = Env::from_pairs([("AUTH_GRPC_URL", "http://auth")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(Settings::from_env, [("AUTH_GRPC_URL", "http://auth")]);
         assert!(err.contains("AUTH_GRPC_URL"), "{err}");
     }
 
@@ -243,29 +244,34 @@ mod tests {
 
     #[test]
     fn a_relative_public_url_is_refused() {
-        let env = Env::from_pairs([("GATEWAY_PUBLIC_URL", "api.example.com")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [("GATEWAY_PUBLIC_URL", "api.example.com")],
+        );
         assert!(err.contains("GATEWAY_PUBLIC_URL"), "{err}");
     }
 
     #[test]
     fn the_removed_forwarded_for_flag_stops_the_start_naming_its_replacement() {
-        let env = Env::from_pairs([("GATEWAY_TRUST_FORWARDED_FOR", "true")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [("GATEWAY_TRUST_FORWARDED_FOR", "true")],
+        );
         assert!(err.contains("GATEWAY_TRUSTED_PROXY_HOPS"), "{err}");
     }
 
     #[test]
     fn a_bad_quota_names_the_variable() {
-        let env = Env::from_pairs([("GATEWAY_RATE_LIMIT_READS", "lots")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(Settings::from_env, [("GATEWAY_RATE_LIMIT_READS", "lots")]);
         assert!(err.contains("GATEWAY_RATE_LIMIT_READS"), "{err}");
     }
 
     #[test]
     fn zero_concurrency_is_refused() {
-        let env = Env::from_pairs([("GATEWAY_MAX_CONCURRENT_REQUESTS", "0")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(
+            Settings::from_env,
+            [("GATEWAY_MAX_CONCURRENT_REQUESTS", "0")],
+        );
         assert!(err.contains("GATEWAY_MAX_CONCURRENT_REQUESTS"), "{err}");
     }
 }
