@@ -13,14 +13,13 @@ use platform_config::{ConfigError, Env};
 ///     env.count_or("WORKERS", 4)
 /// }
 ///
-/// let err = refusal(workers, [("WORKERS", "0")]);
+/// let err = refusal(workers, &[("WORKERS", "0")]);
 /// assert!(err.contains("WORKERS"), "{err}");
 /// ```
-pub fn refusal<'a, T>(
+pub fn refusal<T>(
     read: impl FnOnce(&Env) -> Result<T, ConfigError>,
-    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    pairs: &[(&str, &str)],
 ) -> String {
-    let pairs: Vec<_> = pairs.into_iter().collect();
     match read(&Env::from_pairs(pairs.iter().copied())) {
         Ok(_) => panic!("settings from {pairs:?} were accepted"),
         Err(e) => e.to_string(),

@@ -226,51 +226,40 @@ mod tests {
     const DATABASE: (&str, &str) = ("DATABASE_URL", "postgres://x/y");
 
     #[test]
-    fn a_missing_database_url_is_named() {
-        let err = refusal(Settings::from_env, []);
-        assert!(err.contains("DATABASE_URL"), "{err}");
-    }
-
-    #[test]
-    fn a_region_with_an_underscore_is_refused() {
-        let err = refusal(
-            Settings::from_env,
-            [DATABASE, ("AUTH_REGIONS", "eu,us_west")],
-        );
-        assert!(
-            err.contains("AUTH_REGIONS") && err.contains("us_west"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn the_removed_per_email_limit_stops_the_start_and_names_its_replacement() {
-        let err = refusal(
-            Settings::from_env,
-            [DATABASE, ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5")],
-        );
-        assert!(
-            err.contains("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL")
-                && err.contains("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_zero_slowdown_burst_is_refused_by_name() {
-        let err = refusal(
-            Settings::from_env,
-            [DATABASE, ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0")],
-        );
-        assert!(err.contains("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"), "{err}");
-    }
-
-    #[test]
-    fn an_unreadable_key_file_names_the_variable() {
-        let err = refusal(
-            Settings::from_env,
-            [DATABASE, ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem")],
-        );
-        assert!(err.contains("AUTH_SIGNING_KEY_FILE"), "{err}");
+    fn bad_settings_are_refused_naming_the_variable() {
+        let cases: [(&[(&str, &str)], &[&str]); 5] = [
+            // A missing database URL.
+            (&[], &["DATABASE_URL"]),
+            // A region with an underscore: the region and its value.
+            (
+                &[DATABASE, ("AUTH_REGIONS", "eu,us_west")],
+                &["AUTH_REGIONS", "us_west"],
+            ),
+            // The removed per-email limit stops the start and names its replacement.
+            (
+                &[DATABASE, ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5")],
+                &[
+                    "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL",
+                    "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
+                ],
+            ),
+            // A zero slow-down burst.
+            (
+                &[DATABASE, ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0")],
+                &["AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"],
+            ),
+            // An unreadable key file.
+            (
+                &[DATABASE, ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem")],
+                &["AUTH_SIGNING_KEY_FILE"],
+            ),
+        ];
+        for (pairs, named) in cases {
+            let err = refusal(Settings::from_env, pairs);
+            assert!(
+                named.iter().all(|name| err.contains(name)),
+                "{pairs:?}: {err}"
+            );
+        }
     }
 }

@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn zero_threads_are_refused_by_name() {
-        let err = refusal(Settings::from_env, [("MEDIA_WORKER_THREADS", "0")]);
+        let err = refusal(Settings::from_env, &[("MEDIA_WORKER_THREADS", "0")]);
         assert!(err.contains("MEDIA_WORKER_THREADS"), "{err}");
     }
 }

@@ -106,7 +106,7 @@ mod tests {
     #[test]
     fn a_zero_or_garbage_limit_is_refused_by_name() {
         for (name, value) in [("MEDIA_MAX_PIXELS", "0"), ("MEDIA_MAX_WIDTH", "wide")] {
-            let err = refusal(ImageLimits::from_env, [(name, value)]);
+            let err = refusal(ImageLimits::from_env, &[(name, value)]);
             assert!(err.contains(name), "{err}");
         }
     }
