@@ -227,38 +227,39 @@ mod tests {
 
     #[test]
     fn bad_settings_are_refused_naming_the_variable() {
-        let cases: [(&[(&str, &str)], &[&str]); 5] = [
-            // A missing database URL.
-            (&[], &["DATABASE_URL"]),
-            // A region with an underscore: the region and its value.
+        let err = refusal(Settings::from_env, &[]);
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        for (variable, value, named) in [
+            // A region with an underscore: the variable and the region.
             (
-                &[DATABASE, ("AUTH_REGIONS", "eu,us_west")],
-                &["AUTH_REGIONS", "us_west"],
+                "AUTH_REGIONS",
+                "eu,us_west",
+                &["AUTH_REGIONS", "us_west"][..],
             ),
             // The removed per-email limit stops the start and names its replacement.
             (
-                &[DATABASE, ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5")],
+                "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL",
+                "5",
                 &[
                     "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL",
                     "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
                 ],
             ),
-            // A zero slow-down burst.
             (
-                &[DATABASE, ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0")],
+                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST",
+                "0",
                 &["AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"],
             ),
-            // An unreadable key file.
             (
-                &[DATABASE, ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem")],
+                "AUTH_SIGNING_KEY_FILE",
+                "/nonexistent/key.pem",
                 &["AUTH_SIGNING_KEY_FILE"],
             ),
-        ];
-        for (pairs, named) in cases {
-            let err = refusal(Settings::from_env, pairs);
+        ] {
+            let err = refusal(Settings::from_env, &[DATABASE, (variable, value)]);
             assert!(
                 named.iter().all(|name| err.contains(name)),
-                "{pairs:?}: {err}"
+                "{variable}={value}: {err}"
             );
         }
     }
