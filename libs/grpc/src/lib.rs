@@ -28,7 +28,7 @@ mod settings;
 pub use client::{GrpcChannel, connect, health_check};
 pub use errors::{Answer, FieldViolation, ServiceError, into_status};
 pub use outbound::Outbound;
-pub use retry::retry_idempotent;
+pub use retry::{retry_idempotent, retry_idempotent_unary};
 pub use server::{GrpcServer, ServerContextLayer};
 pub use settings::{GrpcClientSettings, GrpcServerSettings};
 pub use tonic_health::ServingStatus;

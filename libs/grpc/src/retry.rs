@@ -8,7 +8,7 @@ use std::future::Future;
 use std::hash::{BuildHasher as _, Hasher as _};
 use std::time::Duration;
 
-use tonic::{Code, Status};
+use tonic::{Code, Response, Status};
 
 /// At most this many attempts in all.
 const ATTEMPTS: u32 = 3;
@@ -47,6 +47,41 @@ where
             outcome => return outcome,
         }
     }
+}
+
+/// [`retry_idempotent`] for one unary call, the usual case: each attempt calls `call` with a
+/// clone of `client` (a tonic client is a cheap handle on its channel) and of `request`, and
+/// the answer is the response's message. Use it only for calls that are safe to repeat.
+///
+/// ```
+/// # async fn demo() -> Result<(), tonic::Status> {
+/// #[derive(Clone)]
+/// struct Echo; // stands for a generated client, such as `UserServiceClient`
+/// impl Echo {
+///     async fn echo(&mut self, says: String) -> Result<tonic::Response<String>, tonic::Status> {
+///         Ok(tonic::Response::new(says))
+///     }
+/// }
+///
+/// let answer = platform_grpc::retry_idempotent_unary(&Echo, "hi".to_owned(), async |mut client, says| {
+///     client.echo(says).await
+/// })
+/// .await?;
+/// assert_eq!(answer, "hi");
+/// # Ok(()) }
+/// ```
+pub async fn retry_idempotent_unary<C, R, T>(
+    client: &C,
+    request: R,
+    call: impl AsyncFn(C, R) -> Result<Response<T>, Status>,
+) -> Result<T, Status>
+where
+    C: Clone,
+    R: Clone,
+{
+    retry_idempotent(|| call(client.clone(), request.clone()))
+        .await
+        .map(Response::into_inner)
 }
 
 /// A random duration in `[0, bound]`, so callers that failed together do not retry together.

@@ -22,11 +22,13 @@ mod grpc;
 pub mod native;
 mod poll;
 mod records;
+mod settings;
 mod silent;
 
 pub use grpc::{error_reason, serve_stub, violated_fields, violations};
 pub use poll::{PATIENCE, eventually, until_some, within};
 pub use records::{decode, event_id, header, key};
+pub use settings::refusal;
 pub use silent::{GoesSilent, postgres_addr, postgres_admin_url_via};
 
 use std::net::SocketAddr;

@@ -219,58 +219,48 @@ fn pem_from(env: &Env, name: &str) -> Result<Option<String>, ConfigError> {
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
 
+    const DATABASE: (&str, &str) = ("DATABASE_URL", "postgres://x/y");
+
     #[test]
-    fn a_missing_database_url_is_named() {
-        let err = Settings::from_env(&Env::default()).unwrap_err().to_string();
+    fn bad_settings_are_refused_naming_the_variable() {
+        let err = refusal(Settings::from_env, &[]);
         assert!(err.contains("DATABASE_URL"), "{err}");
-    }
-
-    #[test]
-    fn a_region_with_an_underscore_is_refused() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_REGIONS", "eu,us_west"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(
-            err.contains("AUTH_REGIONS") && err.contains("us_west"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn the_removed_per_email_limit_stops_the_start_and_names_its_replacement() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL", "5"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(
-            err.contains("AUTH_LOGIN_MAX_FAILURES_PER_EMAIL")
-                && err.contains("AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_zero_slowdown_burst_is_refused_by_name() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST", "0"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"), "{err}");
-    }
-
-    #[test]
-    fn an_unreadable_key_file_names_the_variable() {
-        let env = Env::from_pairs([
-            ("DATABASE_URL", "postgres://x/y"),
-            ("AUTH_SIGNING_KEY_FILE", "/nonexistent/key.pem"),
-        ]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("AUTH_SIGNING_KEY_FILE"), "{err}");
+        for (variable, value, named) in [
+            // A region with an underscore: the variable and the region.
+            (
+                "AUTH_REGIONS",
+                "eu,us_west",
+                &["AUTH_REGIONS", "us_west"][..],
+            ),
+            // The removed per-email limit stops the start and names its replacement.
+            (
+                "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL",
+                "5",
+                &[
+                    "AUTH_LOGIN_MAX_FAILURES_PER_EMAIL",
+                    "AUTH_LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS",
+                ],
+            ),
+            (
+                "AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST",
+                "0",
+                &["AUTH_LOGIN_ACCOUNT_SLOWDOWN_BURST"],
+            ),
+            (
+                "AUTH_SIGNING_KEY_FILE",
+                "/nonexistent/key.pem",
+                &["AUTH_SIGNING_KEY_FILE"],
+            ),
+        ] {
+            let err = refusal(Settings::from_env, &[DATABASE, (variable, value)]);
+            assert!(
+                named.iter().all(|name| err.contains(name)),
+                "{variable}={value}: {err}"
+            );
+        }
     }
 }

@@ -228,14 +228,9 @@ fn public_url(raw: &str) -> Result<String, ConfigError> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use platform_testkit::refusal;
 
-    #[test]
-    fn a_bad_upstream_url_names_the_variable() {
-        let env = Env::from_pairs([("AUTH_GRPC_URL", "http://auth")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("AUTH_GRPC_URL"), "{err}");
-    }
+    use super::*;
 
     #[test]
     fn the_public_url_is_kept_without_a_trailing_slash() {
@@ -246,30 +241,33 @@ mod tests {
     }
 
     #[test]
-    fn a_relative_public_url_is_refused() {
-        let env = Env::from_pairs([("GATEWAY_PUBLIC_URL", "api.example.com")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("GATEWAY_PUBLIC_URL"), "{err}");
-    }
-
-    #[test]
-    fn the_removed_forwarded_for_flag_stops_the_start_naming_its_replacement() {
-        let env = Env::from_pairs([("GATEWAY_TRUST_FORWARDED_FOR", "true")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("GATEWAY_TRUSTED_PROXY_HOPS"), "{err}");
-    }
-
-    #[test]
-    fn a_bad_quota_names_the_variable() {
-        let env = Env::from_pairs([("GATEWAY_RATE_LIMIT_READS", "lots")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("GATEWAY_RATE_LIMIT_READS"), "{err}");
-    }
-
-    #[test]
-    fn zero_concurrency_is_refused() {
-        let env = Env::from_pairs([("GATEWAY_MAX_CONCURRENT_REQUESTS", "0")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
-        assert!(err.contains("GATEWAY_MAX_CONCURRENT_REQUESTS"), "{err}");
+    fn bad_settings_are_refused_naming_the_variable() {
+        for (variable, value, named) in [
+            ("AUTH_GRPC_URL", "http://auth", "AUTH_GRPC_URL"),
+            (
+                "GATEWAY_PUBLIC_URL",
+                "api.example.com",
+                "GATEWAY_PUBLIC_URL",
+            ),
+            // The removed flag stops the start, naming its replacement.
+            (
+                "GATEWAY_TRUST_FORWARDED_FOR",
+                "true",
+                "GATEWAY_TRUSTED_PROXY_HOPS",
+            ),
+            (
+                "GATEWAY_RATE_LIMIT_READS",
+                "lots",
+                "GATEWAY_RATE_LIMIT_READS",
+            ),
+            (
+                "GATEWAY_MAX_CONCURRENT_REQUESTS",
+                "0",
+                "GATEWAY_MAX_CONCURRENT_REQUESTS",
+            ),
+        ] {
+            let err = refusal(Settings::from_env, &[(variable, value)]);
+            assert!(err.contains(named), "{variable}={value}: {err}");
+        }
     }
 }

@@ -78,6 +78,8 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
 
     #[test]
@@ -91,8 +93,7 @@ mod tests {
 
     #[test]
     fn zero_threads_are_refused_by_name() {
-        let env = Env::from_pairs([("MEDIA_WORKER_THREADS", "0")]);
-        let err = Settings::from_env(&env).unwrap_err().to_string();
+        let err = refusal(Settings::from_env, &[("MEDIA_WORKER_THREADS", "0")]);
         assert!(err.contains("MEDIA_WORKER_THREADS"), "{err}");
     }
 }

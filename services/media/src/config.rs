@@ -111,18 +111,15 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
 
-    #[test]
-    fn a_missing_database_url_is_named() {
-        let err = Settings::from_env(&Env::default()).unwrap_err().to_string();
-        assert!(err.contains("DATABASE_URL"), "{err}");
-    }
+    const DATABASE: (&str, &str) = ("DATABASE_URL", "postgres://x/y");
 
     #[test]
     fn the_upload_limit_defaults_to_50_mib() {
-        let env = Env::from_pairs([("DATABASE_URL", "postgres://x/y")]);
-        let settings = Settings::from_env(&env).unwrap();
+        let settings = Settings::from_env(&Env::from_pairs([DATABASE])).unwrap();
         assert_eq!(settings.max_upload_bytes, 52_428_800);
         assert_eq!(settings.max_pending_uploads, 1000);
         assert_eq!(settings.grpc.addr.port(), 50053);
@@ -130,26 +127,20 @@ mod tests {
     }
 
     #[test]
-    fn a_zero_or_unstorable_upload_limit_is_refused() {
-        for bad in ["0", "9223372036854775808", "lots"] {
-            let env = Env::from_pairs([
-                ("DATABASE_URL", "postgres://x/y"),
-                ("MEDIA_MAX_UPLOAD_BYTES", bad),
-            ]);
-            let err = Settings::from_env(&env).unwrap_err().to_string();
-            assert!(err.contains("MEDIA_MAX_UPLOAD_BYTES"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn a_backlog_bound_of_zero_or_not_a_count_is_refused() {
-        for bad in ["0", "-1", "many"] {
-            let env = Env::from_pairs([
-                ("DATABASE_URL", "postgres://x/y"),
-                ("MEDIA_MAX_PENDING_UPLOADS", bad),
-            ]);
-            let err = Settings::from_env(&env).unwrap_err().to_string();
-            assert!(err.contains("MEDIA_MAX_PENDING_UPLOADS"), "{bad}: {err}");
+    fn bad_settings_are_refused_naming_the_variable() {
+        let err = refusal(Settings::from_env, &[]);
+        assert!(err.contains("DATABASE_URL"), "{err}");
+        // A zero or unstorable upload limit; a backlog bound of zero or not a count.
+        for (name, bad) in [
+            ("MEDIA_MAX_UPLOAD_BYTES", "0"),
+            ("MEDIA_MAX_UPLOAD_BYTES", "9223372036854775808"),
+            ("MEDIA_MAX_UPLOAD_BYTES", "lots"),
+            ("MEDIA_MAX_PENDING_UPLOADS", "0"),
+            ("MEDIA_MAX_PENDING_UPLOADS", "-1"),
+            ("MEDIA_MAX_PENDING_UPLOADS", "many"),
+        ] {
+            let err = refusal(Settings::from_env, &[DATABASE, (name, bad)]);
+            assert!(err.contains(name), "{bad}: {err}");
         }
     }
 }

@@ -44,17 +44,13 @@ impl AuthClient {
     /// A read, so it is retried if the replica it reached went away. Register, login,
     /// refresh and logout change state and are never retried here.
     pub async fn jwks(&self) -> Result<Vec<pb::Jwk>, tonic::Status> {
-        platform_grpc::retry_idempotent(|| {
-            let mut client = self.inner.clone();
-            async move {
-                Ok(client
-                    .get_jwks(pb::GetJwksRequest {})
-                    .await?
-                    .into_inner()
-                    .keys)
-            }
-        })
-        .await
+        let jwks = platform_grpc::retry_idempotent_unary(
+            &self.inner,
+            pb::GetJwksRequest {},
+            async |mut client, request| client.get_jwks(request).await,
+        )
+        .await?;
+        Ok(jwks.keys)
     }
 
     /// Readiness: does auth report itself serving?

@@ -23,9 +23,8 @@ impl UserClient {
         let request = pb::GetUserRequest {
             user_id: user_id.to_owned(),
         };
-        platform_grpc::retry_idempotent(|| {
-            let (mut client, request) = (self.inner.clone(), request.clone());
-            async move { Ok(client.get_user(request).await?.into_inner()) }
+        platform_grpc::retry_idempotent_unary(&self.inner, request, async |mut client, request| {
+            client.get_user(request).await
         })
         .await
     }

@@ -74,9 +74,8 @@ impl MediaClient {
         let request = pb::GetMediaRequest {
             media_id: media_id.to_owned(),
         };
-        platform_grpc::retry_idempotent(|| {
-            let (mut client, request) = (self.reads.clone(), request.clone());
-            async move { Ok(client.get_media(request).await?.into_inner()) }
+        platform_grpc::retry_idempotent_unary(&self.reads, request, async |mut client, request| {
+            client.get_media(request).await
         })
         .await
     }
@@ -88,10 +87,11 @@ impl MediaClient {
             media_id: media_id.to_owned(),
             variant: variant.to_owned(),
         };
-        let mut stream = platform_grpc::retry_idempotent(|| {
-            let (mut client, request) = (self.reads.clone(), request.clone());
-            async move { Ok(client.get_content(request).await?.into_inner()) }
-        })
+        let mut stream = platform_grpc::retry_idempotent_unary(
+            &self.reads,
+            request,
+            async |mut client, request| client.get_content(request).await,
+        )
         .await?;
         let stall = self.stall_timeout;
         let first = tokio::time::timeout(stall, stream.message())

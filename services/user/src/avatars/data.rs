@@ -60,10 +60,11 @@ impl MediaClient {
         let request = pb::GetMediaRequest {
             media_id: id.to_owned(),
         };
-        let found = platform_grpc::retry_idempotent(|| {
-            let (mut client, request) = (self.inner.clone(), request.clone());
-            async move { Ok(client.get_media(request).await?.into_inner()) }
-        })
+        let found = platform_grpc::retry_idempotent_unary(
+            &self.inner,
+            request,
+            async |mut client, request| client.get_media(request).await,
+        )
         .await;
         match found {
             Ok(media) => Ok(Some(media.into())),

@@ -46,17 +46,14 @@ impl ProfileStore {
 
     /// The profile of `id`, from the shard of its region.
     pub async fn find(&self, id: &UserId) -> Result<Option<Profile>, ShardError> {
-        let region = id.region().as_ref();
-        let pool = self.pool(region)?;
-        bounded(
+        self.on_shard(id.region().as_ref(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from profiles where id = $1"
             )))
             .bind(id.as_ref())
-            .fetch_optional(pool),
-        )
+            .fetch_optional(pool)
+        })
         .await
-        .map_err(|source| shard_error(region, source))
     }
 
     /// The profiles among `ids` that exist in `region`'s shard; one query per shard.
@@ -65,18 +62,15 @@ impl ProfileStore {
         region: &Region,
         ids: &[UserId],
     ) -> Result<Vec<Profile>, ShardError> {
-        let region = region.as_ref();
-        let pool = self.pool(region)?;
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        bounded(
+        self.on_shard(region.as_ref(), |pool| {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "select {COLUMNS} from profiles where id = any($1)"
             )))
             .bind(ids)
-            .fetch_all(pool),
-        )
+            .fetch_all(pool)
+        })
         .await
-        .map_err(|source| shard_error(region, source))
     }
 
     /// Sets the given fields; `None` leaves a field as it is. `None` back if no such user.
@@ -86,20 +80,19 @@ impl ProfileStore {
         display_name: Option<&str>,
         bio: Option<&str>,
     ) -> Result<Option<Profile>, ShardError> {
-        let region = id.region().as_ref();
-        let pool = self.pool(region)?;
-        bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "update profiles
-             set display_name = coalesce($2, display_name), bio = coalesce($3, bio), updated_at = now()
-             where id = $1
-             returning {COLUMNS}"
-        )))
-        .bind(id.as_ref())
-        .bind(display_name)
-        .bind(bio)
-        .fetch_optional(pool))
+        self.on_shard(id.region().as_ref(), |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update profiles
+                 set display_name = coalesce($2, display_name), bio = coalesce($3, bio), updated_at = now()
+                 where id = $1
+                 returning {COLUMNS}"
+            )))
+            .bind(id.as_ref())
+            .bind(display_name)
+            .bind(bio)
+            .fetch_optional(pool)
+        })
         .await
-        .map_err(|source| shard_error(region, source))
     }
 
     /// Makes `avatar` the user's profile picture. `None` back if no such user.
@@ -108,16 +101,15 @@ impl ProfileStore {
         id: &UserId,
         avatar: &Avatar,
     ) -> Result<Option<Profile>, ShardError> {
-        let region = id.region().as_ref();
-        let pool = self.pool(region)?;
-        bounded(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "update profiles set avatar = $2, updated_at = now() where id = $1 returning {COLUMNS}"
-        )))
-        .bind(id.as_ref())
-        .bind(Json(avatar))
-        .fetch_optional(pool))
+        self.on_shard(id.region().as_ref(), |pool| {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "update profiles set avatar = $2, updated_at = now() where id = $1 returning {COLUMNS}"
+            )))
+            .bind(id.as_ref())
+            .bind(Json(avatar))
+            .fetch_optional(pool)
+        })
         .await
-        .map_err(|source| shard_error(region, source))
     }
 
     /// Creates the profile unless the event `once` names was already applied: the event is
@@ -146,6 +138,22 @@ impl ProfileStore {
         .map_err(on_shard)?;
         bounded(tx.commit()).await.map_err(on_shard)?;
         Ok(true)
+    }
+
+    /// Runs one statement on `region`'s shard, within the statement deadline, its failure
+    /// naming the shard.
+    async fn on_shard<'a, T, F>(
+        &'a self,
+        region: &str,
+        statement: impl FnOnce(&'a PgPool) -> F,
+    ) -> Result<T, ShardError>
+    where
+        F: Future<Output = Result<T, sqlx::Error>>,
+    {
+        let pool = self.pool(region)?;
+        bounded(statement(pool))
+            .await
+            .map_err(|source| shard_error(region, source))
     }
 
     fn pool(&self, region: &str) -> Result<&PgPool, ShardError> {

@@ -71,6 +71,8 @@ where
 
 #[cfg(test)]
 mod tests {
+    use platform_testkit::refusal;
+
     use super::*;
 
     #[test]
@@ -104,9 +106,7 @@ mod tests {
     #[test]
     fn a_zero_or_garbage_limit_is_refused_by_name() {
         for (name, value) in [("MEDIA_MAX_PIXELS", "0"), ("MEDIA_MAX_WIDTH", "wide")] {
-            let err = ImageLimits::from_env(&Env::from_pairs([(name, value)]))
-                .unwrap_err()
-                .to_string();
+            let err = refusal(ImageLimits::from_env, &[(name, value)]);
             assert!(err.contains(name), "{err}");
         }
     }
